@@ -1,0 +1,183 @@
+#include "commands/decide.h"
+
+#include <algorithm>
+
+#include "events/keys.h"
+
+namespace pitlog::commands {
+
+using events::NewEvent;
+using projections::TokenRecord;
+using projections::TokenState;
+namespace body = events::body;
+
+bool mayManage(const events::Actor& actor, std::optional<bool> recorded) {
+  if (actor.role == events::Role::system) return true;
+  if (recorded) return *recorded;
+  return actor.role == events::Role::admin;
+}
+
+namespace {
+
+Error notFound(const std::string& id) {
+  return {Code::notFound, "integration '" + id + "' was not found", {}};
+}
+
+Error conflict(std::string message) { return {Code::conflict, std::move(message), {}}; }
+
+bool rotationPending(const IntegrationView& v) { return v.rotation.has_value(); }
+
+const TokenRecord* previousToken(const IntegrationView& v) {
+  for (const auto& t : v.tokens) {
+    if (t.state == TokenState::previous) return &t;
+  }
+  return nullptr;
+}
+
+struct Decider {
+  const Command& command;
+  const DecisionInput& in;
+
+  NewEvent event(events::Body b) const {
+    const std::string& id = in.integration ? in.integration->id : in.newIntegrationId;
+    return NewEvent{id, command.accountId, std::move(b)};
+  }
+
+  // Authorization, existence and version, in that order, for commands on an integration.
+  std::optional<Error> checkTarget(const std::string& id) const {
+    if (!mayManage(command.actor, in.actorPermission)) {
+      return Error{Code::permissionDenied,
+                   "user '" + command.actor.userId + "' may not manage the integrations of account '" +
+                       command.accountId + "'",
+                   {}};
+    }
+    const IntegrationView* v = in.integration;
+    if (v == nullptr || !v->exists() || v->deleted || v->accountId != command.accountId) {
+      return notFound(id);
+    }
+    if (command.ifMatch && !command.ifMatch->matches(v->version)) {
+      return Error{Code::versionMismatch,
+                   "integration '" + id + "' is at version " + std::to_string(v->version) +
+                       ", not the version If-Match names",
+                   {}};
+    }
+    return std::nullopt;
+  }
+
+  std::variant<Decision, Error> operator()(const CreateIntegration& c) const {
+    if (!mayManage(command.actor, in.actorPermission)) {
+      return Error{Code::permissionDenied,
+                   "user '" + command.actor.userId + "' may not manage the integrations of account '" +
+                       command.accountId + "'",
+                   {}};
+    }
+    Decision d;
+    d.events.push_back(event(body::Created{c.name, c.description, c.scopes, in.token->digest,
+                                           std::string(tokenTail(in.token->plaintext))}));
+    return d;
+  }
+
+  std::variant<Decision, Error> operator()(const EditIntegration& c) const {
+    if (auto e = checkTarget(c.integrationId)) return *e;
+    const auto& v = *in.integration;
+    Decision d;
+    d.events.push_back(event(body::ScopesUpdated{c.name.value_or(v.name),
+                                                 c.description.value_or(v.description),
+                                                 c.scopes.value_or(v.scopes)}));
+    return d;
+  }
+
+  std::variant<Decision, Error> operator()(const RotateToken& c) const {
+    if (auto e = checkTarget(c.integrationId)) return *e;
+    const auto& v = *in.integration;
+    const TokenRecord* current = v.current();
+    if (current == nullptr) return Error{Code::internal, "integration has no current token", {}};
+    std::string tail(tokenTail(in.token->plaintext));
+    Decision d;
+    if (c.expire == ExpireMode::later) {
+      if (rotationPending(v)) {
+        return conflict("a rotation is already pending: cancel it or expire the previous token "
+                        "first");
+      }
+      d.events.push_back(event(body::RotationStarted{
+          in.token->digest, current->digest, in.now + in.rotationWindowMs, false, tail}));
+      return d;
+    }
+    d.events.push_back(
+        event(body::RotationStarted{in.token->digest, current->digest, in.now, true, tail}));
+    // Every token valid until now expires with this command: the one that was current and,
+    // during a pending window, the previous one too.
+    for (const auto& t : v.validTokens(in.now)) {
+      d.events.push_back(event(body::Expired{t.digest, events::ExpiryReason::rotatedNow}));
+    }
+    return d;
+  }
+
+  std::variant<Decision, Error> operator()(const CancelRotation& c) const {
+    if (auto e = checkTarget(c.integrationId)) return *e;
+    const auto& v = *in.integration;
+    const TokenRecord* previous = previousToken(v);
+    if (!rotationPending(v) || previous == nullptr) {
+      return conflict("integration '" + c.integrationId + "' has no pending rotation to cancel");
+    }
+    Decision d;
+    d.events.push_back(event(body::RotationCancelled{v.current()->digest, previous->digest}));
+    return d;
+  }
+
+  std::variant<Decision, Error> operator()(const ExpireRotationNow& c) const {
+    if (auto e = checkTarget(c.integrationId)) return *e;
+    const auto& v = *in.integration;
+    const TokenRecord* previous = previousToken(v);
+    if (!rotationPending(v) || previous == nullptr) {
+      return conflict("integration '" + c.integrationId + "' has no pending rotation to expire");
+    }
+    Decision d;
+    d.events.push_back(event(body::Expired{previous->digest, events::ExpiryReason::manual}));
+    return d;
+  }
+
+  std::variant<Decision, Error> operator()(const ExpireElapsedWindow&) const {
+    Decision d;
+    const IntegrationView* v = in.integration;
+    if (v == nullptr || !v->exists() || v->deleted) return d;
+    for (const auto& t : v->tokens) {
+      if (t.state == TokenState::previous && t.expiresAt && *t.expiresAt <= in.now) {
+        d.events.push_back(event(body::Expired{t.digest, events::ExpiryReason::windowElapsed}));
+      }
+    }
+    return d;
+  }
+
+  std::variant<Decision, Error> operator()(const DeleteIntegration& c) const {
+    if (auto e = checkTarget(c.integrationId)) return *e;
+    Decision d;
+    d.events.push_back(event(body::Deleted{}));
+    return d;
+  }
+
+  std::variant<Decision, Error> operator()(const SetPermission& c) const {
+    if (command.actor.role != events::Role::admin) {
+      return Error{Code::permissionDenied, "only an admin may grant or withdraw permissions", {}};
+    }
+    if (command.ifMatch && !command.ifMatch->matches(in.permissionStreamVersion)) {
+      return Error{Code::versionMismatch,
+                   "the permission of user '" + c.userId + "' is at version " +
+                       std::to_string(in.permissionStreamVersion) +
+                       ", not the version If-Match names",
+                   {}};
+    }
+    Decision d;
+    d.events.push_back(NewEvent{events::keys::permissionStreamId(command.accountId, c.userId),
+                                command.accountId, body::PermissionChanged{c.userId, c.allowed}});
+    return d;
+  }
+};
+
+}  // namespace
+
+std::variant<Decision, Error> decide(const Command& command, const DecisionInput& input) {
+  return std::visit(Decider{command, input}, command.action);
+}
+
+}  // namespace pitlog::commands

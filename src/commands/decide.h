@@ -1,0 +1,44 @@
+#pragma once
+// The pure decision: given a command, the state it applies to and the clock, which events to
+// append, or why not. No I/O, no randomness (the fresh token and the new id are inputs), so
+// every lifecycle rule is testable with plain values.
+//
+// Checks run in API.md's order: authorization (403), existence (404), version (412), state (409).
+// Stateless rules (400) were checked by validate() before.
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "commands/command.h"
+#include "commands/result.h"
+#include "commands/token.h"
+#include "projections/integration_view.h"
+
+namespace pitlog::commands {
+
+using projections::IntegrationView;
+
+inline constexpr int64_t kDefaultRotationWindowMs = 7LL * 24 * 3600 * 1000;
+
+// API.md: an actor may manage an account's integrations if an admin granted it, or, with no grant
+// or withdrawal on record, if its role is admin. `recorded` is the grant (true), the withdrawal
+// (false), or nothing.
+bool mayManage(const events::Actor& actor, std::optional<bool> recorded);
+
+struct DecisionInput {
+  const IntegrationView* integration = nullptr;  // the target's stored view, if any
+  std::optional<bool> actorPermission;           // the actor's recorded grant or withdrawal
+  uint32_t permissionStreamVersion = 0;          // for SetPermission's If-Match
+  const FreshToken* token = nullptr;             // for create and rotate
+  std::string newIntegrationId;                  // for create
+  events::UnixMillis now = 0;
+  int64_t rotationWindowMs = kDefaultRotationWindowMs;
+};
+
+struct Decision {
+  std::vector<events::NewEvent> events;  // empty: nothing to do (the scheduler's no-op)
+};
+
+std::variant<Decision, Error> decide(const Command& command, const DecisionInput& input);
+
+}  // namespace pitlog::commands

@@ -1,0 +1,523 @@
+#include "commands/engine.h"
+
+#include <capnp/message.h>
+#include <kj/exception.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <future>
+
+#include "commands/idempotency.capnp.h"
+#include "commands/validate.h"
+#include "projections/projector.h"
+#include "projections/replay.h"
+
+namespace pitlog::commands {
+
+using events::DecodedEvent;
+using events::UnixMillis;
+using projections::Family;
+using projections::IntegrationView;
+namespace keys = events::keys;
+
+UnixMillis systemClock() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+CommandResult CommandResult::failure(Error e) {
+  CommandResult r;
+  r.code = e.code;
+  r.message = std::move(e.message);
+  r.field = std::move(e.field);
+  return r;
+}
+
+struct Engine::Pending {
+  Command command;
+  std::optional<FreshToken> token;
+  Callback done;
+};
+
+namespace {
+
+struct IdempotencyEntry {
+  events::Digest fingerprint{};
+  UnixMillis at = 0;
+  std::string integrationId;
+  uint32_t version = 0;
+  uint64_t firstSeq = 0, lastSeq = 0;
+  std::string userId;
+  bool allowed = false;
+};
+
+std::string encodeIdempotency(const IdempotencyEntry& e) {
+  capnp::MallocMessageBuilder message(64);
+  auto b = message.initRoot<schema::IdempotencyRecord>();
+  b.setFingerprint(capnp::Data::Reader(e.fingerprint.data(), e.fingerprint.size()));
+  b.setAt(e.at);
+  b.setIntegrationId(e.integrationId);
+  b.setVersion(e.version);
+  b.setFirstSeq(e.firstSeq);
+  b.setLastSeq(e.lastSeq);
+  b.setUserId(e.userId);
+  b.setAllowed(e.allowed);
+  auto words = capnp::canonicalize(b.asReader());
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+std::optional<IdempotencyEntry> decodeIdempotency(std::string_view bytes) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) return std::nullopt;
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  std::optional<IdempotencyEntry> out;
+  kj::runCatchingExceptions([&]() {
+    kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1));
+    auto r = message.getRoot<schema::IdempotencyRecord>();
+    IdempotencyEntry e;
+    e.fingerprint = events::digestField(r.getFingerprint());
+    e.at = r.getAt();
+    e.integrationId = events::textView(r.getIntegrationId());
+    e.version = r.getVersion();
+    e.firstSeq = r.getFirstSeq();
+    e.lastSeq = r.getLastSeq();
+    e.userId = events::textView(r.getUserId());
+    e.allowed = r.getAllowed();
+    out = std::move(e);
+  });
+  return out;
+}
+
+std::optional<bool> readPermission(projections::ViewStore& views, std::string_view account,
+                                   std::string_view user) {
+  auto v = views.get(Family::permissions, keys::permissionKey(account, user));
+  if (!v || v->size() != 1) return std::nullopt;
+  return (*v)[0] != '\0';
+}
+
+// Reads views straight from the store, for queries outside the writer.
+class StoreReader : public projections::ViewStore {
+ public:
+  explicit StoreReader(const events::Store& store) : store_(store) {}
+  std::optional<std::string> get(Family f, std::string_view key) override {
+    return store_.get(f, key);
+  }
+  void put(Family, std::string_view, std::string_view) override {
+    throw events::StoreError("StoreReader is read-only");
+  }
+  void erase(Family, std::string_view) override {
+    throw events::StoreError("StoreReader is read-only");
+  }
+
+ private:
+  const events::Store& store_;
+};
+
+}  // namespace
+
+Engine::Engine(EngineOptions options) : options_(std::move(options)) {}
+
+std::unique_ptr<Engine> Engine::open(EngineOptions options) {
+  std::unique_ptr<Engine> engine(new Engine(std::move(options)));
+  events::Store::Options so;
+  so.path = engine->options_.dataDir;
+  engine->store_ = events::Store::open(so);
+  auto& store = *engine->store_;
+
+  // Views written by another projection version (or never marked) are rebuilt from the log.
+  auto viewsVersion = store.get(Family::meta, keys::kMetaViewsVersion);
+  if (!viewsVersion || keys::readFixed32(*viewsVersion) != projections::kViewsVersion) {
+    auto report = projections::rebuildStoredViews(store);
+    if (!report.ok()) {
+      throw events::StoreError("the log is damaged at event " + std::to_string(*report.failedSeq) +
+                               ": " + report.failure);
+    }
+  }
+  // A cheap consistency check at start: the last event hashes to the stored chain head.
+  const uint64_t last = store.lastSeq();
+  if (last > 0) {
+    auto bytes = events::readEvent(store, last);
+    std::string error;
+    auto event = bytes ? DecodedEvent::decode(*bytes, &error) : std::nullopt;
+    if (!event || event->hash() != store.chainHead()) {
+      throw events::StoreError("the last event (" + std::to_string(last) +
+                               ") does not match the stored chain head; run pit-replay verify");
+    }
+    engine->lastEventTime_ = event->reader().getAt();
+  }
+  engine->tokens_.load(store);
+  engine->appender_ = std::make_unique<events::LogAppender>(store);
+  engine->committedSeq_ = last;
+  engine->writer_ = std::thread([e = engine.get()] { e->writerLoop(); });
+  return engine;
+}
+
+Engine::~Engine() { stop(); }
+
+void Engine::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+void Engine::submit(Command command, Callback done) {
+  if (auto error = validate(command, options_.catalogue)) {
+    done(CommandResult::failure(std::move(*error)));
+    return;
+  }
+  Pending p{std::move(command), std::nullopt, std::move(done)};
+  if (issuesToken(p.command.action)) p.token = generateToken();
+  {
+    std::unique_lock lock(mu_);
+    if (stopping_) {
+      lock.unlock();
+      p.done(CommandResult::failure({Code::unavailable, "pitd is shutting down", {}}));
+      return;
+    }
+    queue_.push_back(std::move(p));
+  }
+  wake_.notify_one();
+}
+
+CommandResult Engine::execute(Command command) {
+  std::promise<CommandResult> promise;
+  auto future = promise.get_future();
+  submit(std::move(command), [&promise](CommandResult r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+void Engine::writerLoop() {
+  for (;;) {
+    std::vector<Pending> batch;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything queued is done
+      while (!queue_.empty() && batch.size() < options_.maxBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    processBatch(batch);
+  }
+}
+
+size_t Engine::scheduleDueExpiries() {
+  auto due = tokens_.dueIntegrations(options_.clock());
+  for (const auto& id : due) {
+    Command c;
+    c.actor = events::Actor::system();
+    c.action = ExpireElapsedWindow{id};
+    // The account is needed for validation and the audit; the token index knows it.
+    auto view = store_->get(Family::integrations, id);
+    auto decoded = view ? projections::decodeIntegration(*view) : std::nullopt;
+    if (!decoded) continue;
+    c.accountId = decoded->accountId;
+    submit(std::move(c), [](CommandResult) {});
+  }
+  return due.size();
+}
+
+void Engine::processBatch(std::vector<Pending>& pending) {
+  rocksdb::WriteBatch batch;
+  projections::BatchViewStore views(*store_, batch);
+  std::vector<projections::TokenChange> tokenChanges;
+  std::vector<CommandResult> results(pending.size());
+  // Event times never go backwards, so a time bound in replay is a prefix of the log.
+  const UnixMillis now = std::max(options_.clock(), lastEventTime_);
+  const uint64_t seqBefore = appender_->position().lastSeq;
+
+  BatchStats stats;
+  stats.commands = pending.size();
+  try {
+    for (size_t i = 0; i < pending.size(); ++i) {
+      results[i] = executeOne(pending[i], views, batch, now, tokenChanges);
+    }
+    const bool wrote = appender_->position().lastSeq != seqBefore;
+    if (wrote) {
+      appender_->finishBatch(batch);
+      auto start = std::chrono::steady_clock::now();
+      auto outcome = store_->write(batch, options_.sync);
+      stats.writeMicros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+      stats.ok = outcome.ok;
+      if (!outcome.ok) {
+        appender_->abortBatch();
+        // RocksDB stops writes after an I/O error; try to resume so the next batch may succeed.
+        store_->resume();
+        for (auto& r : results) {
+          r = CommandResult::failure(
+              {Code::unavailable,
+               "the database could not be written (" + outcome.message + "); nothing was changed",
+               {}});
+        }
+      } else {
+        stats.events = appender_->position().lastSeq - seqBefore;
+        appender_->commitBatch();
+        tokens_.apply(tokenChanges);
+        lastEventTime_ = now;
+        committedSeq_ = appender_->position().lastSeq;
+      }
+    }
+  } catch (const std::exception& e) {
+    appender_->abortBatch();
+    for (auto& r : results) {
+      r = CommandResult::failure({Code::internal, std::string("internal error: ") + e.what(), {}});
+    }
+    stats.ok = false;
+  }
+  if (options_.onBatch) options_.onBatch(stats);
+  for (size_t i = 0; i < pending.size(); ++i) pending[i].done(std::move(results[i]));
+}
+
+CommandResult Engine::executeOne(Pending& p, projections::BatchViewStore& views,
+                                 rocksdb::WriteBatch& batch, UnixMillis now,
+                                 std::vector<projections::TokenChange>& tokenChanges) {
+  const Command& cmd = p.command;
+
+  // A repeated idempotency key answers as the first request did and appends nothing.
+  std::string idemKey;
+  if (cmd.idempotency) {
+    idemKey = keys::idempotencyKey(cmd.accountId, cmd.idempotency->key);
+    if (auto bytes = views.get(Family::idempotency, idemKey)) {
+      auto first = decodeIdempotency(*bytes);
+      if (first && now - first->at < kIdempotencyTtlMs) {
+        if (first->fingerprint != cmd.idempotency->fingerprint) {
+          return CommandResult::failure(
+              {Code::conflict,
+               "Idempotency-Key '" + cmd.idempotency->key +
+                   "' was used for a different request in the last 24 hours",
+               "Idempotency-Key"});
+        }
+        CommandResult r;
+        r.replayed = true;
+        r.version = first->version;
+        r.firstSeq = first->firstSeq;
+        r.lastSeq = first->lastSeq;
+        if (!first->integrationId.empty()) {
+          // The view as the first request left it. When nothing has happened since (always the
+          // case within one batch) that is the current view; otherwise a fold of its stream.
+          auto current = projections::loadIntegration(views, first->integrationId);
+          if (current && current->version == first->version) {
+            r.integration = std::move(current);
+          } else {
+            r.integration = integrationAtVersion(first->integrationId, first->version);
+          }
+        }
+        if (!first->userId.empty()) {
+          r.userId = first->userId;
+          r.allowed = first->allowed;
+        }
+        return r;
+      }
+    }
+  }
+
+  // Gather the state the decision needs.
+  DecisionInput in;
+  in.now = now;
+  in.rotationWindowMs = options_.rotationWindowMs;
+  in.token = p.token ? &*p.token : nullptr;
+  in.actorPermission = readPermission(views, cmd.accountId, cmd.actor.userId);
+  std::optional<IntegrationView> target;
+  const std::string& targetId = targetIntegration(cmd.action);
+  if (!targetId.empty()) {
+    target = projections::loadIntegration(views, targetId);
+    in.integration = target ? &*target : nullptr;
+  } else if (std::holds_alternative<CreateIntegration>(cmd.action)) {
+    in.newIntegrationId = newIntegrationId();
+  }
+  const auto* setPermission = std::get_if<SetPermission>(&cmd.action);
+  if (setPermission) {
+    in.permissionStreamVersion =
+        appender_->streamVersion(keys::permissionStreamId(cmd.accountId, setPermission->userId));
+  }
+
+  auto decision = decide(cmd, in);
+  if (auto* error = std::get_if<Error>(&decision)) return CommandResult::failure(std::move(*error));
+  auto& events = std::get<Decision>(decision).events;
+
+  CommandResult r;
+  if (events.empty()) return r;  // the scheduler's no-op
+
+  events::EventContext context{cmd.actor, cmd.requestId, now};
+  auto appended = appender_->append(batch, events, context);
+  if (auto* conflict = std::get_if<events::LogAppender::VersionConflict>(&appended)) {
+    return CommandResult::failure({Code::versionMismatch,
+                                   "stream '" + conflict->streamId + "' moved on concurrently",
+                                   {}});
+  }
+  auto& written = std::get<std::vector<events::AppendedEvent>>(appended);
+  for (const auto& a : written) {
+    std::string error;
+    auto decoded = DecodedEvent::decode(a.bytes, &error);
+    KJ_ASSERT(decoded != std::nullopt, "an event we just encoded does not decode", error);
+    auto after = projections::project(views, decoded->reader(), &tokenChanges);
+    if (after.exists()) r.integration = std::move(after);
+  }
+  r.firstSeq = written.front().seq;
+  r.lastSeq = written.back().seq;
+  r.version = written.back().streamVersion;
+  if (p.token) r.token = p.token->plaintext;
+  if (setPermission) {
+    r.userId = setPermission->userId;
+    r.allowed = setPermission->allowed;
+  }
+  if (cmd.idempotency) {
+    IdempotencyEntry entry;
+    entry.fingerprint = cmd.idempotency->fingerprint;
+    entry.at = now;
+    entry.integrationId = r.integration ? r.integration->id : std::string();
+    entry.version = r.version;
+    entry.firstSeq = r.firstSeq;
+    entry.lastSeq = r.lastSeq;
+    entry.userId = r.userId;
+    entry.allowed = r.allowed.value_or(false);
+    views.put(Family::idempotency, idemKey, encodeIdempotency(entry));
+  }
+  return r;
+}
+
+std::string Engine::newIntegrationId() const {
+  unsigned char random[12];
+  if (RAND_bytes(random, sizeof random) != 1) throw events::StoreError("OpenSSL: CSPRNG failure");
+  return "int_" + events::toHex(std::string_view(reinterpret_cast<char*>(random), sizeof random));
+}
+
+Verification Engine::verify(std::string_view token,
+                            std::optional<std::string_view> requiredScope) const {
+  Verification v;
+  if (!isWellFormedToken(token)) return v;
+  auto slot = tokens_.find(events::sha256(token));
+  if (!slot) return v;
+  // A deadline is exclusive and holds at once, before the scheduler writes its Expired event.
+  if (slot->expiresAt && options_.clock() >= *slot->expiresAt) return v;
+  v.active = true;
+  v.grant = std::move(slot->grant);
+  v.issuedAt = slot->issuedAt;
+  v.expiresAt = slot->expiresAt;
+  if (requiredScope) v.allowed = v.grant->hasScope(*requiredScope);
+  return v;
+}
+
+std::optional<IntegrationView> Engine::integration(std::string_view account,
+                                                   std::string_view id) const {
+  StoreReader reader(*store_);
+  auto v = projections::loadIntegration(reader, id);
+  if (!v || v->deleted || v->accountId != account) return std::nullopt;
+  return v;
+}
+
+std::optional<IntegrationView> Engine::integrationAtVersion(std::string_view id,
+                                                            uint32_t version) const {
+  IntegrationView v;
+  for (uint64_t seq : events::streamSequences(*store_, id)) {
+    auto bytes = events::readEvent(*store_, seq);
+    std::string error;
+    auto event = bytes ? DecodedEvent::decode(*bytes, &error) : std::nullopt;
+    if (!event || event->reader().getStreamVersion() > version) break;
+    v = projections::apply(std::move(v), event->reader());
+  }
+  if (!v.exists()) return std::nullopt;
+  return v;
+}
+
+std::optional<IntegrationView> Engine::integrationAsOf(std::string_view account,
+                                                       std::string_view id, UnixMillis at) const {
+  IntegrationView v;
+  for (uint64_t seq : events::streamSequences(*store_, id)) {
+    auto bytes = events::readEvent(*store_, seq);
+    std::string error;
+    auto event = bytes ? DecodedEvent::decode(*bytes, &error) : std::nullopt;
+    if (!event || event->reader().getAt() > at) break;
+    v = projections::apply(std::move(v), event->reader());
+  }
+  if (!v.exists() || v.deleted || v.accountId != account) return std::nullopt;
+  return v;
+}
+
+std::vector<IntegrationView> Engine::integrations(std::string_view account,
+                                                  bool includeDeleted) const {
+  std::vector<IntegrationView> out;
+  StoreReader reader(*store_);
+  store_->scanPrefix(Family::byAccount, keys::accountPrefix(account),
+                     [&](std::string_view key, std::string_view) {
+                       auto v = projections::loadIntegration(reader, keys::afterAccountPrefix(key));
+                       if (v && (includeDeleted || !v->deleted)) out.push_back(std::move(*v));
+                       return true;
+                     });
+  std::sort(out.begin(), out.end(), [](const IntegrationView& a, const IntegrationView& b) {
+    return a.createdSeq < b.createdSeq;
+  });
+  return out;
+}
+
+std::vector<DecodedEvent> Engine::integrationEvents(std::string_view account,
+                                                    std::string_view id) const {
+  std::vector<DecodedEvent> out;
+  StoreReader reader(*store_);
+  auto v = projections::loadIntegration(reader, id);
+  if (!v || v->accountId != account) return out;
+  for (uint64_t seq : events::streamSequences(*store_, id)) {
+    auto bytes = events::readEvent(*store_, seq);
+    std::string error;
+    auto event = bytes ? DecodedEvent::decode(*bytes, &error) : std::nullopt;
+    if (!event) throw events::StoreError("event " + std::to_string(seq) + " is damaged: " + error);
+    out.push_back(std::move(*event));
+  }
+  return out;
+}
+
+AuditPage Engine::audit(std::string_view account, uint64_t after, size_t limit,
+                        std::optional<UnixMillis> since, std::optional<UnixMillis> until) const {
+  AuditPage page;
+  std::string from = keys::auditKey(account, after + 1);
+  std::string prefix = keys::accountPrefix(account);
+  bool more = false;
+  store_->scanRange(Family::auditByAccount, from, {}, [&](std::string_view key, std::string_view) {
+    if (key.substr(0, prefix.size()) != prefix) return false;
+    uint64_t seq = keys::readFixed64(key.substr(prefix.size())).value_or(0);
+    auto bytes = events::readEvent(*store_, seq);
+    std::string error;
+    auto event = bytes ? DecodedEvent::decode(*bytes, &error) : std::nullopt;
+    if (!event) throw events::StoreError("event " + std::to_string(seq) + " is damaged: " + error);
+    UnixMillis at = event->reader().getAt();
+    if (since && at < *since) return true;
+    if (until && at > *until) return false;  // times never go backwards along the log
+    if (page.events.size() == limit) {
+      more = true;
+      return false;
+    }
+    page.events.push_back(std::move(*event));
+    return true;
+  });
+  if (more && !page.events.empty()) page.next = page.events.back().reader().getSeq();
+  return page;
+}
+
+PermissionInfo Engine::permission(std::string_view account, std::string_view user) const {
+  StoreReader reader(*store_);
+  PermissionInfo info;
+  info.recorded = readPermission(reader, account, user);
+  info.version =
+      static_cast<uint32_t>(events::streamSequences(*store_, keys::permissionStreamId(account, user))
+                                .size());
+  return info;
+}
+
+bool Engine::mayManage(const events::Actor& actor, std::string_view account) const {
+  StoreReader reader(*store_);
+  return commands::mayManage(actor, readPermission(reader, account, actor.userId));
+}
+
+}  // namespace pitlog::commands

@@ -1,0 +1,167 @@
+#pragma once
+// The engine: pitlog's core as one object. It owns the database, the single writer thread, and
+// the in-memory token view.
+//
+// Writes: submit() queues a command; the writer takes everything queued, decides each command in
+// order against the state including earlier commands of the same batch, and commits them all as
+// one synced WriteBatch holding their events, stream index, views and idempotency records (group
+// commit: one fsync serves many commands). A caller's callback runs only once its batch is
+// durable; a failed write answers every command of the batch `unavailable` and changes nothing.
+// Reads: verify() answers from memory only; the query methods read RocksDB and are safe on any
+// thread at any time.
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "commands/command.h"
+#include "commands/decide.h"
+#include "commands/result.h"
+#include "commands/scope_catalogue.h"
+#include "events/log.h"
+#include "events/store.h"
+#include "projections/batch_view_store.h"
+#include "projections/token_index.h"
+
+namespace pitlog::commands {
+
+using Clock = std::function<events::UnixMillis()>;
+events::UnixMillis systemClock();
+
+inline constexpr int64_t kIdempotencyTtlMs = 24LL * 3600 * 1000;
+
+struct BatchStats {
+  size_t commands = 0;   // commands decided in the batch
+  size_t events = 0;     // events appended
+  int64_t writeMicros = 0;  // time spent in the (synced) RocksDB write
+  bool ok = true;
+};
+
+struct EngineOptions {
+  std::string dataDir;
+  bool sync = true;
+  int64_t rotationWindowMs = kDefaultRotationWindowMs;
+  Clock clock = systemClock;
+  ScopeCatalogue catalogue = ScopeCatalogue::builtIn();
+  size_t maxBatch = 1024;
+  std::function<void(const BatchStats&)> onBatch;  // called on the writer thread
+};
+
+struct CommandResult {
+  Code code = Code::ok;
+  std::string message;
+  std::string field;
+  // The integration as the command left it (as the first request left it, for a replay).
+  std::optional<projections::IntegrationView> integration;
+  std::optional<std::string> token;  // the plaintext, only in the first answer
+  std::string userId;                // set-permission: whose
+  std::optional<bool> allowed;       // set-permission: the new value
+  bool replayed = false;             // answered from an idempotency record
+  uint32_t version = 0;              // the stream version after the command
+  uint64_t firstSeq = 0, lastSeq = 0;
+
+  bool ok() const { return code == Code::ok; }
+  static CommandResult failure(Error e);
+};
+
+struct Verification {
+  bool active = false;
+  std::shared_ptr<const projections::Grant> grant;
+  events::UnixMillis issuedAt = 0;
+  std::optional<events::UnixMillis> expiresAt;
+  std::optional<bool> allowed;  // when a scope was asked for
+};
+
+struct PermissionInfo {
+  std::optional<bool> recorded;  // grant (true), withdrawal (false) or none
+  uint32_t version = 0;          // the permission stream's version
+};
+
+struct AuditPage {
+  std::vector<events::DecodedEvent> events;
+  std::optional<uint64_t> next;  // the `after` of the next page; nullopt when none follows
+};
+
+class Engine {
+ public:
+  // Opens (creating if needed) the database in options.dataDir, loads the token view and starts
+  // the writer. Throws events::StoreError with a message for a person.
+  static std::unique_ptr<Engine> open(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  using Callback = std::function<void(CommandResult)>;
+  // Thread-safe. Validation failures are answered at once, on the caller's thread; everything else
+  // on the writer thread after the batch is durable.
+  void submit(Command command, Callback done);
+  // submit() and wait.
+  CommandResult execute(Command command);
+  // Finishes every queued command, then stops the writer. Later submits answer `unavailable`.
+  void stop();
+
+  // Verification from memory: shape and checksum, digest lookup, deadline, scope.
+  Verification verify(std::string_view token,
+                      std::optional<std::string_view> requiredScope = std::nullopt) const;
+
+  // Queues the scheduler's expiry for every window elapsed by now. Returns how many.
+  size_t scheduleDueExpiries();
+  std::optional<events::UnixMillis> nextDeadline() const { return tokens_.nextDeadline(); }
+
+  // Queries. Integrations of another account, and deleted ones, are absent.
+  std::optional<projections::IntegrationView> integration(std::string_view account,
+                                                          std::string_view id) const;
+  std::optional<projections::IntegrationView> integrationAsOf(std::string_view account,
+                                                              std::string_view id,
+                                                              events::UnixMillis at) const;
+  std::vector<projections::IntegrationView> integrations(std::string_view account,
+                                                         bool includeDeleted) const;
+  // The whole history of an integration of this account (deleted ones too), oldest first.
+  std::vector<events::DecodedEvent> integrationEvents(std::string_view account,
+                                                      std::string_view id) const;
+  // limit in 1..1000; since/until bound event times (inclusive).
+  AuditPage audit(std::string_view account, uint64_t after, size_t limit,
+                  std::optional<events::UnixMillis> since,
+                  std::optional<events::UnixMillis> until) const;
+  PermissionInfo permission(std::string_view account, std::string_view user) const;
+  bool mayManage(const events::Actor& actor, std::string_view account) const;
+
+  const ScopeCatalogue& catalogue() const { return options_.catalogue; }
+  events::UnixMillis now() const { return options_.clock(); }
+  size_t tokenCount() const { return tokens_.size(); }
+  uint64_t lastSeq() const { return committedSeq_.load(); }
+  const events::Store& store() const { return *store_; }
+
+ private:
+  struct Pending;
+  explicit Engine(EngineOptions options);
+  void writerLoop();
+  void processBatch(std::vector<Pending>& batch);
+  CommandResult executeOne(Pending& p, projections::BatchViewStore& views,
+                           rocksdb::WriteBatch& batch, events::UnixMillis now,
+                           std::vector<projections::TokenChange>& tokenChanges);
+  std::optional<projections::IntegrationView> integrationAtVersion(std::string_view id,
+                                                                   uint32_t version) const;
+  std::string newIntegrationId() const;
+
+  EngineOptions options_;
+  std::unique_ptr<events::Store> store_;
+  std::unique_ptr<events::LogAppender> appender_;  // writer thread only
+  projections::TokenIndex tokens_;
+  std::atomic<uint64_t> committedSeq_{0};
+  events::UnixMillis lastEventTime_ = 0;  // writer thread only: event times never go backwards
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;      // GUARDED_BY(mu_)
+  std::thread writer_;
+};
+
+}  // namespace pitlog::commands

@@ -1,0 +1,77 @@
+#include "events/keys.h"
+
+namespace pitlog::events::keys {
+
+const std::vector<std::string>& familyNames() {
+  static const std::vector<std::string> kNames = {kEvents,    kStreams,     kTokens,
+                                                  kIntegrations, kByAccount, kPermissions,
+                                                  kAuditByAccount, kIdempotency, kMeta};
+  return kNames;
+}
+
+const char* familyName(Family f) { return familyNames()[static_cast<int>(f)].c_str(); }
+
+std::string fixed64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+std::string fixed32(uint32_t v) {
+  std::string out(4, '\0');
+  for (int i = 3; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+std::optional<uint64_t> readFixed64(std::string_view bytes) {
+  if (bytes.size() != 8) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : bytes) v = v << 8 | static_cast<unsigned char>(c);
+  return v;
+}
+
+std::optional<uint32_t> readFixed32(std::string_view bytes) {
+  if (bytes.size() != 4) return std::nullopt;
+  uint32_t v = 0;
+  for (char c : bytes) v = v << 8 | static_cast<unsigned char>(c);
+  return v;
+}
+
+static std::string joined(std::string_view a, std::string_view b) {
+  std::string out;
+  out.reserve(a.size() + 1 + b.size());
+  out.append(a).push_back('\0');
+  out.append(b);
+  return out;
+}
+
+std::string streamKey(std::string_view streamId, uint32_t version) {
+  return joined(streamId, fixed32(version));
+}
+std::string streamPrefix(std::string_view streamId) { return joined(streamId, {}); }
+std::string accountPrefix(std::string_view account) { return joined(account, {}); }
+std::string byAccountKey(std::string_view account, std::string_view id) {
+  return joined(account, id);
+}
+std::string permissionKey(std::string_view account, std::string_view user) {
+  return joined(account, user);
+}
+std::string auditKey(std::string_view account, uint64_t seq) {
+  return joined(account, fixed64(seq));
+}
+std::string idempotencyKey(std::string_view account, std::string_view key) {
+  return joined(account, key);
+}
+std::string permissionStreamId(std::string_view account, std::string_view user) {
+  std::string out = "perm/";
+  out.append(account).push_back('/');
+  out.append(user);
+  return out;
+}
+
+std::string_view afterAccountPrefix(std::string_view key) {
+  auto zero = key.find('\0');
+  return zero == std::string_view::npos ? std::string_view{} : key.substr(zero + 1);
+}
+
+}  // namespace pitlog::events::keys

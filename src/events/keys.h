@@ -1,0 +1,74 @@
+#pragma once
+// The on-disk layout, one column family per line. Every key and fixed value pitlog writes is
+// built by a function in this file, so this grammar is the whole of it:
+//
+//   events            seq:fixed64be                         -> Event (canonical Cap'n Proto)
+//   streams           stream_id 0x00 version:fixed32be      -> seq:fixed64be
+//   tokens            sha256(token):32 bytes                -> TokenEntry (views.capnp)
+//   integrations      integration_id                        -> IntegrationView (views.capnp)
+//   by_account        account 0x00 integration_id           -> "" (empty)
+//   permissions       account 0x00 user                     -> allowed:1 byte (0 or 1)
+//   audit_by_account  account 0x00 seq:fixed64be            -> "" (empty)
+//   idempotency       account 0x00 key                      -> IdempotencyRecord (commands)
+//   meta              "schema_version"                      -> fixed32be
+//                     "last_seq"                            -> fixed64be
+//                     "chain_head"                          -> 32 bytes (hash of event last_seq)
+//                     "views_version"                       -> fixed32be (projection code version)
+//
+// Account ids, user ids and integration ids never contain 0x00 (API.md restricts them to
+// [A-Za-z0-9._:-]), nor do idempotency keys (printable ASCII), so 0x00 separates unambiguously
+// and a prefix scan over "account 0x00" yields exactly that account's entries in key order.
+// Permission streams are named "perm/<account>/<user>": '/' cannot occur in an id.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pitlog::events::keys {
+
+inline constexpr const char* kEvents = "events";
+inline constexpr const char* kStreams = "streams";
+inline constexpr const char* kTokens = "tokens";
+inline constexpr const char* kIntegrations = "integrations";
+inline constexpr const char* kByAccount = "by_account";
+inline constexpr const char* kPermissions = "permissions";
+inline constexpr const char* kAuditByAccount = "audit_by_account";
+inline constexpr const char* kIdempotency = "idempotency";
+inline constexpr const char* kMeta = "meta";
+
+// Every family pitlog needs, in a fixed order (the store's handle indexes follow it).
+enum class Family : int {
+  events, streams, tokens, integrations, byAccount, permissions, auditByAccount, idempotency, meta
+};
+inline constexpr int kFamilyCount = 9;
+const std::vector<std::string>& familyNames();  // indexed by Family
+const char* familyName(Family f);
+
+inline constexpr std::string_view kMetaSchemaVersion = "schema_version";
+inline constexpr std::string_view kMetaLastSeq = "last_seq";
+inline constexpr std::string_view kMetaChainHead = "chain_head";
+inline constexpr std::string_view kMetaViewsVersion = "views_version";
+
+// The schema version this build writes and reads. A database with a larger one is refused.
+inline constexpr uint32_t kSchemaVersion = 1;
+
+std::string fixed64(uint64_t v);
+std::string fixed32(uint32_t v);
+std::optional<uint64_t> readFixed64(std::string_view bytes);
+std::optional<uint32_t> readFixed32(std::string_view bytes);
+
+inline std::string eventKey(uint64_t seq) { return fixed64(seq); }
+std::string streamKey(std::string_view streamId, uint32_t version);
+std::string streamPrefix(std::string_view streamId);  // streamId 0x00
+std::string accountPrefix(std::string_view account);  // account 0x00
+std::string byAccountKey(std::string_view account, std::string_view integrationId);
+std::string permissionKey(std::string_view account, std::string_view user);
+std::string auditKey(std::string_view account, uint64_t seq);
+std::string idempotencyKey(std::string_view account, std::string_view key);
+std::string permissionStreamId(std::string_view account, std::string_view user);
+
+// The part after "account 0x00" of a by_account/permissions/idempotency/audit key.
+std::string_view afterAccountPrefix(std::string_view key);
+
+}  // namespace pitlog::events::keys

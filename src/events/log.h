@@ -1,0 +1,95 @@
+#pragma once
+// The append-only log: appending a command's events to a batch (extending the hash chain and the
+// stream index), reading events back, and verifying the chain.
+#include <rocksdb/write_batch.h>
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "events/event.h"
+#include "events/store.h"
+
+namespace pitlog::events {
+
+struct ChainPosition {
+  uint64_t lastSeq = 0;
+  Digest head{};  // hash of event lastSeq; zeros for an empty log
+  bool operator==(const ChainPosition&) const = default;
+};
+
+// Who and why, shared by every event of one command.
+struct EventContext {
+  Actor actor;
+  std::string requestId;
+  UnixMillis at = 0;
+};
+
+struct AppendedEvent {
+  uint64_t seq = 0;
+  uint32_t streamVersion = 0;
+  std::string bytes;  // canonical encoding, as stored
+  Digest hash{};
+};
+
+// Appends events to WriteBatches on behalf of the single writer. Between beginBatch() and
+// commitBatch()/abortBatch() it tracks the chain and stream versions of the pending batch, so
+// that several commands can share one batch (group commit). Not thread-safe: one owner.
+class LogAppender {
+ public:
+  explicit LogAppender(const Store& store);
+
+  ChainPosition position() const { return pending_; }
+
+  // The version of a stream including pending appends; 0 when it has no event.
+  uint32_t streamVersion(std::string_view streamId);
+
+  struct VersionConflict {
+    std::string streamId;
+    uint32_t expected = 0, actual = 0;
+  };
+  // Appends one command's events. When expectedVersion is given, every event's stream must stand
+  // at that version first; otherwise nothing is appended and the conflict is returned.
+  std::variant<std::vector<AppendedEvent>, VersionConflict> append(
+      rocksdb::WriteBatch& batch, std::span<const NewEvent> events, const EventContext& context,
+      std::optional<uint32_t> expectedVersion = std::nullopt);
+
+  // Writes meta/last_seq and meta/chain_head for the pending position into the batch.
+  void finishBatch(rocksdb::WriteBatch& batch);
+  // The batch became durable: the pending position is now the committed one.
+  void commitBatch();
+  // The batch was not written: forget everything appended since the last commit.
+  void abortBatch();
+
+ private:
+  const Store& store_;
+  ChainPosition committed_, pending_;
+  std::unordered_map<std::string, uint32_t> pendingVersions_;
+};
+
+// Reads the stored bytes of one event.
+std::optional<std::string> readEvent(const Store& store, uint64_t seq);
+// Visits stored events with from <= seq <= to (to 0: to the end) in order, until visit is false.
+void forEachEvent(const Store& store, uint64_t from, uint64_t to,
+                  const std::function<bool(uint64_t seq, std::string_view bytes)>& visit);
+// The global sequences of one stream, oldest first.
+std::vector<uint64_t> streamSequences(const Store& store, std::string_view streamId);
+
+// Checks the chain event by event: keys in order and gap-free, each event's seq equal to its
+// key, each prevHash equal to the hash of the event before. Feed every event from seq 1.
+class ChainVerifier {
+ public:
+  // Returns an explanation when this event breaks the chain; the verifier stays at the failure.
+  std::optional<std::string> feed(uint64_t keySeq, std::string_view bytes);
+  ChainPosition position() const { return position_; }
+  // When the whole log was fed: does the stored meta agree with it?
+  std::optional<std::string> checkMeta(const Store& store) const;
+
+ private:
+  ChainPosition position_;
+};
+
+}  // namespace pitlog::events

@@ -1,0 +1,217 @@
+#include "projections/integration_view.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "projections/views.capnp.h"
+
+namespace pitlog::projections {
+
+using events::digestField;
+using events::textView;
+using events::schema::Event;
+
+const TokenRecord* IntegrationView::current() const {
+  for (const auto& t : tokens) {
+    if (t.state == TokenState::current) return &t;
+  }
+  return nullptr;
+}
+
+std::vector<TokenRecord> IntegrationView::validTokens(UnixMillis now) const {
+  std::vector<TokenRecord> out;
+  if (deleted) return out;
+  for (const auto& t : tokens) {
+    if (!t.expiresAt || now < *t.expiresAt) out.push_back(t);
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<std::string> scopesOf(capnp::List<capnp::Text>::Reader list) {
+  std::vector<std::string> out;
+  out.reserve(list.size());
+  for (auto s : list) out.emplace_back(textView(s));
+  return out;
+}
+
+void removeToken(IntegrationView& v, const Digest& d) {
+  std::erase_if(v.tokens, [&](const TokenRecord& t) { return t.digest == d; });
+}
+
+TokenRecord* findToken(IntegrationView& v, const Digest& d) {
+  for (auto& t : v.tokens) {
+    if (t.digest == d) return &t;
+  }
+  return nullptr;
+}
+
+bool hasPrevious(const IntegrationView& v) {
+  return std::any_of(v.tokens.begin(), v.tokens.end(),
+                     [](const TokenRecord& t) { return t.state == TokenState::previous; });
+}
+
+// Keeps the current token first, then previous ones by deadline: a stable order makes the stored
+// bytes a function of the events alone.
+void normalise(IntegrationView& v) {
+  std::stable_sort(v.tokens.begin(), v.tokens.end(), [](const TokenRecord& a, const TokenRecord& b) {
+    if (a.state != b.state) return a.state == TokenState::current;
+    return a.expiresAt.value_or(0) < b.expiresAt.value_or(0);
+  });
+}
+
+}  // namespace
+
+IntegrationView apply(IntegrationView v, const Event::Reader& e) {
+  const auto body = e.getBody();
+  const UnixMillis at = e.getAt();
+  switch (body.which()) {
+    case Event::Body::CREATED: {
+      auto c = body.getCreated();
+      v = IntegrationView{};
+      v.id = textView(e.getStreamId());
+      v.accountId = textView(e.getAccountId());
+      v.name = textView(c.getName());
+      v.description = textView(c.getDescription());
+      v.scopes = scopesOf(c.getScopes());
+      v.createdAt = at;
+      v.createdBy = textView(e.getActor().getUserId());
+      v.createdSeq = e.getSeq();
+      v.tokens.push_back({digestField(c.getToken()), TokenState::current, at, std::nullopt,
+                          std::string(textView(c.getTokenHint()))});
+      break;
+    }
+    case Event::Body::SCOPES_UPDATED: {
+      auto s = body.getScopesUpdated();
+      v.name = textView(s.getName());
+      v.description = textView(s.getDescription());
+      v.scopes = scopesOf(s.getScopes());
+      break;
+    }
+    case Event::Body::ROTATION_STARTED: {
+      auto r = body.getRotationStarted();
+      if (auto* previous = findToken(v, digestField(r.getPreviousToken()))) {
+        previous->state = TokenState::previous;
+        previous->expiresAt = r.getPreviousExpiresAt();
+      }
+      v.tokens.push_back({digestField(r.getToken()), TokenState::current, at, std::nullopt,
+                          std::string(textView(r.getTokenHint()))});
+      v.rotation = Rotation{at, r.getPreviousExpiresAt()};
+      break;
+    }
+    case Event::Body::ROTATION_CANCELLED: {
+      auto r = body.getRotationCancelled();
+      removeToken(v, digestField(r.getCancelledToken()));
+      if (auto* restored = findToken(v, digestField(r.getRestoredToken()))) {
+        restored->state = TokenState::current;
+        restored->expiresAt.reset();
+      }
+      v.rotation.reset();
+      break;
+    }
+    case Event::Body::EXPIRED:
+      removeToken(v, digestField(body.getExpired().getToken()));
+      if (!hasPrevious(v)) v.rotation.reset();
+      break;
+    case Event::Body::DELETED:
+      v.deleted = true;
+      v.deletedAt = at;
+      v.tokens.clear();
+      v.rotation.reset();
+      break;
+    case Event::Body::PERMISSION_CHANGED:
+      return v;  // not an integration event
+  }
+  normalise(v);
+  v.version = e.getStreamVersion();
+  v.updatedAt = at;
+  v.lastSeq = e.getSeq();
+  return v;
+}
+
+std::string encodeIntegration(const IntegrationView& v) {
+  capnp::MallocMessageBuilder message(256);
+  auto b = message.initRoot<views::IntegrationView>();
+  b.setId(v.id);
+  b.setAccountId(v.accountId);
+  b.setName(v.name);
+  b.setDescription(v.description);
+  auto scopes = b.initScopes(static_cast<unsigned>(v.scopes.size()));
+  for (unsigned i = 0; i < v.scopes.size(); ++i) scopes.set(i, v.scopes[i]);
+  b.setDeleted(v.deleted);
+  b.setVersion(v.version);
+  b.setCreatedAt(v.createdAt);
+  b.setCreatedBy(v.createdBy);
+  b.setCreatedSeq(v.createdSeq);
+  b.setUpdatedAt(v.updatedAt);
+  b.setDeletedAt(v.deletedAt);
+  b.setLastSeq(v.lastSeq);
+  auto tokens = b.initTokens(static_cast<unsigned>(v.tokens.size()));
+  for (unsigned i = 0; i < v.tokens.size(); ++i) {
+    const auto& t = v.tokens[i];
+    auto tb = tokens[i];
+    tb.setDigest(capnp::Data::Reader(t.digest.data(), t.digest.size()));
+    tb.setState(t.state == TokenState::current ? views::TokenState::CURRENT
+                                               : views::TokenState::PREVIOUS);
+    tb.setIssuedAt(t.issuedAt);
+    tb.setHasDeadline(t.expiresAt.has_value());
+    tb.setExpiresAt(t.expiresAt.value_or(0));
+    tb.setHint(t.hint);
+  }
+  b.setRotationPending(v.rotation.has_value());
+  if (v.rotation) {
+    b.setRotationStartedAt(v.rotation->startedAt);
+    b.setRotationPreviousExpiresAt(v.rotation->previousExpiresAt);
+  }
+  auto words = capnp::canonicalize(b.asReader());
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+std::optional<IntegrationView> decodeIntegration(std::string_view bytes) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) return std::nullopt;
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  std::optional<IntegrationView> out;
+  kj::runCatchingExceptions([&]() {
+    kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1));
+    auto r = message.getRoot<views::IntegrationView>();
+    IntegrationView v;
+    v.id = textView(r.getId());
+    v.accountId = textView(r.getAccountId());
+    v.name = textView(r.getName());
+    v.description = textView(r.getDescription());
+    v.scopes = scopesOf(r.getScopes());
+    v.deleted = r.getDeleted();
+    v.version = r.getVersion();
+    v.createdAt = r.getCreatedAt();
+    v.createdBy = textView(r.getCreatedBy());
+    v.createdSeq = r.getCreatedSeq();
+    v.updatedAt = r.getUpdatedAt();
+    v.deletedAt = r.getDeletedAt();
+    v.lastSeq = r.getLastSeq();
+    for (auto t : r.getTokens()) {
+      TokenRecord rec;
+      rec.digest = digestField(t.getDigest());
+      rec.state = t.getState() == views::TokenState::CURRENT ? TokenState::current
+                                                              : TokenState::previous;
+      rec.issuedAt = t.getIssuedAt();
+      if (t.getHasDeadline()) rec.expiresAt = t.getExpiresAt();
+      rec.hint = textView(t.getHint());
+      v.tokens.push_back(rec);
+    }
+    if (r.getRotationPending()) {
+      v.rotation = Rotation{r.getRotationStartedAt(), r.getRotationPreviousExpiresAt()};
+    }
+    out = std::move(v);
+  });
+  return out;
+}
+
+}  // namespace pitlog::projections

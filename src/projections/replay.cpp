@@ -1,0 +1,128 @@
+#include "projections/replay.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "projections/projector.h"
+#include "projections/integration_view.h"
+
+namespace pitlog::projections {
+
+using events::ChainVerifier;
+using events::DecodedEvent;
+namespace keys = events::keys;
+
+ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOptions& options) {
+  ReplayReport report;
+  ChainVerifier chain;
+  events::forEachEvent(store, 1, options.toSeq, [&](uint64_t seq, std::string_view bytes) {
+    if (auto error = chain.feed(seq, bytes)) {
+      report.failedSeq = chain.position().lastSeq + 1;
+      report.failure = *error;
+      return false;
+    }
+    std::string ignored;
+    auto event = DecodedEvent::decode(bytes, &ignored);  // feed() decoded it successfully
+    if (options.until && event->reader().getAt() > *options.until) return false;
+    project(out, event->reader());
+    report.eventsApplied++;
+    report.position = chain.position();
+    if (options.progress && seq % 4096 == 0) options.progress(seq);
+    return true;
+  });
+  if (report.ok() && options.toSeq == 0 && !options.until) {
+    if (auto error = chain.checkMeta(store)) {
+      report.failedSeq = chain.position().lastSeq + 1;
+      report.failure = *error;
+    }
+  }
+  return report;
+}
+
+namespace {
+
+std::string printable(Family f, std::string_view key) {
+  bool binary = std::any_of(key.begin(), key.end(), [](char c) {
+    return !std::isprint(static_cast<unsigned char>(c));
+  });
+  if (!binary) return std::string(key);
+  if (f == Family::tokens) return "digest " + events::toHex(key);
+  std::string out;
+  for (char c : key) {
+    if (c == '\0') {
+      out += "\\0";
+    } else if (std::isprint(static_cast<unsigned char>(c))) {
+      out.push_back(c);
+    } else {
+      out += "\\x" + events::toHex(std::string_view(&c, 1));
+    }
+  }
+  return out;
+}
+
+uint64_t lastWriter(Family f, std::string_view key, std::string_view value) {
+  if (f == Family::integrations) {
+    if (auto v = decodeIntegration(value)) return v->lastSeq;
+  }
+  if (f == Family::auditByAccount) {
+    return keys::readFixed64(keys::afterAccountPrefix(key)).value_or(0);
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::optional<ViewDifference> compareViews(const events::Store& store,
+                                           const MemoryViewStore& rebuilt) {
+  for (Family f : viewFamilies()) {
+    const auto& expected = rebuilt.family(f);
+    auto next = expected.begin();
+    std::optional<ViewDifference> diff;
+    auto differ = [&](std::string_view key, std::string_view value, std::string what) {
+      diff = ViewDifference{f, printable(f, key), lastWriter(f, key, value), std::move(what)};
+    };
+    store.scanPrefix(f, {}, [&](std::string_view key, std::string_view value) {
+      if (next == expected.end() || std::string_view(next->first) > key) {
+        differ(key, value, "stored but absent from the rebuild");
+        return false;
+      }
+      if (std::string_view(next->first) < key) {
+        differ(next->first, next->second, "in the rebuild but not stored");
+        return false;
+      }
+      if (next->second != value) {
+        differ(key, next->second, "stored value differs from the rebuild");
+        return false;
+      }
+      ++next;
+      return true;
+    });
+    if (!diff && next != expected.end()) {
+      differ(next->first, next->second, "in the rebuild but not stored");
+    }
+    if (diff) return diff;
+  }
+  return std::nullopt;
+}
+
+ReplayReport rebuildStoredViews(events::Store& store) {
+  MemoryViewStore rebuilt;
+  ReplayReport report = replay(store, rebuilt);
+  if (!report.ok()) return report;
+  rocksdb::WriteBatch batch;
+  for (Family f : viewFamilies()) {
+    store.scanPrefix(f, {}, [&](std::string_view key, std::string_view) {
+      batch.Delete(store.family(f), rocksdb::Slice(key.data(), key.size()));
+      return true;
+    });
+    for (const auto& [key, value] : rebuilt.family(f)) batch.Put(store.family(f), key, value);
+  }
+  batch.Put(store.family(Family::meta),
+            rocksdb::Slice(keys::kMetaViewsVersion.data(), keys::kMetaViewsVersion.size()),
+            keys::fixed32(kViewsVersion));
+  auto outcome = store.write(batch, true);
+  if (!outcome.ok) throw events::StoreError("rebuild could not write the views: " + outcome.message);
+  return report;
+}
+
+}  // namespace pitlog::projections

@@ -1,0 +1,61 @@
+#include "projections/token_entry.h"
+
+#include <capnp/message.h>
+#include <kj/exception.h>
+
+#include <cstring>
+
+#include "projections/views.capnp.h"
+
+namespace pitlog::projections {
+
+std::vector<std::pair<Digest, TokenEntry>> tokenEntries(const IntegrationView& view) {
+  std::vector<std::pair<Digest, TokenEntry>> out;
+  if (view.deleted) return out;
+  for (const auto& t : view.tokens) {
+    out.emplace_back(t.digest, TokenEntry{view.id, view.accountId, t.state, t.issuedAt,
+                                          t.expiresAt, view.scopes});
+  }
+  return out;
+}
+
+std::string encodeTokenEntry(const TokenEntry& e) {
+  capnp::MallocMessageBuilder message(128);
+  auto b = message.initRoot<views::TokenEntry>();
+  b.setIntegrationId(e.integrationId);
+  b.setAccountId(e.accountId);
+  b.setState(e.state == TokenState::current ? views::TokenState::CURRENT
+                                            : views::TokenState::PREVIOUS);
+  b.setIssuedAt(e.issuedAt);
+  b.setHasDeadline(e.expiresAt.has_value());
+  b.setExpiresAt(e.expiresAt.value_or(0));
+  auto scopes = b.initScopes(static_cast<unsigned>(e.scopes.size()));
+  for (unsigned i = 0; i < e.scopes.size(); ++i) scopes.set(i, e.scopes[i]);
+  auto words = capnp::canonicalize(b.asReader());
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+std::optional<TokenEntry> decodeTokenEntry(std::string_view bytes) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) return std::nullopt;
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  std::optional<TokenEntry> out;
+  kj::runCatchingExceptions([&]() {
+    kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1));
+    auto r = message.getRoot<views::TokenEntry>();
+    TokenEntry e;
+    e.integrationId = events::textView(r.getIntegrationId());
+    e.accountId = events::textView(r.getAccountId());
+    e.state = r.getState() == views::TokenState::CURRENT ? TokenState::current
+                                                          : TokenState::previous;
+    e.issuedAt = r.getIssuedAt();
+    if (r.getHasDeadline()) e.expiresAt = r.getExpiresAt();
+    for (auto s : r.getScopes()) e.scopes.emplace_back(events::textView(s));
+    out = std::move(e);
+  });
+  return out;
+}
+
+}  // namespace pitlog::projections
