@@ -61,8 +61,6 @@ bool isWellFormedToken(std::string_view token) {
   return tokenChecksum(random) == body.substr(kTokenRandomChars);
 }
 
-std::string tokenIdOf(const events::Digest& digest) { return events::toHex(digest).substr(0, 16); }
-
 std::string_view tokenTail(std::string_view token) {
   return token.substr(token.size() >= 4 ? token.size() - 4 : 0);
 }

@@ -38,8 +38,6 @@ std::string tokenChecksum(std::string_view random);
 // True when the string has the token's shape: prefix, length, alphabet and checksum.
 bool isWellFormedToken(std::string_view token);
 
-// "tokenId": the first 16 lowercase hex digits of SHA-256(token).
-std::string tokenIdOf(const events::Digest& digest);
 // The last 4 characters of a token, which events keep so that views can show its hint.
 std::string_view tokenTail(std::string_view token);
 // "hint": "pit_", the character U+2026, then the token's last 4 characters.

@@ -42,6 +42,8 @@ std::string toHex(std::string_view bytes);
 inline std::string toHex(const Digest& d) { return toHex(Sha256::asView(d)); }
 // Parses exactly 64 hex digits (either case); nullopt otherwise.
 std::optional<Digest> digestFromHex(std::string_view hex);
+// API.md's tokenId: the first 16 lowercase hex digits of a token's digest.
+inline std::string tokenIdOf(const Digest& d) { return toHex(d).substr(0, 16); }
 // Copies 32 bytes into a Digest; nullopt when the size is wrong.
 std::optional<Digest> digestFromBytes(std::string_view bytes);
 

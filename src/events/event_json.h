@@ -14,7 +14,4 @@ namespace pitlog::events {
 // One event as a single-line JSON object.
 std::string eventToJson(const DecodedEvent& event);
 
-// The tokenId of a digest: its first 16 lowercase hex digits.
-std::string tokenIdOf(const Digest& digest);
-
 }  // namespace pitlog::events
