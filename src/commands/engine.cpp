@@ -394,22 +394,6 @@ std::string Engine::newIntegrationId() const {
   return "int_" + events::toHex(std::string_view(reinterpret_cast<char*>(random), sizeof random));
 }
 
-Verification Engine::verify(std::string_view token,
-                            std::optional<std::string_view> requiredScope) const {
-  Verification v;
-  if (!isWellFormedToken(token)) return v;
-  auto slot = tokens_.find(events::sha256(token));
-  if (!slot) return v;
-  // A deadline is exclusive and holds at once, before the scheduler writes its Expired event.
-  if (slot->expiresAt && options_.clock() >= *slot->expiresAt) return v;
-  v.active = true;
-  v.grant = std::move(slot->grant);
-  v.issuedAt = slot->issuedAt;
-  v.expiresAt = slot->expiresAt;
-  if (requiredScope) v.allowed = v.grant->hasScope(*requiredScope);
-  return v;
-}
-
 std::optional<IntegrationView> Engine::integration(std::string_view account,
                                                    std::string_view id) const {
   StoreReader reader(*store_);

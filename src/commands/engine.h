@@ -24,6 +24,7 @@
 #include "commands/decide.h"
 #include "commands/result.h"
 #include "commands/scope_catalogue.h"
+#include "commands/verify.h"
 #include "events/log.h"
 #include "events/store.h"
 #include "projections/batch_view_store.h"
@@ -70,14 +71,6 @@ struct CommandResult {
   static CommandResult failure(Error e);
 };
 
-struct Verification {
-  bool active = false;
-  std::shared_ptr<const projections::Grant> grant;
-  events::UnixMillis issuedAt = 0;
-  std::optional<events::UnixMillis> expiresAt;
-  std::optional<bool> allowed;  // when a scope was asked for
-};
-
 struct PermissionInfo {
   std::optional<bool> recorded;  // grant (true), withdrawal (false) or none
   uint32_t version = 0;          // the permission stream's version
@@ -106,9 +99,11 @@ class Engine {
   // Finishes every queued command, then stops the writer. Later submits answer `unavailable`.
   void stop();
 
-  // Verification from memory: shape and checksum, digest lookup, deadline, scope.
+  // Verification from memory (verify.h) at the engine's clock.
   Verification verify(std::string_view token,
-                      std::optional<std::string_view> requiredScope = std::nullopt) const;
+                      std::optional<std::string_view> requiredScope = std::nullopt) const {
+    return verifyToken(tokens_, token, requiredScope, options_.clock());
+  }
 
   // Queues the scheduler's expiry for every window elapsed by now. Returns how many.
   size_t scheduleDueExpiries();
