@@ -343,6 +343,11 @@ CommandResult Engine::executeOne(Pending& p, projections::BatchViewStore& views,
         appender_->streamVersion(keys::permissionStreamId(cmd.accountId, setPermission->userId));
   }
 
+  if (!targetId.empty()) {
+    appender_->knowStreamVersion(targetId, target ? target->version : 0);
+  } else if (!in.newIntegrationId.empty()) {
+    appender_->knowStreamVersion(in.newIntegrationId, 0);
+  }
   auto decision = decide(cmd, in);
   if (auto* error = std::get_if<Error>(&decision)) return CommandResult::failure(std::move(*error));
   auto& events = std::get<Decision>(decision).events;

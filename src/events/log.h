@@ -46,6 +46,11 @@ class LogAppender {
 
   // The version of a stream including pending appends; 0 when it has no event.
   uint32_t streamVersion(std::string_view streamId);
+  // Tells the appender a stream's version that the caller knows from a view written in the same
+  // batches (an integration's version, or 0 for a new id), sparing a reverse scan of the index.
+  void knowStreamVersion(std::string_view streamId, uint32_t version) {
+    pendingVersions_.try_emplace(std::string(streamId), version);
+  }
 
   struct VersionConflict {
     std::string streamId;
