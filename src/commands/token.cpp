@@ -21,11 +21,20 @@ FreshToken::~FreshToken() {
   if (!plaintext.empty()) OPENSSL_cleanse(plaintext.data(), plaintext.size());
 }
 
-std::string tokenChecksum(std::string_view random) {
+namespace {
+
+// Writes the six checksum characters into out; no allocation (verification's hot path).
+void writeChecksum(std::string_view random, char* out) {
   uint32_t crc = static_cast<uint32_t>(
       crc32(0L, reinterpret_cast<const Bytef*>(random.data()), static_cast<uInt>(random.size())));
+  for (size_t i = kTokenChecksumChars; i-- > 0; crc /= 62) out[i] = kAlphabet[crc % 62];
+}
+
+}  // namespace
+
+std::string tokenChecksum(std::string_view random) {
   std::string out(kTokenChecksumChars, '0');
-  for (size_t i = kTokenChecksumChars; i-- > 0 && crc != 0; crc /= 62) out[i] = kAlphabet[crc % 62];
+  writeChecksum(random, out.data());
   return out;
 }
 
@@ -57,8 +66,9 @@ bool isWellFormedToken(std::string_view token) {
   for (char c : body) {
     if (!isBase62(c)) return false;
   }
-  std::string_view random = body.substr(0, kTokenRandomChars);
-  return tokenChecksum(random) == body.substr(kTokenRandomChars);
+  char checksum[kTokenChecksumChars];
+  writeChecksum(body.substr(0, kTokenRandomChars), checksum);
+  return body.substr(kTokenRandomChars) == std::string_view(checksum, kTokenChecksumChars);
 }
 
 std::string_view tokenTail(std::string_view token) {

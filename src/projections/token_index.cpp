@@ -9,72 +9,137 @@ bool Grant::hasScope(std::string_view scope) const {
   return std::binary_search(scopes.begin(), scopes.end(), scope);
 }
 
-static std::shared_ptr<const Grant> makeGrant(const TokenEntry& e) {
-  auto g = std::make_shared<Grant>();
-  g->accountId = e.accountId;
-  g->integrationId = e.integrationId;
-  g->scopes = e.scopes;
-  for (const auto& s : e.scopes) {
-    if (!g->scopeText.empty()) g->scopeText.push_back(' ');
-    g->scopeText += s;
+TokenIndex::TokenIndex() : table_(1024) {}
+
+std::shared_ptr<const ScopeSet> TokenIndex::intern(const std::vector<std::string>& scopes) {
+  std::string text;
+  for (const auto& s : scopes) {
+    if (!text.empty()) text.push_back(' ');
+    text += s;
   }
-  return g;
+  auto& slot = scopeSets_[text];
+  if (!slot) {
+    // Sets no grant uses any more are dropped now and then, so churn cannot grow this map.
+    if (scopeSets_.size() > 1024 && scopeSets_.size() % 1024 == 0) {
+      std::erase_if(scopeSets_, [](const auto& kv) { return kv.second && kv.second.use_count() == 1; });
+      return intern(scopes);
+    }
+    slot = std::make_shared<const ScopeSet>(ScopeSet{scopes, text});
+  }
+  return slot;
+}
+
+size_t TokenIndex::probe(const Digest& d) const {
+  const size_t mask = table_.size() - 1;
+  for (size_t i = home(d);; i = (i + 1) & mask) {
+    const Slot& s = table_[i];
+    if (!s.grant || s.digest == d) return i;
+  }
+}
+
+void TokenIndex::reserve(size_t entries) {
+  size_t capacity = table_.size();
+  while (entries * 10 > capacity * 7) capacity *= 2;
+  if (capacity == table_.size()) return;
+  std::vector<Slot> old(capacity);
+  old.swap(table_);
+  for (auto& s : old) {
+    if (s.grant) table_[probe(s.digest)] = std::move(s);
+  }
 }
 
 void TokenIndex::load(const events::Store& store) {
   std::unique_lock lock(mu_);
-  slots_.clear();
+  table_.assign(1024, Slot{});
+  used_ = 0;
   deadlines_.clear();
+  scopeSets_.clear();
+  GrantCache grants;
   store.scanPrefix(Family::tokens, {}, [&](std::string_view key, std::string_view value) {
     auto digest = events::digestFromBytes(key);
     auto entry = decodeTokenEntry(value);
     if (!digest || !entry) {
       throw events::StoreError("tokens family holds a damaged entry; run pit-replay rebuild");
     }
-    put(*digest, *entry);
+    put(*digest, *entry, grants);
     return true;
   });
 }
 
 std::optional<TokenSlot> TokenIndex::find(const Digest& digest) const {
   std::shared_lock lock(mu_);
-  auto it = slots_.find(digest);
-  if (it == slots_.end()) return std::nullopt;
-  return it->second;
+  const Slot& s = table_[probe(digest)];
+  if (!s.grant) return std::nullopt;
+  TokenSlot out{s.grant, s.state, s.issuedAt, std::nullopt};
+  if (s.hasDeadline) out.expiresAt = s.expiresAt;
+  return out;
 }
 
 size_t TokenIndex::size() const {
   std::shared_lock lock(mu_);
-  return slots_.size();
+  return used_;
+}
+
+size_t TokenIndex::tableBytes() const {
+  std::shared_lock lock(mu_);
+  return table_.capacity() * sizeof(Slot);
 }
 
 void TokenIndex::apply(const std::vector<TokenChange>& changes) {
   std::unique_lock lock(mu_);
+  GrantCache grants;  // tokens of one integration changed together share one grant
   for (const auto& c : changes) {
     if (c.entry) {
-      put(c.digest, *c.entry);
+      put(c.digest, *c.entry, grants);
     } else {
       erase(c.digest);
     }
   }
 }
 
-void TokenIndex::put(const Digest& digest, const TokenEntry& entry) {
+void TokenIndex::put(const Digest& digest, const TokenEntry& entry, GrantCache& grants) {
   erase(digest);
-  slots_[digest] = TokenSlot{makeGrant(entry), entry.state, entry.issuedAt, entry.expiresAt};
+  reserve(used_ + 1);
+  auto& grant = grants[entry.integrationId];
+  if (!grant || grant->accountId != entry.accountId || grant->scopes != entry.scopes) {
+    grant = std::make_shared<const Grant>(entry.accountId, entry.integrationId, intern(entry.scopes));
+  }
+  Slot& s = table_[probe(digest)];
+  s.digest = digest;
+  s.grant = grant;
+  s.state = entry.state;
+  s.issuedAt = entry.issuedAt;
+  s.hasDeadline = entry.expiresAt.has_value();
+  s.expiresAt = entry.expiresAt.value_or(0);
+  ++used_;
   if (entry.state == TokenState::previous && entry.expiresAt) {
     deadlines_.emplace(*entry.expiresAt, entry.integrationId);
   }
 }
 
 void TokenIndex::erase(const Digest& digest) {
-  auto it = slots_.find(digest);
-  if (it == slots_.end()) return;
-  if (it->second.state == TokenState::previous && it->second.expiresAt) {
-    auto d = deadlines_.find({*it->second.expiresAt, it->second.grant->integrationId});
+  size_t i = probe(digest);
+  if (!table_[i].grant) return;
+  Slot& victim = table_[i];
+  if (victim.state == TokenState::previous && victim.hasDeadline) {
+    auto d = deadlines_.find({victim.expiresAt, victim.grant->integrationId});
     if (d != deadlines_.end()) deadlines_.erase(d);
   }
-  slots_.erase(it);
+  victim = Slot{};
+  --used_;
+  // Backward-shift deletion: move later members of the probe run into the hole, so lookups
+  // never need tombstones.
+  const size_t mask = table_.size() - 1;
+  for (size_t hole = i, j = (i + 1) & mask; table_[j].grant; j = (j + 1) & mask) {
+    size_t want = home(table_[j].digest);
+    // Move j into the hole when its home is not in the cyclic range (hole, j].
+    bool inRange = hole <= j ? (want > hole && want <= j) : (want > hole || want <= j);
+    if (!inRange) {
+      table_[hole] = std::move(table_[j]);
+      table_[j] = Slot{};
+      hole = j;
+    }
+  }
 }
 
 std::vector<std::string> TokenIndex::dueIntegrations(UnixMillis now) const {
