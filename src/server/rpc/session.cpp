@@ -1,0 +1,432 @@
+#include "server/rpc/session.h"
+
+#include <kj/debug.h>
+
+#include <algorithm>
+
+#include "server/rpc/engine_bridge.h"
+#include "server/rpc/wire.h"
+
+namespace pitlog::rpc {
+
+using commands::Code;
+using commands::Command;
+using commands::CommandResult;
+using commands::Error;
+using commands::invalidArgument;
+using events::UnixMillis;
+
+namespace {
+
+constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+
+std::string_view view(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
+
+// Runs a handler; an exception (an I/O failure, a broken invariant) is logged and answered as
+// `internal`, never passed to the client as an RPC exception with internals in it. Results whose
+// union has `error` only.
+template <typename Context, typename Handler>
+kj::Promise<void> guarded(Context context, Handler handler) {
+  return kj::evalNow([&]() mutable { return handler(context); })
+      .catch_([context](kj::Exception&& e) mutable {
+        KJ_LOG(ERROR, "pitlog RPC call failed", e);
+        setError(context.getResults().initResult().initError(), Code::internal,
+                 "internal error; see pitd's log");
+      });
+}
+
+template <typename Context>
+kj::Promise<void> refuse(Context& context, const Error& error) {
+  setError(context.getResults().initResult().initError(), error);
+  return kj::READY_NOW;
+}
+
+Error mayNotManage(const Command& c) {
+  return {Code::permissionDenied,
+          "user '" + c.actor.userId + "' may not manage the integrations of account '" +
+              c.accountId + "'",
+          {}};
+}
+
+Error integrationNotFound(capnp::Text::Reader id) {
+  return {Code::notFound, "integration '" + std::string(view(id)) + "' was not found", {}};
+}
+
+// The form every mutation shares: payload size, actor, options.
+template <typename Params>
+std::optional<Error> readMutation(Params p, Command& c) {
+  if (auto e = checkPayload(p.totalSize())) return e;
+  if (auto e = readActor(p.getActor(), c)) return e;
+  return readOptions(p.getOptions(), c);
+}
+
+// The form every query shares: payload size, actor.
+template <typename Params>
+std::optional<Error> readQuery(Params p, Command& c) {
+  if (auto e = checkPayload(p.totalSize())) return e;
+  return readActor(p.getActor(), c);
+}
+
+std::optional<Error> readOptionalText(schema::OptionalText::Reader in, std::string_view field,
+                                      std::optional<std::string>* out) {
+  switch (in.which()) {
+    case schema::OptionalText::NONE: return std::nullopt;
+    case schema::OptionalText::VALUE: *out = std::string(view(in.getValue())); return std::nullopt;
+  }
+  return invalidArgument(std::string(field) + " is neither none nor a value", std::string(field));
+}
+
+std::optional<Error> readOptionalScopes(schema::OptionalScopes::Reader in,
+                                        std::optional<std::vector<std::string>>* out) {
+  switch (in.which()) {
+    case schema::OptionalScopes::NONE: return std::nullopt;
+    case schema::OptionalScopes::VALUE: {
+      std::vector<std::string> scopes;
+      for (auto s : in.getValue()) scopes.emplace_back(view(s));
+      *out = std::move(scopes);
+      return std::nullopt;
+    }
+  }
+  return invalidArgument("scopes is neither none nor a value", "scopes");
+}
+
+void answerIntegration(schema::IntegrationResult::Builder out, CommandResult& r, UnixMillis now) {
+  if (!r.ok()) {
+    setError(out.initError(), errorOf(r));
+  } else {
+    KJ_ASSERT(r.integration.has_value(), "a command on an integration answered without one");
+    auto ok = out.initOk();
+    fillIntegration(ok.initIntegration(), *r.integration, now);
+    // API.md: the plaintext only in the first answer; a replay shows none.
+    if (r.token && !r.replayed) ok.setToken(*r.token);
+    ok.setReplayed(r.replayed);
+  }
+  if (r.token) wipe(*r.token);
+}
+
+// Submits a command whose answer is an IntegrationResult.
+template <typename Context>
+kj::Promise<void> submitForIntegration(commands::Engine& engine, Context context, Command c) {
+  return submitAsync(engine, std::move(c)).then([&engine, context](CommandResult r) mutable {
+    answerIntegration(context.getResults().initResult(), r, engine.now());
+  });
+}
+
+// The command on an existing integration that options and an id describe, for rotate, cancel,
+// expire-now and delete.
+template <typename Params>
+std::optional<Error> readTargetCommand(Params p, Command& c) {
+  if (auto e = readMutation(p, c)) return e;
+  return checkId(p.getIntegrationId(), "integrationId");
+}
+
+}  // namespace
+
+// --- Gateway ------------------------------------------------------------------------------------
+
+kj::Promise<void> GatewayImpl::login(LoginContext context) {
+  auto key = context.getParams().getServiceKey();
+  auto result = context.getResults().initResult();
+  if (key.size() == 0) {
+    setError(result.initError(), Code::unauthenticated, "a service key is required",
+             "serviceKey");
+  } else if (!(*authenticate_)(view(key))) {
+    setError(result.initError(), Code::unauthenticated, "the service key is not valid",
+             "serviceKey");
+  } else {
+    result.setSession(kj::heap<SessionImpl>(engine_));
+  }
+  return kj::READY_NOW;
+}
+
+// --- Session: commands --------------------------------------------------------------------------
+
+kj::Promise<void> SessionImpl::create(CreateContext context) {
+  return guarded(context, [this](CreateContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = checkPayload(p.totalSize())) return refuse(context, *e);
+    if (auto e = readActor(p.getActor(), c)) return refuse(context, *e);
+    if (auto e = readOptions(p.getOptions(), c)) return refuse(context, *e);
+    commands::CreateIntegration a;
+    a.name = view(p.getName());
+    a.description = view(p.getDescription());
+    for (auto s : p.getScopes()) a.scopes.emplace_back(view(s));
+    Fingerprint("create")
+        .add(c.accountId)
+        .addText(p.getName())
+        .addText(p.getDescription())
+        .addList(p.getScopes())
+        .applyTo(c);
+    c.action = std::move(a);
+    return submitForIntegration(engine_, context, std::move(c));
+  });
+}
+
+kj::Promise<void> SessionImpl::edit(EditContext context) {
+  return guarded(context, [this](EditContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
+    commands::EditIntegration a;
+    a.integrationId = view(p.getIntegrationId());
+    if (auto e = readOptionalText(p.getName(), "name", &a.name)) return refuse(context, *e);
+    if (auto e = readOptionalText(p.getDescription(), "description", &a.description)) {
+      return refuse(context, *e);
+    }
+    if (auto e = readOptionalScopes(p.getScopes(), &a.scopes)) return refuse(context, *e);
+    Fingerprint f("edit");
+    f.add(c.accountId).add(a.integrationId);
+    if (a.name) f.add("name").add(*a.name);
+    if (a.description) f.add("description").add(*a.description);
+    if (a.scopes) f.add("scopes").addList(p.getScopes().getValue());
+    f.applyTo(c);
+    c.action = std::move(a);
+    return submitForIntegration(engine_, context, std::move(c));
+  });
+}
+
+kj::Promise<void> SessionImpl::rotate(RotateContext context) {
+  return guarded(context, [this](RotateContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
+    commands::RotateToken a;
+    a.integrationId = view(p.getIntegrationId());
+    switch (p.getExpire()) {
+      case schema::Expire::LATER: a.expire = commands::ExpireMode::later; break;
+      case schema::Expire::NOW: a.expire = commands::ExpireMode::now; break;
+      default:
+        return refuse(context, invalidArgument("expire must be later or now", "expire"));
+    }
+    Fingerprint("rotate")
+        .add(c.accountId)
+        .add(a.integrationId)
+        .add(a.expire == commands::ExpireMode::later ? "later" : "now")
+        .applyTo(c);
+    c.action = std::move(a);
+    return submitForIntegration(engine_, context, std::move(c));
+  });
+}
+
+kj::Promise<void> SessionImpl::cancelRotation(CancelRotationContext context) {
+  return guarded(context, [this](CancelRotationContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
+    std::string id(view(p.getIntegrationId()));
+    Fingerprint("cancelRotation").add(c.accountId).add(id).applyTo(c);
+    c.action = commands::CancelRotation{std::move(id)};
+    return submitForIntegration(engine_, context, std::move(c));
+  });
+}
+
+kj::Promise<void> SessionImpl::expireNow(ExpireNowContext context) {
+  return guarded(context, [this](ExpireNowContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
+    std::string id(view(p.getIntegrationId()));
+    Fingerprint("expireNow").add(c.accountId).add(id).applyTo(c);
+    c.action = commands::ExpireRotationNow{std::move(id)};
+    return submitForIntegration(engine_, context, std::move(c));
+  });
+}
+
+kj::Promise<void> SessionImpl::delete_(DeleteContext context) {
+  return guarded(context, [this](DeleteContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
+    std::string id(view(p.getIntegrationId()));
+    Fingerprint("delete").add(c.accountId).add(id).applyTo(c);
+    c.action = commands::DeleteIntegration{std::move(id)};
+    return submitAsync(engine_, std::move(c)).then([context](CommandResult r) mutable {
+      auto out = context.getResults().initResult();
+      if (!r.ok()) {
+        setError(out.initError(), errorOf(r));
+        return;
+      }
+      auto ok = out.initOk();
+      ok.setVersion(r.version);
+      ok.setReplayed(r.replayed);
+    });
+  });
+}
+
+kj::Promise<void> SessionImpl::setPermission(SetPermissionContext context) {
+  return guarded(context, [this](SetPermissionContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readMutation(p, c)) return refuse(context, *e);
+    if (auto e = checkId(p.getUserId(), "userId")) return refuse(context, *e);
+    std::string user(view(p.getUserId()));
+    Fingerprint("setPermission")
+        .add(c.accountId)
+        .add(user)
+        .add(p.getAllowed() ? "true" : "false")
+        .applyTo(c);
+    c.action = commands::SetPermission{std::move(user), p.getAllowed()};
+    return submitAsync(engine_, std::move(c)).then([context](CommandResult r) mutable {
+      auto out = context.getResults().initResult();
+      if (!r.ok()) {
+        setError(out.initError(), errorOf(r));
+        return;
+      }
+      auto ok = out.initOk();
+      ok.setUserId(r.userId);
+      ok.setAllowed(r.allowed.value_or(false));
+      ok.setVersion(r.version);
+      ok.setReplayed(r.replayed);
+    });
+  });
+}
+
+// --- Session: queries ---------------------------------------------------------------------------
+
+kj::Promise<void> SessionImpl::list(ListContext context) {
+  return guarded(context, [this](ListContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readQuery(p, c)) return refuse(context, *e);
+    std::optional<uint32_t> staleDays;
+    switch (p.getStaleAfter().which()) {
+      case schema::StaleAfter::NONE: break;
+      case schema::StaleAfter::DAYS: staleDays = p.getStaleAfter().getDays(); break;
+      default:
+        return refuse(context,
+                      invalidArgument("staleAfter is neither none nor days", "staleAfter"));
+    }
+    if (!engine_.mayManage(c.actor, c.accountId)) return refuse(context, mayNotManage(c));
+
+    const UnixMillis now = engine_.now();
+    auto views = engine_.integrations(c.accountId, p.getIncludeDeleted());
+    if (staleDays) {
+      const int64_t ageMs = static_cast<int64_t>(*staleDays) * kDayMs;
+      std::erase_if(views, [&](const projections::IntegrationView& v) {
+        const auto* current = v.current();
+        return current == nullptr || now - current->issuedAt <= ageMs;
+      });
+    }
+    auto out = context.getResults().initResult().initIntegrations(views.size());
+    for (size_t i = 0; i < views.size(); ++i) fillIntegration(out[i], views[i], now);
+    return kj::READY_NOW;
+  });
+}
+
+kj::Promise<void> SessionImpl::get(GetContext context) {
+  return guarded(context, [this](GetContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readQuery(p, c)) return refuse(context, *e);
+    if (auto e = checkId(p.getIntegrationId(), "integrationId")) return refuse(context, *e);
+    std::optional<UnixMillis> asOf;
+    if (auto e = readTime(p.getAsOf(), "asOf", &asOf)) return refuse(context, *e);
+    if (!engine_.mayManage(c.actor, c.accountId)) return refuse(context, mayNotManage(c));
+
+    auto id = view(p.getIntegrationId());
+    auto v = asOf ? engine_.integrationAsOf(c.accountId, id, *asOf)
+                  : engine_.integration(c.accountId, id);
+    if (!v) return refuse(context, integrationNotFound(p.getIntegrationId()));
+    auto ok = context.getResults().initResult().initOk();
+    fillIntegration(ok.initIntegration(), *v, asOf.value_or(engine_.now()));
+    return kj::READY_NOW;
+  });
+}
+
+kj::Promise<void> SessionImpl::events(EventsContext context) {
+  return guarded(context, [this](EventsContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readQuery(p, c)) return refuse(context, *e);
+    if (auto e = checkId(p.getIntegrationId(), "integrationId")) return refuse(context, *e);
+    if (!engine_.mayManage(c.actor, c.accountId)) return refuse(context, mayNotManage(c));
+
+    auto history = engine_.integrationEvents(c.accountId, view(p.getIntegrationId()));
+    if (history.empty()) return refuse(context, integrationNotFound(p.getIntegrationId()));
+    auto out = context.getResults().initResult().initEvents(history.size());
+    for (size_t i = 0; i < history.size(); ++i) fillEvent(out[i], history[i]);
+    return kj::READY_NOW;
+  });
+}
+
+kj::Promise<void> SessionImpl::audit(AuditContext context) {
+  return guarded(context, [this](AuditContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readQuery(p, c)) return refuse(context, *e);
+    const uint32_t limit = p.getLimit();
+    if (limit < 1 || limit > 1000) {
+      return refuse(context, invalidArgument("limit must be 1-1000", "limit"));
+    }
+    std::optional<UnixMillis> since, until;
+    if (auto e = readTime(p.getSince(), "since", &since)) return refuse(context, *e);
+    if (auto e = readTime(p.getUntil(), "until", &until)) return refuse(context, *e);
+    if (!engine_.mayManage(c.actor, c.accountId)) return refuse(context, mayNotManage(c));
+
+    auto page = engine_.audit(c.accountId, p.getAfter(), limit, since, until);
+    auto ok = context.getResults().initResult().initOk();
+    auto out = ok.initEvents(page.events.size());
+    for (size_t i = 0; i < page.events.size(); ++i) fillEvent(out[i], page.events[i]);
+    if (page.next) {
+      ok.getNext().setAfter(*page.next);
+    } else {
+      ok.getNext().setNone();
+    }
+    return kj::READY_NOW;
+  });
+}
+
+kj::Promise<void> SessionImpl::getPermission(GetPermissionContext context) {
+  return guarded(context, [this](GetPermissionContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readQuery(p, c)) return refuse(context, *e);
+    if (auto e = checkId(p.getUserId(), "userId")) return refuse(context, *e);
+    if (c.actor.role != events::Role::admin) {
+      return refuse(context, Error{Code::permissionDenied,
+                                   "only an admin may read or change permissions", {}});
+    }
+    auto info = engine_.permission(c.accountId, view(p.getUserId()));
+    auto out = context.getResults().initResult().initPermission();
+    out.setUserId(p.getUserId());
+    out.setVersion(info.version);
+    if (!info.recorded) {
+      out.setSource(schema::Permission::Source::DEFAULT);
+      out.getAllowed().setRoleDecides();
+    } else {
+      out.setSource(*info.recorded ? schema::Permission::Source::GRANT
+                                   : schema::Permission::Source::WITHDRAWAL);
+      out.getAllowed().setValue(*info.recorded);
+    }
+    return kj::READY_NOW;
+  });
+}
+
+kj::Promise<void> SessionImpl::scopes(ScopesContext context) {
+  const auto& catalogue = engine_.catalogue().scopes();
+  auto out = context.getResults().initScopes(catalogue.size());
+  for (size_t i = 0; i < catalogue.size(); ++i) out.set(i, catalogue[i]);
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionImpl::introspect(IntrospectContext context) {
+  auto p = context.getParams();
+  std::optional<std::string_view> required;
+  if (p.getRequiredScope().isValue()) required = view(p.getRequiredScope().getValue());
+  auto v = engine_.verify(view(p.getToken()), required);
+  auto out = context.getResults().initResult();
+  out.setActive(v.active);
+  if (!v.active) return kj::READY_NOW;  // exactly {active: false}
+  out.setScope(v.grant->scopeText);
+  out.setTokenType("pit");
+  out.setAccountId(v.grant->accountId);
+  out.setIntegrationId(v.grant->integrationId);
+  // RFC 7662: seconds since the epoch.
+  out.setIat(v.issuedAt / 1000);
+  if (v.expiresAt) out.getExp().setAt(*v.expiresAt / 1000);
+  if (v.allowed) out.getAllowed().setValue(*v.allowed);
+  return kj::READY_NOW;
+}
+
+}  // namespace pitlog::rpc

@@ -1,0 +1,320 @@
+#include "server/rpc/wire.h"
+
+#include <openssl/crypto.h>
+
+#include "commands/token.h"
+#include "commands/validate.h"
+#include "events/digest.h"
+#include "events/time_format.h"
+
+namespace pitlog::rpc {
+
+using commands::Code;
+using commands::Command;
+using commands::Error;
+using commands::invalidArgument;
+using events::UnixMillis;
+
+namespace {
+
+std::string_view view(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
+
+std::string tokenIdOfField(capnp::Data::Reader digest) {
+  return events::tokenIdOf(events::digestField(digest));
+}
+
+std::string hintOf(capnp::Text::Reader tail) { return commands::tokenHint(view(tail)); }
+
+}  // namespace
+
+// --- errors -------------------------------------------------------------------------------------
+
+void setError(schema::Error::Builder out, Code code, std::string_view message,
+              std::string_view field) {
+  out.setCode(commands::codeName(code));
+  out.setMessage(kj::StringPtr(message.data(), message.size()));
+  out.setField(kj::StringPtr(field.data(), field.size()));
+}
+
+void setError(schema::Error::Builder out, const Error& error) {
+  setError(out, error.code, error.message, error.field);
+}
+
+std::string rpcFieldName(std::string_view field) {
+  static constexpr std::pair<std::string_view, std::string_view> kRenames[] = {
+      {"accountId", "actor.accountId"},     {"X-Actor-User", "actor.userId"},
+      {"X-Actor-Role", "actor.role"},       {"X-Request-Id", "requestId"},
+      {"Idempotency-Key", "idempotencyKey"}, {"If-Match", "ifMatch"},
+  };
+  for (const auto& [from, to] : kRenames) {
+    if (field == from) return std::string(to);
+  }
+  return std::string(field);
+}
+
+Error errorOf(const commands::CommandResult& result) {
+  return {result.code, result.message, rpcFieldName(result.field)};
+}
+
+std::optional<Error> checkPayload(capnp::MessageSize size) {
+  if (size.wordCount * sizeof(capnp::word) > kMaxPayloadBytes) {
+    return Error{Code::payloadTooLarge,
+                 "the request's parameters are " +
+                     std::to_string(size.wordCount * sizeof(capnp::word)) +
+                     " bytes; at most " + std::to_string(kMaxPayloadBytes) + " are allowed",
+                 {}};
+  }
+  return std::nullopt;
+}
+
+// --- inputs -------------------------------------------------------------------------------------
+
+std::optional<Error> checkId(capnp::Text::Reader id, std::string_view field) {
+  if (commands::isValidId(view(id))) return std::nullopt;
+  return invalidArgument(std::string(field) + " must match ^[A-Za-z0-9._:-]{1,64}$",
+                         std::string(field));
+}
+
+std::optional<Error> readActor(schema::Actor::Reader in, Command& out) {
+  if (auto e = checkId(in.getAccountId(), "actor.accountId")) return e;
+  if (auto e = checkId(in.getUserId(), "actor.userId")) return e;
+  events::Role role;
+  switch (in.getRole()) {
+    case schema::Actor::Role::ADMIN: role = events::Role::admin; break;
+    case schema::Actor::Role::USER: role = events::Role::user; break;
+    default:
+      // Unspecified, or a value this schema does not know: never the system actor.
+      return invalidArgument("actor.role must be admin or user", "actor.role");
+  }
+  out.accountId = view(in.getAccountId());
+  out.actor = events::Actor{out.accountId, std::string(view(in.getUserId())), role};
+  return std::nullopt;
+}
+
+namespace {
+
+std::optional<Error> readRequestIdAndKey(capnp::Text::Reader requestId,
+                                         capnp::Text::Reader idempotencyKey, Command& out) {
+  // An HTTP header holds printable ASCII; so does an RPC request id, which events store and the
+  // API shows.
+  if (requestId.size() > 0 && !commands::isValidIdempotencyKey(view(requestId))) {
+    return invalidArgument("requestId must be 1-128 printable ASCII characters", "requestId");
+  }
+  out.requestId = view(requestId);
+  if (idempotencyKey.size() > 0) {
+    if (!commands::isValidIdempotencyKey(view(idempotencyKey))) {
+      return invalidArgument("idempotencyKey must be 1-128 printable ASCII characters",
+                             "idempotencyKey");
+    }
+    out.idempotency = commands::IdempotencyKey{std::string(view(idempotencyKey)), {}};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Error> readOptions(schema::CreateOptions::Reader in, Command& out) {
+  return readRequestIdAndKey(in.getRequestId(), in.getIdempotencyKey(), out);
+}
+
+std::optional<Error> readOptions(schema::Options::Reader in, Command& out) {
+  if (auto e = readRequestIdAndKey(in.getRequestId(), in.getIdempotencyKey(), out)) return e;
+  auto ifMatch = in.getIfMatch();
+  switch (ifMatch.which()) {
+    case schema::IfMatch::NONE:
+      break;
+    case schema::IfMatch::ANY:
+      out.ifMatch = commands::IfMatch{true, {}};
+      break;
+    case schema::IfMatch::VERSIONS: {
+      auto versions = ifMatch.getVersions();
+      if (versions.size() == 0) {
+        return invalidArgument("ifMatch.versions must name at least one version", "ifMatch");
+      }
+      if (versions.size() > 100) {
+        return invalidArgument("ifMatch.versions names more than 100 versions", "ifMatch");
+      }
+      commands::IfMatch m;
+      for (auto v : versions) m.versions.push_back(v);
+      out.ifMatch = std::move(m);
+      break;
+    }
+    default:
+      return invalidArgument("ifMatch is none, any or a list of versions", "ifMatch");
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> readTime(capnp::Text::Reader text, std::string_view field,
+                              std::optional<UnixMillis>* out) {
+  out->reset();
+  if (text.size() == 0) return std::nullopt;
+  *out = events::parseRfc3339(view(text));
+  if (!*out) {
+    return invalidArgument(std::string(field) +
+                               " must be an RFC 3339 time with a zone, e.g. 2026-11-28T17:00:00.000Z",
+                           std::string(field));
+  }
+  return std::nullopt;
+}
+
+Fingerprint::Fingerprint(std::string_view operation) {
+  add("rpc");
+  add(operation);
+}
+
+Fingerprint& Fingerprint::add(std::string_view part) {
+  bytes_ += std::to_string(part.size());
+  bytes_ += ':';
+  bytes_ += part;
+  return *this;
+}
+
+Fingerprint& Fingerprint::addList(capnp::List<capnp::Text>::Reader parts) {
+  add(std::to_string(parts.size()));
+  for (auto p : parts) add(view(p));
+  return *this;
+}
+
+void Fingerprint::applyTo(Command& command) const {
+  if (command.idempotency) command.idempotency->fingerprint = events::sha256(bytes_);
+}
+
+// --- outputs ------------------------------------------------------------------------------------
+
+void fillIntegration(schema::Integration::Builder out, const projections::IntegrationView& v,
+                     UnixMillis at) {
+  out.setId(v.id);
+  out.setAccountId(v.accountId);
+  out.setName(v.name);
+  out.setDescription(v.description);
+  auto scopes = out.initScopes(v.scopes.size());
+  for (size_t i = 0; i < v.scopes.size(); ++i) scopes.set(i, v.scopes[i]);
+  out.setStatus(v.deleted ? schema::Integration::Status::DELETED
+                          : schema::Integration::Status::ACTIVE);
+  out.setVersion(v.version);
+  out.setCreatedAt(events::formatRfc3339(v.createdAt));
+  out.setCreatedBy(v.createdBy);
+  out.setUpdatedAt(events::formatRfc3339(v.updatedAt));
+  auto valid = v.validTokens(at);
+  auto tokens = out.initTokens(valid.size());
+  for (size_t i = 0; i < valid.size(); ++i) {
+    const auto& t = valid[i];
+    auto b = tokens[i];
+    b.setTokenId(events::tokenIdOf(t.digest));
+    b.setHint(commands::tokenHint(t.hint));
+    b.setState(t.state == projections::TokenState::current ? schema::TokenInfo::State::CURRENT
+                                                           : schema::TokenInfo::State::PREVIOUS);
+    b.setIssuedAt(events::formatRfc3339(t.issuedAt));
+    if (t.expiresAt) {
+      b.getExpiresAt().setAt(events::formatRfc3339(*t.expiresAt));
+    } else {
+      b.getExpiresAt().setNone();
+    }
+  }
+  auto rotation = out.getRotation();
+  if (v.rotation && !v.deleted) {
+    auto r = rotation.initPending();
+    r.setStartedAt(events::formatRfc3339(v.rotation->startedAt));
+    r.setPreviousExpiresAt(events::formatRfc3339(v.rotation->previousExpiresAt));
+  } else {
+    rotation.setNone();
+  }
+}
+
+void fillEvent(schema::Event::Builder out, const events::DecodedEvent& event) {
+  using Body = events::schema::Event::Body;
+  auto e = event.reader();
+  out.setSeq(e.getSeq());
+  out.setStreamId(e.getStreamId());
+  out.setStreamVersion(e.getStreamVersion());
+  out.setEventId(events::toHex(events::dataView(e.getEventId())));
+  out.setAt(events::formatRfc3339(e.getAt()));
+  auto actor = out.initActor();
+  auto a = e.getActor();
+  actor.setAccountId(a.getAccountId());
+  actor.setUserId(a.getUserId());
+  switch (a.getRole()) {
+    case events::schema::Actor::Role::ADMIN: actor.setRole("admin"); break;
+    case events::schema::Actor::Role::USER: actor.setRole("user"); break;
+    case events::schema::Actor::Role::SYSTEM: actor.setRole("system"); break;
+  }
+  out.setRequestId(e.getRequestId());
+  auto body = e.getBody();
+  out.setType(events::typeName(body.which()));
+  out.setPrevHash(events::toHex(event.prevHash()));
+  out.setHash(events::toHex(event.hash()));
+
+  auto data = out.getData();
+  switch (body.which()) {
+    case Body::CREATED: {
+      auto in = body.getCreated();
+      auto d = data.initCreated();
+      d.setName(in.getName());
+      d.setDescription(in.getDescription());
+      d.setScopes(in.getScopes());
+      d.setTokenId(tokenIdOfField(in.getToken()));
+      d.setTokenHint(hintOf(in.getTokenHint()));
+      break;
+    }
+    case Body::SCOPES_UPDATED: {
+      auto in = body.getScopesUpdated();
+      auto d = data.initScopesUpdated();
+      d.setName(in.getName());
+      d.setDescription(in.getDescription());
+      d.setScopes(in.getScopes());
+      break;
+    }
+    case Body::ROTATION_STARTED: {
+      auto in = body.getRotationStarted();
+      auto d = data.initRotationStarted();
+      d.setTokenId(tokenIdOfField(in.getToken()));
+      d.setPreviousTokenId(tokenIdOfField(in.getPreviousToken()));
+      d.setPreviousExpiresAt(events::formatRfc3339(in.getPreviousExpiresAt()));
+      d.setExpireNow(in.getExpireNow());
+      d.setTokenHint(hintOf(in.getTokenHint()));
+      break;
+    }
+    case Body::ROTATION_CANCELLED: {
+      auto in = body.getRotationCancelled();
+      auto d = data.initRotationCancelled();
+      d.setCancelledTokenId(tokenIdOfField(in.getCancelledToken()));
+      d.setRestoredTokenId(tokenIdOfField(in.getRestoredToken()));
+      break;
+    }
+    case Body::EXPIRED: {
+      auto in = body.getExpired();
+      auto d = data.initExpired();
+      d.setTokenId(tokenIdOfField(in.getToken()));
+      events::ExpiryReason reason = events::ExpiryReason::manual;
+      switch (in.getReason()) {
+        case events::schema::Expired::Reason::MANUAL: reason = events::ExpiryReason::manual; break;
+        case events::schema::Expired::Reason::WINDOW_ELAPSED:
+          reason = events::ExpiryReason::windowElapsed;
+          break;
+        case events::schema::Expired::Reason::ROTATED_NOW:
+          reason = events::ExpiryReason::rotatedNow;
+          break;
+      }
+      d.setReason(events::expiryReasonName(reason));
+      break;
+    }
+    case Body::DELETED:
+      data.setDeleted();
+      break;
+    case Body::PERMISSION_CHANGED: {
+      auto in = body.getPermissionChanged();
+      auto d = data.initPermissionChanged();
+      d.setUserId(in.getUserId());
+      d.setAllowed(in.getAllowed());
+      break;
+    }
+  }
+}
+
+void wipe(std::string& secret) {
+  if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());
+  secret.clear();
+}
+
+}  // namespace pitlog::rpc
