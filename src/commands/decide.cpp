@@ -25,11 +25,13 @@ Error notFound(const std::string& id) {
 
 Error conflict(std::string message) { return {Code::conflict, std::move(message), {}}; }
 
-bool rotationPending(const IntegrationView& v) { return v.rotation.has_value(); }
-
-const TokenRecord* previousToken(const IntegrationView& v) {
+// The previous token of the pending rotation: one whose deadline is still ahead. Once the
+// deadline has passed the window is over even before the scheduler writes its Expired event
+// (verification already rejects that token), so it may be neither restored nor cut short, and
+// it does not block a new rotation.
+const TokenRecord* pendingPrevious(const IntegrationView& v, events::UnixMillis now) {
   for (const auto& t : v.tokens) {
-    if (t.state == TokenState::previous) return &t;
+    if (t.state == TokenState::previous && t.expiresAt && now < *t.expiresAt) return &t;
   }
   return nullptr;
 }
@@ -95,7 +97,7 @@ struct Decider {
     std::string tail(tokenTail(in.token->plaintext));
     Decision d;
     if (c.expire == ExpireMode::later) {
-      if (rotationPending(v)) {
+      if (pendingPrevious(v, in.now) != nullptr) {
         return conflict("a rotation is already pending: cancel it or expire the previous token "
                         "first");
       }
@@ -116,8 +118,8 @@ struct Decider {
   std::variant<Decision, Error> operator()(const CancelRotation& c) const {
     if (auto e = checkTarget(c.integrationId)) return *e;
     const auto& v = *in.integration;
-    const TokenRecord* previous = previousToken(v);
-    if (!rotationPending(v) || previous == nullptr) {
+    const TokenRecord* previous = pendingPrevious(v, in.now);
+    if (previous == nullptr) {
       return conflict("integration '" + c.integrationId + "' has no pending rotation to cancel");
     }
     Decision d;
@@ -128,8 +130,8 @@ struct Decider {
   std::variant<Decision, Error> operator()(const ExpireRotationNow& c) const {
     if (auto e = checkTarget(c.integrationId)) return *e;
     const auto& v = *in.integration;
-    const TokenRecord* previous = previousToken(v);
-    if (!rotationPending(v) || previous == nullptr) {
+    const TokenRecord* previous = pendingPrevious(v, in.now);
+    if (previous == nullptr) {
       return conflict("integration '" + c.integrationId + "' has no pending rotation to expire");
     }
     Decision d;
