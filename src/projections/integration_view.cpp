@@ -51,9 +51,13 @@ TokenRecord* findToken(IntegrationView& v, const Digest& d) {
   return nullptr;
 }
 
-bool hasPrevious(const IntegrationView& v) {
-  return std::any_of(v.tokens.begin(), v.tokens.end(),
-                     [](const TokenRecord& t) { return t.state == TokenState::previous; });
+// A rotation is pending while a previous token's deadline lies ahead. A previous token whose
+// window elapsed before this event (its Expired(window_elapsed) not yet written) does not keep
+// the rotation open: after a rotate with "now" or an expire-now the rotation is over.
+bool hasPendingPrevious(const IntegrationView& v, UnixMillis at) {
+  return std::any_of(v.tokens.begin(), v.tokens.end(), [&](const TokenRecord& t) {
+    return t.state == TokenState::previous && t.expiresAt && at < *t.expiresAt;
+  });
 }
 
 // Keeps the current token first, then previous ones by deadline: a stable order makes the stored
@@ -116,7 +120,7 @@ IntegrationView apply(IntegrationView v, const Event::Reader& e) {
     }
     case Event::Body::EXPIRED:
       removeToken(v, digestField(body.getExpired().getToken()));
-      if (!hasPrevious(v)) v.rotation.reset();
+      if (!hasPendingPrevious(v, at)) v.rotation.reset();
       break;
     case Event::Body::DELETED:
       v.deleted = true;
