@@ -31,6 +31,8 @@ Point runEngine(const std::string& dir, int threads, double seconds) {
   std::atomic<uint64_t> batches{0}, batchedCommands{0};
   commands::EngineOptions o;
   o.dataDir = dir;
+  // PITLOG_BENCH_NOSYNC=1 measures the writer's CPU cost alone (not a durable configuration).
+  o.sync = std::getenv("PITLOG_BENCH_NOSYNC") == nullptr;
   o.onBatch = [&](const commands::BatchStats& s) {
     batches++;
     batchedCommands += s.commands;
@@ -128,7 +130,9 @@ int main(int argc, char** argv) {
   std::stringstream list(argc > 3 ? argv[3] : "1,8,32");
   for (std::string item; std::getline(list, item, ',');) threadCounts.push_back(std::stoi(item));
   for (int threads : threadCounts) {
-    Point raw = runRaw(dir + "/raw", threads, seconds);
+    // PITLOG_BENCH_ENGINE_ONLY=1 skips the baseline (for profiling the engine alone).
+    Point raw = std::getenv("PITLOG_BENCH_ENGINE_ONLY") ? Point{1, 0, 0, 0}
+                                                        : runRaw(dir + "/raw", threads, seconds);
     Point ours = runEngine(dir + "/engine", threads, seconds);
     std::printf(
         "bench=commands-durable clients=%d pitlog_cmds_s=%.0f pitlog_p50_ms=%.2f pitlog_p99_ms=%.2f "

@@ -106,7 +106,8 @@ std::vector<uint64_t> streamSequences(const Store& store, std::string_view strea
   return out;
 }
 
-std::optional<std::string> ChainVerifier::feed(uint64_t keySeq, std::string_view bytes) {
+std::optional<std::string> ChainVerifier::feed(uint64_t keySeq, std::string_view bytes,
+                                               std::optional<DecodedEvent>* decoded) {
   const uint64_t expected = position_.lastSeq + 1;
   if (keySeq != expected) {
     return keySeq > expected
@@ -126,6 +127,7 @@ std::optional<std::string> ChainVerifier::feed(uint64_t keySeq, std::string_view
            " (the log was altered at or before this event)";
   }
   position_ = {keySeq, chainHash(position_.head, bytes)};
+  if (decoded) *decoded = std::move(event);
   return std::nullopt;
 }
 

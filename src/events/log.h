@@ -88,7 +88,10 @@ std::vector<uint64_t> streamSequences(const Store& store, std::string_view strea
 class ChainVerifier {
  public:
   // Returns an explanation when this event breaks the chain; the verifier stays at the failure.
-  std::optional<std::string> feed(uint64_t keySeq, std::string_view bytes);
+  // When the event is sound and `decoded` is given, the decoded event is stored there, so that
+  // callers that go on to use it (replay) decode each event once.
+  std::optional<std::string> feed(uint64_t keySeq, std::string_view bytes,
+                                  std::optional<DecodedEvent>* decoded = nullptr);
   ChainPosition position() const { return position_; }
   // When the whole log was fed: does the stored meta agree with it?
   std::optional<std::string> checkMeta(const Store& store) const;

@@ -83,6 +83,8 @@ class Store {
 
   // On-disk size of each family (SST + memtables) for tools' statistics.
   uint64_t familySize(keys::Family f) const;
+  // RocksDB's estimate of the number of keys in a family (cheap; for presizing).
+  uint64_t estimateKeys(keys::Family f) const;
 
  private:
   Store() = default;

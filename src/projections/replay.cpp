@@ -15,14 +15,13 @@ namespace keys = events::keys;
 ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOptions& options) {
   ReplayReport report;
   ChainVerifier chain;
+  std::optional<DecodedEvent> event;
   events::forEachEvent(store, 1, options.toSeq, [&](uint64_t seq, std::string_view bytes) {
-    if (auto error = chain.feed(seq, bytes)) {
+    if (auto error = chain.feed(seq, bytes, &event)) {
       report.failedSeq = chain.position().lastSeq + 1;
       report.failure = *error;
       return false;
     }
-    std::string ignored;
-    auto event = DecodedEvent::decode(bytes, &ignored);  // feed() decoded it successfully
     if (options.until && event->reader().getAt() > *options.until) return false;
     project(out, event->reader());
     report.eventsApplied++;

@@ -54,14 +54,16 @@ void TokenIndex::load(const events::Store& store) {
   used_ = 0;
   deadlines_.clear();
   scopeSets_.clear();
-  GrantCache grants;
+  // Presize from RocksDB's estimate so that loading a large view never rehashes.
+  reserve(static_cast<size_t>(store.estimateKeys(Family::tokens)));
+  // The family is in digest order, so an integration's tokens are not adjacent: no grant cache.
   store.scanPrefix(Family::tokens, {}, [&](std::string_view key, std::string_view value) {
     auto digest = events::digestFromBytes(key);
     auto entry = decodeTokenEntry(value);
     if (!digest || !entry) {
       throw events::StoreError("tokens family holds a damaged entry; run pit-replay rebuild");
     }
-    put(*digest, *entry, grants);
+    put(*digest, *entry, nullptr);
     return true;
   });
 }
@@ -90,17 +92,18 @@ void TokenIndex::apply(const std::vector<TokenChange>& changes) {
   GrantCache grants;  // tokens of one integration changed together share one grant
   for (const auto& c : changes) {
     if (c.entry) {
-      put(c.digest, *c.entry, grants);
+      put(c.digest, *c.entry, &grants);
     } else {
       erase(c.digest);
     }
   }
 }
 
-void TokenIndex::put(const Digest& digest, const TokenEntry& entry, GrantCache& grants) {
+void TokenIndex::put(const Digest& digest, const TokenEntry& entry, GrantCache* grants) {
   erase(digest);
   reserve(used_ + 1);
-  auto& grant = grants[entry.integrationId];
+  std::shared_ptr<const Grant> fresh;
+  auto& grant = grants ? (*grants)[entry.integrationId] : fresh;
   if (!grant || grant->accountId != entry.accountId || grant->scopes != entry.scopes) {
     grant = std::make_shared<const Grant>(entry.accountId, entry.integrationId, intern(entry.scopes));
   }

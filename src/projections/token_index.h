@@ -86,7 +86,8 @@ class TokenIndex {
   using GrantCache = std::unordered_map<std::string, std::shared_ptr<const Grant>>;
 
   // REQUIRES: mu_ held exclusively, for all four.
-  void put(const Digest& digest, const TokenEntry& entry, GrantCache& grants);
+  // With grants, tokens of one integration put together share one Grant.
+  void put(const Digest& digest, const TokenEntry& entry, GrantCache* grants);
   void erase(const Digest& digest);
   void reserve(size_t entries);
   std::shared_ptr<const ScopeSet> intern(const std::vector<std::string>& scopes);
