@@ -10,7 +10,24 @@ std::optional<std::string> MemoryViewStore::get(Family f, std::string_view key) 
 }
 
 void MemoryViewStore::put(Family f, std::string_view key, std::string_view value) {
-  families_[static_cast<int>(f)].insert_or_assign(std::string(key), std::string(value));
+  auto& m = families_[static_cast<int>(f)];
+  if (auto it = m.find(key); it != m.end()) {
+    it->second.assign(value);
+  } else {
+    m.emplace(std::string(key), std::string(value));
+  }
+}
+
+std::optional<std::string_view> MemoryViewStore::lookup(Family f, std::string_view key) const {
+  const auto& m = families_[static_cast<int>(f)];
+  auto it = m.find(key);
+  if (it == m.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+MemoryViewStore::Sorted MemoryViewStore::family(Family f) const {
+  const auto& m = families_[static_cast<int>(f)];
+  return Sorted(m.begin(), m.end());
 }
 
 void MemoryViewStore::erase(Family f, std::string_view key) {
