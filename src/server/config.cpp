@@ -1,0 +1,229 @@
+#include "server/config.h"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <vector>
+
+#include "events/time_format.h"
+
+namespace pitlog::server {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kEnvPrefix = "PITLOG_";
+
+// The options every source may set; --help and --config are handled beside them.
+const std::vector<std::string>& settableOptions() {
+  static const std::vector<std::string> kNames = {
+      "data", "http", "rpc", "service-keys", "scopes", "rotation-window", "sync",
+      "log-level", "log-format", "config"};
+  return kNames;
+}
+
+po::options_description describeOptions() {
+  po::options_description d("Options");
+  // Every value is taken as a string and checked below, so that a bad one gets a message that
+  // names the option and shows what is expected.
+  d.add_options()
+      ("help,h", "print this help and exit")
+      ("data", po::value<std::string>()->value_name("DIR"),
+       "database directory, created if absent (required)")
+      ("http", po::value<std::string>()->value_name("HOST:PORT"),
+       "HTTP/JSON listen address (default 127.0.0.1:8080); port 0 picks a free port and logs it")
+      ("rpc", po::value<std::string>()->value_name("HOST:PORT|off"),
+       "Cap'n Proto RPC listen address (default 127.0.0.1:8081); `off` disables it")
+      ("service-keys", po::value<std::string>()->value_name("FILE"),
+       "file of service keys, one per line, '#' comments (default: <data>/service.key, "
+       "generated at first start)")
+      ("scopes", po::value<std::string>()->value_name("FILE"),
+       "scope catalogue, one scope per line (default: the built-in catalogue)")
+      ("rotation-window", po::value<std::string>()->value_name("DURATION"),
+       "how long the previous token stays valid after a rotate (default 7d; e.g. 36h, 90m, 2s)")
+      ("sync", po::value<std::string>()->value_name("true|false"),
+       "fsync every commit before answering (default true)")
+      ("log-level", po::value<std::string>()->value_name("LEVEL"),
+       "trace, debug, info, warn, error, critical or off (default info)")
+      ("log-format", po::value<std::string>()->value_name("text|json"),
+       "log line format (default text)")
+      ("config", po::value<std::string>()->value_name("FILE"),
+       "read options from FILE (`name = value` lines, '#' comments)");
+  return d;
+}
+
+void printHelp(std::ostream& out, const po::options_description& d) {
+  out << "pitd - issues and verifies Private Integration Tokens over HTTP/JSON and Cap'n Proto RPC\n"
+         "\n"
+         "Usage: pitd --data DIR [options]\n"
+         "\n"
+      << d
+      << "\n"
+         "Every option may also come from the environment as PITLOG_<NAME> (upper case, '-' as\n"
+         "'_', e.g. PITLOG_ROTATION_WINDOW=36h) or from the --config file. A flag beats the\n"
+         "environment, which beats the file.\n"
+         "\n"
+         "Examples:\n"
+         "  pitd --data /var/lib/pitlog\n"
+         "  pitd --data ./db --http 0.0.0.0:8080 --rpc off --service-keys /etc/pitlog/keys\n"
+         "  pitd --data ./db --http 127.0.0.1:0 --rotation-window 2s --log-format json\n"
+         "  PITLOG_DATA=/var/lib/pitlog pitd --config /etc/pitlog/pitd.conf\n"
+         "\n"
+         "With no --service-keys, the first start writes a random key to <data>/service.key\n"
+         "(mode 0600) and logs that path; clients send it as `Authorization: Bearer <key>`.\n"
+         "SIGTERM or SIGINT stops pitd after the commands in flight are durable.\n";
+}
+
+// PITLOG_ROTATION_WINDOW -> rotation-window; anything else (PITLOG_KEEP_TEST_DIRS, ...) is not an
+// option and is ignored.
+std::string envToOption(const std::string& variable) {
+  std::string_view v(variable);
+  if (v.substr(0, std::char_traits<char>::length(kEnvPrefix)) != kEnvPrefix) return {};
+  std::string name(v.substr(std::char_traits<char>::length(kEnvPrefix)));
+  for (char& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto& known = settableOptions();
+  return std::find(known.begin(), known.end(), name) != known.end() ? name : std::string();
+}
+
+struct BadOption {
+  std::string message;
+};
+
+std::optional<bool> parseBool(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+  if (text == "false" || text == "0" || text == "no" || text == "off") return false;
+  return std::nullopt;
+}
+
+Config interpret(const po::variables_map& vm) {
+  Config c;
+  auto get = [&](const char* name) -> std::optional<std::string> {
+    if (!vm.count(name)) return std::nullopt;
+    return vm[name].as<std::string>();
+  };
+  if (auto v = get("data")) c.dataDir = *v;
+  if (c.dataDir.empty()) {
+    throw BadOption{"--data DIR is required (or PITLOG_DATA, or `data =` in the config file)"};
+  }
+  if (auto v = get("http")) {
+    auto e = parseEndpoint(*v);
+    if (!e) throw BadOption{"--http: expected HOST:PORT, got '" + *v + "'"};
+    c.http = *e;
+  }
+  if (auto v = get("rpc")) {
+    if (*v == "off") {
+      c.rpc = std::nullopt;
+    } else {
+      auto e = parseEndpoint(*v);
+      if (!e) throw BadOption{"--rpc: expected HOST:PORT or off, got '" + *v + "'"};
+      c.rpc = *e;
+    }
+  }
+  if (auto v = get("service-keys")) {
+    if (v->empty()) throw BadOption{"--service-keys: expected a file name"};
+    c.serviceKeysFile = *v;
+  }
+  if (auto v = get("scopes")) {
+    if (v->empty()) throw BadOption{"--scopes: expected a file name"};
+    c.scopesFile = *v;
+  }
+  if (auto v = get("rotation-window")) {
+    auto ms = events::parseDuration(*v);
+    if (!ms) {
+      throw BadOption{"--rotation-window: expected a positive duration such as 7d, 36h, 90m or "
+                      "2s, got '" + *v + "'"};
+    }
+    c.rotationWindowMs = *ms;
+  }
+  if (auto v = get("sync")) {
+    auto b = parseBool(*v);
+    if (!b) throw BadOption{"--sync: expected true or false, got '" + *v + "'"};
+    c.sync = *b;
+  }
+  if (auto v = get("log-level")) {
+    static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn",
+                                                     "error", "critical", "off"};
+    if (std::find(kLevels.begin(), kLevels.end(), *v) == kLevels.end()) {
+      throw BadOption{"--log-level: expected trace, debug, info, warn, error, critical or off, "
+                      "got '" + *v + "'"};
+    }
+    c.logLevel = *v;
+  }
+  if (auto v = get("log-format")) {
+    if (*v == "text") {
+      c.logFormat = LogFormat::text;
+    } else if (*v == "json") {
+      c.logFormat = LogFormat::json;
+    } else {
+      throw BadOption{"--log-format: expected text or json, got '" + *v + "'"};
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::optional<Endpoint> parseEndpoint(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
+  std::string host = text.substr(0, colon);
+  std::string port = text.substr(colon + 1);
+  if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      })) {
+    return std::nullopt;
+  }
+  unsigned long n = std::stoul(port);
+  if (n > 65535) return std::nullopt;
+  // A bare IPv6 address needs brackets, or its last group would be read as the port.
+  if (host.find(':') != std::string::npos && (host.front() != '[' || host.back() != ']')) {
+    return std::nullopt;
+  }
+  if (std::any_of(host.begin(), host.end(), [](unsigned char c) { return c <= ' ' || c >= 0x7f; })) {
+    return std::nullopt;
+  }
+  return Endpoint{host, static_cast<uint16_t>(n)};
+}
+
+ConfigOutcome parseConfig(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  ConfigOutcome outcome;
+  auto usage = [&](const std::string& message) {
+    err << "pitd: " << message << "\nTry 'pitd --help'.\n";
+    outcome.action = ConfigOutcome::Action::exit;
+    outcome.exitCode = 2;
+    return outcome;
+  };
+  const auto description = describeOptions();
+  po::variables_map vm;
+  try {
+    // store() keeps the first value it sees for an option, so the sources go in by precedence.
+    po::store(po::command_line_parser(argc, argv).options(description).run(), vm);
+    if (vm.count("help")) {
+      printHelp(out, description);
+      outcome.action = ConfigOutcome::Action::exit;
+      outcome.exitCode = 0;
+      return outcome;
+    }
+    po::store(po::parse_environment(description, envToOption), vm);
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream file(path);
+      if (!file) return usage("--config: cannot read '" + path + "'");
+      po::store(po::parse_config_file(file, description, /*allow_unregistered=*/false), vm);
+    }
+    po::notify(vm);
+    outcome.config = interpret(vm);
+  } catch (const BadOption& e) {
+    return usage(e.message);
+  } catch (const po::error& e) {
+    return usage(e.what());
+  }
+  return outcome;
+}
+
+}  // namespace pitlog::server

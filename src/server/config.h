@@ -1,0 +1,47 @@
+#pragma once
+// pitd's configuration: every option comes from a flag, a PITLOG_* environment variable or the
+// config file named by --config, in that order of precedence (flag > env > file). Parsing never
+// exits the process: it returns what main should do, so tests can drive it with argv arrays.
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+namespace pitlog::server {
+
+// "HOST:PORT"; port 0 asks the kernel for a free port.
+struct Endpoint {
+  std::string host;  // as written: "127.0.0.1", "localhost", "[::1]", "*"
+  uint16_t port = 0;
+  std::string text() const { return host + ":" + std::to_string(port); }
+};
+
+enum class LogFormat { text, json };
+
+struct Config {
+  std::string dataDir;
+  Endpoint http{"127.0.0.1", 8080};
+  std::optional<Endpoint> rpc = Endpoint{"127.0.0.1", 8081};  // nullopt: --rpc off
+  std::optional<std::string> serviceKeysFile;  // nullopt: <data>/service.key, created if absent
+  std::optional<std::string> scopesFile;       // nullopt: the built-in catalogue
+  int64_t rotationWindowMs = 7LL * 24 * 3600 * 1000;
+  bool sync = true;
+  std::string logLevel = "info";  // trace, debug, info, warn, error, critical, off
+  LogFormat logFormat = LogFormat::text;
+};
+
+struct ConfigOutcome {
+  enum class Action { run, exit };
+  Action action = Action::run;
+  int exitCode = 0;  // for Action::exit: 0 after --help, 2 after a bad option
+  Config config;
+};
+
+// Parses argv, the PITLOG_* variables of the environment and the config file. --help prints the
+// usage to `out`; a bad option prints one line naming it to `err`.
+ConfigOutcome parseConfig(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+// "HOST:PORT" with a numeric port; nullopt when malformed.
+std::optional<Endpoint> parseEndpoint(const std::string& text);
+
+}  // namespace pitlog::server

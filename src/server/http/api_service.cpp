@@ -1,0 +1,332 @@
+#include "server/http/api_service.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "commands/validate.h"
+#include "events/digest.h"
+#include "server/http/parsing.h"
+#include "server/log.h"
+
+namespace pitlog::server::http {
+
+using commands::Code;
+using kj::HttpMethod;
+
+struct ApiService::Exchange {
+  Request request;
+  Call call;
+  AccessContext access;
+  std::chrono::steady_clock::time_point started;
+  bool requestIdValid = true;
+};
+
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kForm = "application/x-www-form-urlencoded";
+
+std::string newRequestId() {
+  unsigned char random[8];
+  if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("OpenSSL: CSPRNG failure");
+  return events::toHex(std::string_view(reinterpret_cast<char*>(random), sizeof random));
+}
+
+kj::StringPtr statusText(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+  }
+}
+
+// Reads at most `limit` + 1 bytes: one more than allowed tells "too large" without reading on.
+kj::Promise<std::string> readLimited(kj::AsyncInputStream& in, size_t limit) {
+  auto buffer = kj::heapArray<char>(limit + 1);
+  auto promise = in.tryRead(buffer.begin(), buffer.size(), buffer.size());
+  return promise.then([buffer = kj::mv(buffer)](size_t n) {
+    return std::string(buffer.begin(), n);
+  });
+}
+
+}  // namespace
+
+ApiService::ApiService(commands::Engine& engine, const ServiceKeys& keys, Metrics& metrics)
+    : engine_(engine), keys_(keys), metrics_(metrics), handlers_(engine, renderer_, metrics) {
+  kj::HttpHeaderTable::Builder builder;
+  ids_.authorization = builder.add("Authorization");
+  ids_.actorUser = builder.add("X-Actor-User");
+  ids_.actorRole = builder.add("X-Actor-Role");
+  ids_.requestId = builder.add("X-Request-Id");
+  ids_.ifMatch = builder.add("If-Match");
+  ids_.idempotencyKey = builder.add("Idempotency-Key");
+  ids_.etag = builder.add("ETag");
+  ids_.allow = builder.add("Allow");
+  ids_.wwwAuthenticate = builder.add("WWW-Authenticate");
+  ids_.cacheControl = builder.add("Cache-Control");
+  ids_.idempotentReplayed = builder.add("Idempotent-Replayed");
+  ids_.location = builder.add("Location");
+  table_ = builder.build();
+}
+
+kj::Promise<void> ApiService::request(HttpMethod method, kj::StringPtr url,
+                                      const kj::HttpHeaders& headers,
+                                      kj::AsyncInputStream& requestBody, Response& response) {
+  auto x = kj::heap<Exchange>();
+  x->started = std::chrono::steady_clock::now();
+  // kj invalidates url and headers at the first body read: copy what pitd reads.
+  Request& req = x->request;
+  req.method = method;
+  std::string_view target(url.cStr(), url.size());
+  const size_t q = target.find('?');
+  req.path = std::string(target.substr(0, q));
+  if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
+  auto copy = [&](kj::HttpHeaderId id) -> std::optional<std::string> {
+    KJ_IF_MAYBE(v, headers.get(id)) { return std::string(v->cStr(), v->size()); }
+    return std::nullopt;
+  };
+  req.authorization = copy(ids_.authorization);
+  req.actorUser = copy(ids_.actorUser);
+  req.actorRole = copy(ids_.actorRole);
+  req.requestId = copy(ids_.requestId);
+  req.ifMatch = copy(ids_.ifMatch);
+  req.idempotencyKey = copy(ids_.idempotencyKey);
+  req.contentType = copy(kj::HttpHeaderId::CONTENT_TYPE);
+  KJ_IF_MAYBE(length, requestBody.tryGetLength()) { req.contentLength = *length; }
+
+  Exchange& ref = *x;
+  return kj::evalNow([&]() { return process(ref, requestBody); })
+      .catch_([this, &ref](kj::Exception&& e) -> Reply {
+        // A failure of pitd itself (a damaged database, a bug): logged once, here, and answered
+        // 500 without details, which may name internals.
+        log::error("request failed", {{"route", ref.access.route},
+                                      {"request_id", ref.access.requestId},
+                                      {"error", std::string(e.getDescription().cStr())}});
+        return handlers_.errorReply(Code::internal,
+                                    "pitd failed to answer this request; its log has the details");
+      })
+      .then([this, &response, &ref](Reply reply) { return send(response, ref, kj::mv(reply)); })
+      .attach(kj::mv(x));
+}
+
+kj::Promise<Reply> ApiService::process(Exchange& x, kj::AsyncInputStream& body) {
+  const Request& req = x.request;
+  Call& call = x.call;
+  call.method = req.method;
+  call.path = req.path;
+  if (req.requestId) {
+    x.requestIdValid = isValidRequestId(*req.requestId);
+    if (x.requestIdValid) call.requestId = *req.requestId;
+  } else {
+    call.requestId = newRequestId();
+  }
+  if (x.requestIdValid) x.access.requestId = call.requestId;
+
+  // The route is known before authentication only to label logs and metrics; an unauthenticated
+  // caller is answered 401 whatever the path, and learns nothing about which paths exist.
+  auto segments = splitPath(req.path);
+  auto match = segments ? matchRoute(*segments) : std::nullopt;
+  if (match) x.access.route = match->route->pattern;
+
+  if (needsServiceKey(req.path)) {
+    auto credentials = req.authorization ? bearerCredentials(*req.authorization) : std::nullopt;
+    if (!credentials) {
+      return handlers_
+          .errorReply(Code::unauthenticated,
+                      "this route needs a service key: send `Authorization: Bearer <key>`")
+          .header("WWW-Authenticate", "Bearer");
+    }
+    if (credentials->empty() || !keys_.authenticate(*credentials)) {
+      return handlers_.errorReply(Code::unauthenticated, "the service key is not valid")
+          .header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    }
+  }
+
+  if (!match) return handlers_.errorReply(Code::notFound, "no such route");
+  call.match = std::move(*match);
+
+  if (!x.requestIdValid) {
+    return handlers_.errorReply(Code::invalidArgument,
+                                "X-Request-Id must be 1-128 printable ASCII characters",
+                                "X-Request-Id");
+  }
+  if (auto reply = checkForm(x)) return kj::mv(*reply);
+  return withBody(x, body);
+}
+
+std::optional<Reply> ApiService::checkForm(Exchange& x) {
+  const Request& req = x.request;
+  Call& call = x.call;
+  const Route& route = *call.match.route;
+  auto bad = [&](const std::string& message, const std::string& field) {
+    return handlers_.errorReply(Code::invalidArgument, message, field);
+  };
+
+  if (route.accountScoped) {
+    if (!commands::isValidId(call.match.account)) {
+      return bad("account id must match ^[A-Za-z0-9._:-]{1,64}$", "accountId");
+    }
+    x.access.account = call.match.account;
+    if (!call.match.integration.empty() && !commands::isValidId(call.match.integration)) {
+      return bad("integration id must match ^[A-Za-z0-9._:-]{1,64}$", "integrationId");
+    }
+    if (!call.match.user.empty() && !commands::isValidId(call.match.user)) {
+      return bad("user id must match ^[A-Za-z0-9._:-]{1,64}$", "userId");
+    }
+    if (!req.actorUser) return bad("X-Actor-User is required", "X-Actor-User");
+    if (!commands::isValidId(*req.actorUser)) {
+      return bad("X-Actor-User must match ^[A-Za-z0-9._:-]{1,64}$", "X-Actor-User");
+    }
+    x.access.actor = *req.actorUser;
+    if (!req.actorRole) return bad("X-Actor-Role is required", "X-Actor-Role");
+    events::Role role;
+    if (*req.actorRole == "admin") {
+      role = events::Role::admin;
+    } else if (*req.actorRole == "user") {
+      role = events::Role::user;
+    } else {
+      return bad("X-Actor-Role must be admin or user", "X-Actor-Role");
+    }
+    call.actor = events::Actor{call.match.account, *req.actorUser, role};
+  }
+
+  if (!route.allows(req.method)) {
+    return handlers_
+        .errorReply(Code::methodNotAllowed,
+                    std::string(kj::str(req.method).cStr()) + " is not allowed here; use " +
+                        route.allowHeader())
+        .header("Allow", route.allowHeader());
+  }
+
+  auto query = parseForm(req.query);
+  if (!query) return bad("the query string has a malformed %-escape", "");
+  const auto known = Handlers::knownQuery(route.id, req.method);
+  for (auto& [name, value] : *query) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      bool printable = name.size() <= 64 && isValidRequestId(name);
+      return bad(printable ? "unknown query parameter '" + name + "'"
+                           : std::string("unknown query parameter"),
+                 printable ? name : std::string());
+    }
+    if (!call.query.emplace(name, std::move(value)).second) {
+      return bad("query parameter '" + name + "' appears more than once", name);
+    }
+  }
+
+  if (Handlers::isMutation(route.id, req.method)) {
+    if (req.idempotencyKey) {
+      if (!commands::isValidIdempotencyKey(*req.idempotencyKey)) {
+        return bad("Idempotency-Key must be 1-128 printable ASCII characters", "Idempotency-Key");
+      }
+      call.idempotency = commands::IdempotencyKey{*req.idempotencyKey, {}};
+    }
+    if (req.ifMatch) {
+      call.ifMatch = parseIfMatch(*req.ifMatch);
+      if (!call.ifMatch) {
+        return bad("If-Match must be * or a list of entity tags such as \"3\"", "If-Match");
+      }
+    }
+  }
+
+  if (req.method != HttpMethod::GET && req.contentLength && *req.contentLength > kMaxBodyBytes) {
+    return handlers_.errorReply(Code::payloadTooLarge,
+                                "the body is larger than " + std::to_string(kMaxBodyBytes) +
+                                    " bytes");
+  }
+  return std::nullopt;
+}
+
+kj::Promise<Reply> ApiService::withBody(Exchange& x, kj::AsyncInputStream& body) {
+  if (x.call.method == HttpMethod::GET) return handlers_.handle(x.call);
+  return readLimited(body, kMaxBodyBytes).then([this, &x](std::string bytes) -> kj::Promise<Reply> {
+    Call& call = x.call;
+    const Request& req = x.request;
+    const RouteId route = call.match.route->id;
+    if (bytes.size() > kMaxBodyBytes) {
+      return handlers_.errorReply(Code::payloadTooLarge, "the body is larger than " +
+                                                             std::to_string(kMaxBodyBytes) +
+                                                             " bytes");
+    }
+    if (!bytes.empty()) {
+      auto media = req.contentType ? parseMediaType(*req.contentType) : std::nullopt;
+      const bool formAllowed = route == RouteId::introspect;
+      const bool typeOk = media && (media->type == kJson || (formAllowed && media->type == kForm));
+      const bool charsetOk = media && (!media->charset || *media->charset == "utf-8");
+      if (!typeOk || !charsetOk) {
+        return handlers_.errorReply(
+            Code::unsupportedMediaType,
+            std::string("the body must be ") +
+                (formAllowed ? "application/json or application/x-www-form-urlencoded"
+                             : "application/json") +
+                " in UTF-8");
+      }
+      call.contentType = media->type;
+    } else if (Handlers::needsBody(route, call.method)) {
+      return handlers_.errorReply(Code::invalidArgument, "this request needs a JSON body");
+    }
+    call.body = std::move(bytes);
+    if (call.idempotency) {
+      // Same key, other method, path or body: 409 (API.md). The separators keep the three apart.
+      events::Sha256 h;
+      h.update(std::string_view(kj::str(call.method).cStr())).update("\n").update(call.path)
+          .update("\n").update(call.body);
+      call.idempotency->fingerprint = h.finish();
+    }
+    return handlers_.handle(call);
+  });
+}
+
+kj::Promise<void> ApiService::send(Response& response, Exchange& x, Reply reply) {
+  kj::HttpHeaders headers(*table_);
+  if (!reply.body.empty()) {
+    headers.set(kj::HttpHeaderId::CONTENT_TYPE, kj::heapString(reply.contentType.c_str()));
+  }
+  for (auto& [name, value] : reply.headers) {
+    headers.add(kj::heapString(name.c_str()), kj::heapString(value.c_str()));
+  }
+  if (x.requestIdValid) headers.set(ids_.requestId, kj::heapString(x.call.requestId.c_str()));
+  // Responses of the API may carry a plaintext token (create, rotate) or account data that no
+  // cache should keep; API.md requires no-store at least where a token is carried.
+  if (needsServiceKey(x.request.path)) headers.set(ids_.cacheControl, "no-store");
+
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - x.started).count();
+  const std::string method(kj::str(x.request.method).cStr());
+  metrics_.recordRequest(x.access.route, method, reply.status, seconds);
+  if (log::enabled(spdlog::level::info)) {
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.3f", seconds * 1000);
+    log::info("http", {{"method", method},
+                       {"route", x.access.route},
+                       {"status", std::to_string(reply.status)},
+                       {"ms", ms},
+                       {"request_id", x.access.requestId},
+                       {"account", x.access.account},
+                       {"actor", x.access.actor}});
+  }
+
+  if (reply.status == 204) {
+    // No body and no Content-Length (RFC 9110 §8.6): kj writes neither for a 204.
+    response.send(204, statusText(204), headers, uint64_t(0));
+    return kj::READY_NOW;
+  }
+  auto body = kj::heapString(reply.body.data(), reply.body.size());
+  auto stream = response.send(reply.status, statusText(reply.status), headers, body.size());
+  auto write = stream->write(body.begin(), body.size());
+  return write.attach(kj::mv(stream), kj::mv(body));
+}
+
+}  // namespace pitlog::server::http

@@ -1,0 +1,56 @@
+#pragma once
+// pitd's kj::HttpService: checks each request's form in API.md's order of precedence, hands it
+// to the Handlers, and writes the Reply with the headers every response carries, then the
+// access log record and the request metrics.
+//
+// Order of checks (API.md: authentication, then the request's form, then what the engine
+// decides): service key (401) -> route (404) -> X-Request-Id, path ids and actor headers (400)
+// -> method (405) -> query, If-Match, Idempotency-Key (400) -> body size (413) -> media type
+// (415) -> body content (400) -> handler (403, 404, 412, 409 and the rules of validate()).
+//
+// Threading: lives on the event loop thread; the header table is built once, in the constructor.
+#include <kj/compat/http.h>
+
+#include <chrono>
+
+#include "commands/engine.h"
+#include "server/http/exchange.h"
+#include "server/http/handlers.h"
+#include "server/http/render.h"
+#include "server/metrics.h"
+#include "server/service_keys.h"
+
+namespace pitlog::server::http {
+
+class ApiService final : public kj::HttpService {
+ public:
+  ApiService(commands::Engine& engine, const ServiceKeys& keys, Metrics& metrics);
+
+  const kj::HttpHeaderTable& headerTable() const { return *table_; }
+
+  kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url,
+                            const kj::HttpHeaders& headers, kj::AsyncInputStream& requestBody,
+                            Response& response) override;
+
+ private:
+  struct Exchange;
+  struct HeaderIds {
+    kj::HttpHeaderId authorization, actorUser, actorRole, requestId, ifMatch, idempotencyKey,
+        etag, allow, wwwAuthenticate, cacheControl, idempotentReplayed, location;
+  };
+
+  kj::Promise<Reply> process(Exchange& x, kj::AsyncInputStream& body);
+  kj::Promise<Reply> withBody(Exchange& x, kj::AsyncInputStream& body);
+  std::optional<Reply> checkForm(Exchange& x);
+  kj::Promise<void> send(Response& response, Exchange& x, Reply reply);
+
+  kj::Own<kj::HttpHeaderTable> table_;
+  HeaderIds ids_;
+  commands::Engine& engine_;
+  const ServiceKeys& keys_;
+  Metrics& metrics_;
+  Renderer renderer_;
+  Handlers handlers_;
+};
+
+}  // namespace pitlog::server::http

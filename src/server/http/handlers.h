@@ -1,0 +1,68 @@
+#pragma once
+// The route handlers: each turns a Call whose form is already checked into a Reply. Commands go
+// to the engine (which decides authorization, existence, version and state, in API.md's order);
+// queries read the engine directly and check authorization and existence here, in that order.
+//
+// Threading: every method runs on the HTTP event loop thread.
+#include <kj/async.h>
+
+#include "commands/engine.h"
+#include "server/http/exchange.h"
+#include "server/http/render.h"
+#include "server/metrics.h"
+
+namespace pitlog::server::http {
+
+inline constexpr size_t kMaxBodyBytes = 64 * 1024;
+
+class Handlers {
+ public:
+  Handlers(commands::Engine& engine, const Renderer& renderer, Metrics& metrics)
+      : engine_(engine), renderer_(renderer), metrics_(metrics) {}
+
+  kj::Promise<Reply> handle(Call& call);
+
+  // Query parameters a route takes with a method; anything else is a 400.
+  static std::vector<std::string_view> knownQuery(RouteId route, kj::HttpMethod method);
+  // Does the route and method need a JSON body (true), take none or `{}` (false)? GETs read none.
+  static bool needsBody(RouteId route, kj::HttpMethod method);
+  static bool isMutation(RouteId route, kj::HttpMethod method);
+
+  Reply errorReply(commands::Code code, const std::string& message,
+                   const std::string& field = {}) const;
+
+ private:
+  // integration_handlers.cpp
+  kj::Promise<Reply> createIntegration(Call& call);
+  kj::Promise<Reply> editIntegration(Call& call);
+  kj::Promise<Reply> rotate(Call& call);
+  kj::Promise<Reply> cancelRotation(Call& call);
+  kj::Promise<Reply> expireRotationNow(Call& call);
+  kj::Promise<Reply> deleteIntegration(Call& call);
+  Reply listIntegrations(Call& call);
+  Reply getIntegration(Call& call);
+  Reply integrationEvents(Call& call);
+  // account_handlers.cpp
+  Reply audit(Call& call);
+  Reply getPermission(Call& call);
+  kj::Promise<Reply> setPermission(Call& call);
+  // service_handlers.cpp
+  Reply scopes(Call& call);
+  Reply introspect(Call& call);
+  Reply health(Call& call);
+  Reply metricsPage(Call& call);
+
+  // Submits a command built from the call and turns its result into a reply: an error, or
+  // `onSuccess(result)` with ETag and, for a replay, Idempotent-Replayed.
+  kj::Promise<Reply> execute(Call& call, commands::Action action,
+                             kj::Function<Reply(commands::CommandResult&)> onSuccess);
+  Reply resultError(const commands::CommandResult& result) const;
+  // 403 unless the actor may manage the account's integrations.
+  std::optional<Reply> requireManager(const Call& call) const;
+
+  commands::Engine& engine_;
+  const Renderer& renderer_;
+  Metrics& metrics_;
+};
+
+}  // namespace pitlog::server::http

@@ -1,0 +1,60 @@
+#pragma once
+// Views and results in API.md's JSON shapes, through server/api.capnp and the JSON codec.
+// Rendering takes the time it renders at: API.md's `tokens` lists only tokens valid then, and
+// `rotation` is null once the previous token's deadline has passed, even before the scheduler
+// has written its Expired event.
+#include <capnp/compat/json.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands/engine.h"
+#include "projections/integration_view.h"
+#include "server/api.capnp.h"
+
+namespace pitlog::server::http {
+
+// One codec per server, configured once (handleByAnnotation) and then only read: JsonCodec's
+// const methods are safe to share.
+class Renderer {
+ public:
+  Renderer();
+  const capnp::JsonCodec& codec() const { return codec_; }
+  const capnp::JsonCodec& strictCodec() const { return strict_; }
+
+  void fillIntegration(api::Integration::Builder out, const projections::IntegrationView& view,
+                       events::UnixMillis at) const;
+
+  std::string integration(const projections::IntegrationView& view, events::UnixMillis at) const;
+  // {integration, token}; token null when absent (an idempotent replay).
+  std::string integrationWithToken(const projections::IntegrationView& view,
+                                   const std::optional<std::string>& token,
+                                   events::UnixMillis at) const;
+  std::string integrationList(const std::vector<projections::IntegrationView>& views,
+                              events::UnixMillis at) const;
+  std::string eventList(const std::vector<events::DecodedEvent>& events) const;
+  std::string auditPage(const commands::AuditPage& page) const;
+  std::string permissionSet(const std::string& userId, bool allowed) const;
+  std::string permissionState(const std::string& userId, std::optional<bool> recorded) const;
+  std::string scopes(const std::vector<std::string>& scopes) const;
+  std::string health() const;
+  std::string introspection(const commands::Verification& v) const;
+  std::string error(commands::Code code, const std::string& message,
+                    const std::string& field) const;
+
+  template <typename Reader>
+  std::string encode(Reader reader) const {
+    kj::String text = codec_.encode(reader);
+    return std::string(text.begin(), text.size());
+  }
+
+ private:
+  void fillEvents(capnp::List<capnp::JsonValue>::Builder out,
+                  const std::vector<events::DecodedEvent>& events) const;
+
+  capnp::JsonCodec codec_;   // for output
+  capnp::JsonCodec strict_;  // for input: unknown fields rejected
+};
+
+}  // namespace pitlog::server::http

@@ -1,0 +1,92 @@
+// Routes that belong to no account: /v1/scopes, /v1/introspect, /healthz, /metrics.
+#include <capnp/message.h>
+
+#include "server/api.capnp.h"
+#include "server/http/handlers.h"
+#include "server/http/json_body.h"
+#include "server/http/parsing.h"
+
+namespace pitlog::server::http {
+
+using commands::Code;
+
+namespace {
+
+constexpr std::string_view kFormType = "application/x-www-form-urlencoded";
+
+struct IntrospectInput {
+  std::string token;
+  std::optional<std::string> requiredScope;
+};
+
+// RFC 7662 §2.1: `token` and our `required_scope`; parameters a stock OAuth client adds
+// (client_id, token_type_hint, ...) are ignored. Each known one may appear once.
+std::optional<commands::Error> readForm(const std::string& body, IntrospectInput* in) {
+  auto fields = parseForm(body);
+  if (!fields) return commands::invalidArgument("the form body has a malformed %-escape");
+  bool haveToken = false;
+  for (auto& [name, value] : *fields) {
+    if (name == "token") {
+      if (haveToken) return commands::invalidArgument("token appears twice", "token");
+      haveToken = true;
+      in->token = std::move(value);
+    } else if (name == "required_scope") {
+      if (in->requiredScope) {
+        return commands::invalidArgument("required_scope appears twice", "required_scope");
+      }
+      in->requiredScope = std::move(value);
+    }
+  }
+  if (!haveToken) return commands::invalidArgument("field 'token' is required", "token");
+  return std::nullopt;
+}
+
+}  // namespace
+
+Reply Handlers::scopes(Call&) {
+  Reply reply;
+  reply.body = renderer_.scopes(engine_.catalogue().scopes());
+  return reply;
+}
+
+Reply Handlers::introspect(Call& call) {
+  IntrospectInput in;
+  if (call.contentType == kFormType) {
+    if (auto e = readForm(call.body, &in)) return errorReply(e->code, e->message, e->field);
+  } else {
+    capnp::MallocMessageBuilder m;
+    auto body = m.initRoot<api::IntrospectRequest>();
+    if (auto e = decodeJsonBody<api::IntrospectRequest>(renderer_.strictCodec(), call.body,
+                                                        {"token"}, body)) {
+      return errorReply(e->code, e->message, e->field);
+    }
+    in.token.assign(body.getToken().cStr(), body.getToken().size());
+    if (body.hasRequiredScope()) {
+      in.requiredScope.emplace(body.getRequiredScope().cStr(), body.getRequiredScope().size());
+    }
+  }
+  auto verification = in.requiredScope ? engine_.verify(in.token, *in.requiredScope)
+                                        : engine_.verify(in.token);
+  metrics_.recordIntrospection(!verification.active ? IntrospectionOutcome::inactive
+                               : verification.allowed.value_or(true)
+                                   ? IntrospectionOutcome::active
+                                   : IntrospectionOutcome::scopeDenied);
+  Reply reply;
+  reply.body = renderer_.introspection(verification);
+  return reply;
+}
+
+Reply Handlers::health(Call&) {
+  Reply reply;
+  reply.body = renderer_.health();
+  return reply;
+}
+
+Reply Handlers::metricsPage(Call&) {
+  Reply reply;
+  reply.contentType = "text/plain; version=0.0.4; charset=utf-8";
+  reply.body = metrics_.render({engine_.tokenCount(), engine_.lastSeq()});
+  return reply;
+}
+
+}  // namespace pitlog::server::http

@@ -1,0 +1,148 @@
+#include "server/metrics.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace pitlog::server {
+
+namespace {
+
+const std::vector<double> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                            0.05,   0.1,   0.25,   0.5,   1,    2.5, 5};
+const std::vector<double> kBatchBounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+const std::vector<double> kWriteBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                          0.01,   0.025,   0.05,   0.1,   0.25,   1};
+
+std::string number(double v) {
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  // The shortest of %.15g and %.17g that reads back as the same double: "0.1", not
+  // "0.10000000000000001".
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  if (std::strtod(buf, nullptr) != v) std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, const std::string& name, const std::string& labels, double v) {
+  out += name;
+  if (!labels.empty()) out += "{" + labels + "}";
+  out += ' ';
+  out += number(v);
+  out += '\n';
+}
+
+const char* outcomeName(size_t i) {
+  static const char* kNames[] = {"active", "scope_denied", "inactive"};
+  return kNames[i];
+}
+
+}  // namespace
+
+Histogram::Histogram(std::vector<double> upperBounds)
+    : bounds_(std::move(upperBounds)), counts_(bounds_.size() + 1, 0) {}
+
+void Histogram::observe(double value) {
+  size_t i = 0;
+  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  ++counts_[i];
+  sum_ += value;
+  ++count_;
+}
+
+void Histogram::render(std::string& out, const std::string& name, const std::string& labels) const {
+  const std::string prefix = labels.empty() ? "" : labels + ",";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= bounds_.size(); ++i) {
+    cumulative += counts_[i];
+    const double le = i < bounds_.size() ? bounds_[i] : INFINITY;
+    sample(out, name + "_bucket", prefix + "le=\"" + number(le) + "\"",
+           static_cast<double>(cumulative));
+  }
+  sample(out, name + "_sum", labels, sum_);
+  sample(out, name + "_count", labels, static_cast<double>(count_));
+}
+
+Metrics::Metrics() : batchCommands_(kBatchBounds), writeSeconds_(kWriteBounds) {}
+
+void Metrics::recordRequest(const std::string& route, const std::string& method, int status,
+                            double seconds) {
+  std::lock_guard lock(mu_);
+  ++requests_[{route, method, status}];
+  auto it = latency_.find(route);
+  if (it == latency_.end()) it = latency_.emplace(route, Histogram(kLatencyBounds)).first;
+  it->second.observe(seconds);
+}
+
+void Metrics::recordBatch(const commands::BatchStats& stats) {
+  std::lock_guard lock(mu_);
+  ++batches_;
+  if (!stats.ok) ++failedBatches_;
+  eventsAppended_ += stats.events;
+  batchCommands_.observe(static_cast<double>(stats.commands));
+  if (stats.events > 0) writeSeconds_.observe(static_cast<double>(stats.writeMicros) / 1e6);
+}
+
+void Metrics::recordIntrospection(IntrospectionOutcome outcome) {
+  std::lock_guard lock(mu_);
+  ++introspections_[static_cast<size_t>(outcome)];
+}
+
+std::string Metrics::render(const MetricsGauges& gauges) const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  header(out, "pitlog_http_requests_total", "counter",
+         "HTTP requests answered, by route pattern, method and status.");
+  for (const auto& [key, n] : requests_) {
+    const auto& [route, method, status] = key;
+    sample(out, "pitlog_http_requests_total",
+           "route=\"" + route + "\",method=\"" + method + "\",status=\"" +
+               std::to_string(status) + "\"",
+           static_cast<double>(n));
+  }
+  header(out, "pitlog_http_request_duration_seconds", "histogram",
+         "Time from a request's arrival to its answer, by route pattern.");
+  for (const auto& [route, h] : latency_) {
+    h.render(out, "pitlog_http_request_duration_seconds", "route=\"" + route + "\"");
+  }
+  header(out, "pitlog_events_appended_total", "counter", "Events appended to the log.");
+  sample(out, "pitlog_events_appended_total", "", static_cast<double>(eventsAppended_));
+  header(out, "pitlog_commit_batches_total", "counter",
+         "Group commits run by the single writer, including those with nothing to write.");
+  sample(out, "pitlog_commit_batches_total", "", static_cast<double>(batches_));
+  header(out, "pitlog_commit_failures_total", "counter",
+         "Group commits whose write failed; their commands were answered unavailable.");
+  sample(out, "pitlog_commit_failures_total", "", static_cast<double>(failedBatches_));
+  header(out, "pitlog_commit_batch_commands", "histogram", "Commands decided per group commit.");
+  batchCommands_.render(out, "pitlog_commit_batch_commands", "");
+  header(out, "pitlog_commit_write_seconds", "histogram",
+         "Time of the RocksDB write (and fsync, when --sync) of a group commit that appended.");
+  writeSeconds_.render(out, "pitlog_commit_write_seconds", "");
+  header(out, "pitlog_introspections_total", "counter",
+         "Token introspections by outcome: active, scope_denied (active but lacking the "
+         "required scope) or inactive.");
+  for (size_t i = 0; i < introspections_.size(); ++i) {
+    sample(out, "pitlog_introspections_total", std::string("outcome=\"") + outcomeName(i) + "\"",
+           static_cast<double>(introspections_[i]));
+  }
+  header(out, "pitlog_tokens_in_memory", "gauge",
+         "Tokens in the in-memory token view (current and previous).");
+  sample(out, "pitlog_tokens_in_memory", "", static_cast<double>(gauges.tokensInMemory));
+  header(out, "pitlog_log_last_sequence", "gauge", "Sequence number of the last committed event.");
+  sample(out, "pitlog_log_last_sequence", "", static_cast<double>(gauges.lastSequence));
+  return out;
+}
+
+}  // namespace pitlog::server

@@ -1,0 +1,68 @@
+#pragma once
+// pitd's metrics in the Prometheus text exposition format (version 0.0.4): counters, gauges and
+// histograms with HELP and TYPE lines, histograms as cumulative _bucket{le} series plus _sum
+// and _count, so that `promtool check metrics` accepts the page.
+//
+// Thread-safety: every method may be called from any thread (the HTTP loop records requests,
+// the engine's writer thread records batches); one mutex guards the numbers.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "commands/engine.h"
+
+namespace pitlog::server {
+
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> upperBounds);
+  void observe(double value);
+  // Appends the _bucket, _sum and _count lines; `labels` is "" or `k="v",...` without braces.
+  void render(std::string& out, const std::string& name, const std::string& labels) const;
+
+ private:
+  std::vector<double> bounds_;
+  std::vector<uint64_t> counts_;  // per bucket, not cumulative; the last is +Inf
+  double sum_ = 0;
+  uint64_t count_ = 0;
+};
+
+enum class IntrospectionOutcome { active, scopeDenied, inactive };
+
+// Values read at scrape time rather than pushed.
+struct MetricsGauges {
+  size_t tokensInMemory = 0;
+  uint64_t lastSequence = 0;
+};
+
+class Metrics {
+ public:
+  Metrics();
+
+  // One answered HTTP request: `route` is its pattern ("/v1/accounts/{a}/integrations"), never
+  // the concrete path, so that the label set stays bounded.
+  void recordRequest(const std::string& route, const std::string& method, int status,
+                     double seconds);
+  // One group commit of the engine (EngineOptions::onBatch).
+  void recordBatch(const commands::BatchStats& stats);
+  void recordIntrospection(IntrospectionOutcome outcome);
+
+  std::string render(const MetricsGauges& gauges) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;  // GUARDED_BY(mu_)
+  std::map<std::string, Histogram> latency_;                                 // GUARDED_BY(mu_)
+  uint64_t eventsAppended_ = 0;                                              // GUARDED_BY(mu_)
+  uint64_t batches_ = 0, failedBatches_ = 0;                                 // GUARDED_BY(mu_)
+  Histogram batchCommands_;                                                  // GUARDED_BY(mu_)
+  Histogram writeSeconds_;                                                   // GUARDED_BY(mu_)
+  std::array<uint64_t, 3> introspections_{};                                 // GUARDED_BY(mu_)
+};
+
+}  // namespace pitlog::server

@@ -1,0 +1,21 @@
+#pragma once
+// The pitd process once its configuration is parsed: builds each component and passes it its
+// dependencies (no singletons), serves HTTP (and RPC, when built in) on one kj event loop, runs
+// the expiry scheduler, and shuts down cleanly on SIGTERM or SIGINT: stop accepting, finish the
+// requests in flight (their commands become durable before they are answered), stop the engine,
+// close the database.
+#include "server/config.h"
+
+namespace pitlog::server {
+
+// Call first in main, before any thread exists: blocks SIGTERM and SIGINT so that every thread
+// created later (RocksDB's, the engine's writer) inherits the mask and the event loop alone
+// receives them.
+void captureShutdownSignals();
+
+// Runs pitd until a shutdown signal. Returns the process exit status: 0 after a clean shutdown,
+// 1 when the database or a listen address cannot be opened, 2 when a file named by the
+// configuration (scopes, service keys) is unusable.
+int runServer(const Config& config);
+
+}  // namespace pitlog::server
