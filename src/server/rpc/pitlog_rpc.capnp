@@ -31,10 +31,10 @@ interface Gateway {
 }
 
 struct LoginResult {
-  union {
-    session @0 :Session;
-    error @1 :Error;       # `unauthenticated` for a missing or wrong key
-  }
+  # Exactly one is set. Not a union, so that a client may pipeline calls on `session` without
+  # waiting for the login; after a refused login such calls fail (a null capability).
+  session @0 :Session;
+  error @1 :Error;         # `unauthenticated` for a missing or wrong key
 }
 
 struct Error {

@@ -30,10 +30,10 @@ kj::Promise<LoginOutcome> RpcClient::login(kj::StringPtr serviceKey) {
   return request.send().then([](capnp::Response<schema::Gateway::LoginResults>&& response) {
     LoginOutcome outcome;
     auto result = response.getResult();
-    if (result.isSession()) {
-      outcome.session = result.getSession();
-    } else {
+    if (result.hasError()) {
       outcome.error = RpcError::from(result.getError());
+    } else {
+      outcome.session = result.getSession();
     }
     return outcome;
   });
