@@ -1,0 +1,68 @@
+#include "database.h"
+
+#include <rocksdb/env.h>
+#include <stdlib.h>
+
+#include <system_error>
+
+namespace pitlog::tools {
+
+namespace fs = std::filesystem;
+
+bool databaseIsLive(const std::string& dataDir) {
+  const fs::path lockPath = fs::path(dataDir) / "LOCK";
+  // Without a LOCK file there is no RocksDB database here, let alone a live one; LockFile()
+  // would create the file, and the tools create nothing.
+  if (!fs::exists(lockPath)) return false;
+  // RocksDB's own lock: fcntl() against other processes, plus a per-process table that catches
+  // an engine open in this process (where fcntl locks never conflict).
+  rocksdb::Env* env = rocksdb::Env::Default();
+  rocksdb::FileLock* lock = nullptr;
+  rocksdb::Status s = env->LockFile(lockPath.string(), &lock);
+  if (!s.ok()) return true;
+  env->UnlockFile(lock).PermitUncheckedError();
+  return false;
+}
+
+std::unique_ptr<ReadingDatabase> ReadingDatabase::open(const std::string& dataDir, Want want) {
+  std::unique_ptr<ReadingDatabase> db(new ReadingDatabase());
+  events::Store::Options options;
+  options.path = dataDir;
+  options.blockCacheBytes = 16 << 20;
+  if (want == Want::follow || databaseIsLive(dataDir)) {
+    std::string pattern = (fs::temp_directory_path() / "pitlog-tool-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw events::StoreError("cannot create a temporary directory for the secondary: " +
+                               std::error_code(errno, std::generic_category()).message());
+    }
+    db->secondaryDir_ = pattern;
+    options.mode = events::Store::Mode::secondary;
+    options.secondaryPath = pattern;
+  } else {
+    options.mode = events::Store::Mode::readOnly;
+  }
+  db->store_ = events::Store::open(options);
+  return db;
+}
+
+ReadingDatabase::~ReadingDatabase() {
+  store_.reset();  // close before its directory goes
+  if (!secondaryDir_.empty()) {
+    std::error_code ignored;
+    fs::remove_all(secondaryDir_, ignored);
+  }
+}
+
+std::string ReadingDatabase::describeMode() const {
+  return secondary() ? "secondary (live database)" : "read-only";
+}
+
+void ReadingDatabase::catchUp() {
+  if (!secondary()) return;
+  std::string error;
+  if (!store_->catchUp(&error)) {
+    throw events::StoreError("cannot catch up with the primary: " + error);
+  }
+}
+
+}  // namespace pitlog::tools

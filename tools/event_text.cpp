@@ -1,0 +1,127 @@
+#include "event_text.h"
+
+#include <cstdio>
+
+namespace pitlog::tools {
+
+using events::textView;
+using events::schema::Actor;
+using events::schema::Event;
+
+namespace {
+
+const char* roleText(Actor::Role r) {
+  switch (r) {
+    case Actor::Role::ADMIN: return "admin";
+    case Actor::Role::USER: return "user";
+    case Actor::Role::SYSTEM: return "system";
+  }
+  return "unknown";
+}
+
+const char* reasonText(events::schema::Expired::Reason r) {
+  switch (r) {
+    case events::schema::Expired::Reason::MANUAL: return "manual";
+    case events::schema::Expired::Reason::WINDOW_ELAPSED: return "window_elapsed";
+    case events::schema::Expired::Reason::ROTATED_NOW: return "rotated_now";
+  }
+  return "unknown";
+}
+
+std::string scopesText(capnp::List<capnp::Text>::Reader scopes) {
+  std::string out;
+  for (auto s : scopes) {
+    if (!out.empty()) out += ',';
+    out += textView(s);
+  }
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+std::string quotedText(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string joinList(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+std::string tokenIdOf(capnp::Data::Reader digest) {
+  return events::tokenIdOf(events::digestField(digest));
+}
+
+std::string actorText(Actor::Reader actor) {
+  if (actor.getRole() == Actor::Role::SYSTEM) return "system";
+  return std::string(textView(actor.getUserId())) + " (" + roleText(actor.getRole()) + ")";
+}
+
+std::string actorShort(Actor::Reader actor) {
+  if (actor.getRole() == Actor::Role::SYSTEM) return "system";
+  return std::string(textView(actor.getAccountId())) + "/" +
+         std::string(textView(actor.getUserId())) + ":" + roleText(actor.getRole());
+}
+
+std::string dataSummary(Event::Body::Reader body) {
+  switch (body.which()) {
+    case Event::Body::CREATED: {
+      auto c = body.getCreated();
+      return "name=" + quotedText(textView(c.getName())) + " scopes=" + scopesText(c.getScopes()) +
+             " token=" + tokenIdOf(c.getToken()) + " hint=pit_…" +
+             std::string(textView(c.getTokenHint()));
+    }
+    case Event::Body::SCOPES_UPDATED: {
+      auto s = body.getScopesUpdated();
+      return "name=" + quotedText(textView(s.getName())) + " scopes=" + scopesText(s.getScopes()) +
+             " description=" + quotedText(textView(s.getDescription()).substr(0, 60));
+    }
+    case Event::Body::ROTATION_STARTED: {
+      auto r = body.getRotationStarted();
+      return "token=" + tokenIdOf(r.getToken()) + " previous=" + tokenIdOf(r.getPreviousToken()) +
+             " previousExpiresAt=" + events::formatRfc3339(r.getPreviousExpiresAt()) +
+             (r.getExpireNow() ? " expireNow" : "");
+    }
+    case Event::Body::ROTATION_CANCELLED: {
+      auto r = body.getRotationCancelled();
+      return "cancelled=" + tokenIdOf(r.getCancelledToken()) +
+             " restored=" + tokenIdOf(r.getRestoredToken());
+    }
+    case Event::Body::EXPIRED: {
+      auto x = body.getExpired();
+      return "token=" + tokenIdOf(x.getToken()) + " reason=" + reasonText(x.getReason());
+    }
+    case Event::Body::DELETED: return "";
+    case Event::Body::PERMISSION_CHANGED: {
+      auto p = body.getPermissionChanged();
+      return "user=" + std::string(textView(p.getUserId())) +
+             " allowed=" + (p.getAllowed() ? "true" : "false");
+    }
+  }
+  return "(unknown type " + std::to_string(static_cast<unsigned>(body.which())) + ")";
+}
+
+}  // namespace pitlog::tools

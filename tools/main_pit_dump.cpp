@@ -1,0 +1,4 @@
+#include "pit_dump.h"
+#include "tool_main.h"
+
+int main(int argc, char** argv) { return pitlog::tools::runMain(argc, argv, pitlog::tools::runPitDump); }

@@ -1,0 +1,354 @@
+#include "replay_common.h"
+
+#include <kj/exception.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "json_output.h"
+#include "projections/integration_view.h"
+#include "projections/token_entry.h"
+
+namespace pitlog::tools {
+
+using events::DecodedEvent;
+using events::Digest;
+using events::keys::Family;
+namespace keys = events::keys;
+
+namespace {
+
+std::string n(uint64_t v) { return std::to_string(v); }
+
+std::optional<DecodedEvent> decodeStored(const events::Store& store, uint64_t seq) {
+  auto bytes = events::readEvent(store, seq);
+  if (!bytes) return std::nullopt;
+  std::string ignored;
+  return DecodedEvent::decode(*bytes, &ignored);
+}
+
+std::optional<uint64_t> nextStored(const events::Store& store, uint64_t from) {
+  std::optional<uint64_t> next;
+  events::forEachEvent(store, from, 0, [&](uint64_t seq, std::string_view) {
+    next = seq;
+    return false;
+  });
+  return next;
+}
+
+// Meta values may be damaged too; that is a finding, not a reason to stop explaining.
+std::optional<uint64_t> metaLastSeq(const events::Store& store) {
+  try {
+    return store.lastSeq();
+  } catch (const events::StoreError&) {
+    return std::nullopt;
+  }
+}
+std::optional<Digest> metaChainHead(const events::Store& store) {
+  try {
+    return store.chainHead();
+  } catch (const events::StoreError&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+ChainFailure locateChainFailure(const events::Store& store,
+                                const projections::ReplayReport& report) {
+  const uint64_t k = report.failedSeq.value_or(report.position.lastSeq + 1);
+  const auto metaLast = metaLastSeq(store);
+  const auto metaHead = metaChainHead(store);
+
+  auto bytes = events::readEvent(store, k);
+  if (!bytes) {
+    if (auto next = nextStored(store, k)) {
+      std::string missing = *next == k + 1 ? "event " + n(k) + " is missing"
+                                           : "events " + n(k) + " to " + n(*next - 1) + " are missing";
+      return {k, missing + " from the log (the next stored event is " + n(*next) +
+                     "): events were deleted"};
+    }
+    // The log ends at k-1 and its meta disagrees.
+    const uint64_t last = k - 1;
+    if (!metaLast || !metaHead) return {last, "meta/last_seq or meta/chain_head is damaged"};
+    if (*metaLast > last) {
+      return {k, "the log ends at event " + n(last) + " but meta/last_seq records " +
+                     n(*metaLast) + ": events " + n(k) + " to " + n(*metaLast) +
+                     " were removed from its end"};
+    }
+    if (*metaLast < last) {
+      return {*metaLast + 1, "meta/last_seq records " + n(*metaLast) + " but the log holds events to " +
+                                 n(last) + ": events after " + n(*metaLast) +
+                                 " were not written by pitd's writer"};
+    }
+    return {last, "event " + n(last) +
+                      " does not hash to meta/chain_head: it was altered after it was written "
+                      "(or meta/chain_head was)"};
+  }
+
+  std::string error;
+  auto event = DecodedEvent::decode(*bytes, &error);
+  if (!event) return {k, "event " + n(k) + " does not decode (" + error + "): it was altered"};
+  if (event->reader().getSeq() != k) return {k, report.failure + ": it was altered or moved"};
+  if (k == 1) return {1, "event 1's prevHash is not zeros: event 1 was altered"};
+
+  // The link k-1 -> k is broken. If k still links to its successor, k is intact and k-1 was
+  // altered; if not, k itself changed (its prevHash field).
+  const Digest hashK = event->hash();
+  bool successorAgrees = false;
+  std::string successor;
+  if (auto next = decodeStored(store, k + 1)) {
+    successorAgrees = next->prevHash() == hashK;
+    successor = "event " + n(k + 1) + "'s prevHash";
+  } else {
+    successorAgrees = metaLast == k && metaHead == hashK;
+    successor = "meta/chain_head";
+  }
+  if (successorAgrees) {
+    return {k - 1, "event " + n(k - 1) + " was altered: it no longer hashes to the prevHash that event " +
+                       n(k) + " recorded"};
+  }
+  return {k, "event " + n(k) + " was altered: its prevHash does not match event " + n(k - 1) +
+                 ", and its hash does not match " + successor};
+}
+
+projections::ReplayReport verifyChain(const events::Store& store,
+                                      const std::function<void(uint64_t)>& progress) {
+  projections::ReplayReport report;
+  events::ChainVerifier chain;
+  events::forEachEvent(store, 1, 0, [&](uint64_t seq, std::string_view bytes) {
+    if (auto error = chain.feed(seq, bytes)) {
+      report.failedSeq = chain.position().lastSeq + 1;
+      report.failure = *error;
+      return false;
+    }
+    report.eventsApplied++;
+    report.position = chain.position();
+    if (progress && seq % 4096 == 0) progress(seq);
+    return true;
+  });
+  if (report.ok()) {
+    std::optional<std::string> error;
+    try {
+      error = chain.checkMeta(store);
+    } catch (const events::StoreError& e) {
+      error = e.what();
+    }
+    if (error) {
+      report.failedSeq = chain.position().lastSeq + 1;
+      report.failure = *error;
+    }
+  }
+  return report;
+}
+
+namespace {
+
+// compareViews() prints keys with "\0" and "\xHH" escapes (and "digest <hex>" for tokens);
+// this undoes that to read the stored value.
+std::string rawKey(Family f, const std::string& printable) {
+  if (f == Family::tokens && printable.rfind("digest ", 0) == 0) {
+    if (auto d = events::digestFromHex(printable.substr(7))) {
+      return std::string(events::Sha256::asView(*d));
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < printable.size(); ++i) {
+    if (printable[i] == '\\' && i + 1 < printable.size() && printable[i + 1] == '0') {
+      out.push_back('\0');
+      i++;
+    } else if (printable[i] == '\\' && i + 3 < printable.size() && printable[i + 1] == 'x') {
+      out.push_back(static_cast<char>(std::stoi(printable.substr(i + 2, 2), nullptr, 16)));
+      i += 3;
+    } else {
+      out.push_back(printable[i]);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> find(const projections::MemoryViewStore& views, Family f,
+                                std::string_view key) {
+  auto value = views.lookup(f, key);
+  if (!value) return std::nullopt;
+  return std::string(*value);
+}
+
+std::optional<projections::IntegrationView> integrationOf(
+    const events::Store& store, const projections::MemoryViewStore& rebuilt, std::string_view id) {
+  if (auto v = find(rebuilt, Family::integrations, id)) return projections::decodeIntegration(*v);
+  if (auto v = store.get(Family::integrations, id)) return projections::decodeIntegration(*v);
+  return std::nullopt;
+}
+
+std::string fieldsThatDiffer(const projections::IntegrationView& a,
+                             const projections::IntegrationView& b) {
+  std::vector<std::string> fields;
+  auto check = [&](bool same, const char* name) {
+    if (!same) fields.emplace_back(name);
+  };
+  check(a.id == b.id, "id");
+  check(a.accountId == b.accountId, "accountId");
+  check(a.name == b.name, "name");
+  check(a.description == b.description, "description");
+  check(a.scopes == b.scopes, "scopes");
+  check(a.deleted == b.deleted, "deleted");
+  check(a.version == b.version, "version");
+  check(a.createdAt == b.createdAt, "createdAt");
+  check(a.createdBy == b.createdBy, "createdBy");
+  check(a.createdSeq == b.createdSeq, "createdSeq");
+  check(a.updatedAt == b.updatedAt, "updatedAt");
+  check(a.deletedAt == b.deletedAt, "deletedAt");
+  check(a.lastSeq == b.lastSeq, "lastSeq");
+  check(a.tokens == b.tokens, "tokens");
+  check(a.rotation == b.rotation, "rotation");
+  std::string out;
+  for (const auto& f : fields) out += (out.empty() ? "" : ", ") + f;
+  return out;
+}
+
+}  // namespace
+
+ViewFailure describeViewDifference(const events::Store& store,
+                                   const projections::MemoryViewStore& rebuilt,
+                                   const projections::ViewDifference& diff) {
+  ViewFailure out;
+  out.seq = diff.seq;
+  out.what = std::string(keys::familyName(diff.family)) + " view " + diff.key + ": " +
+             diff.description;
+  const std::string key = rawKey(diff.family, diff.key);
+  auto stored = store.get(diff.family, key);
+  auto expected = find(rebuilt, diff.family, key);
+
+  switch (diff.family) {
+    case Family::integrations: {
+      if (stored && expected) {
+        auto s = projections::decodeIntegration(*stored);
+        auto e = projections::decodeIntegration(*expected);
+        if (!s) {
+          out.what += " (the stored value does not decode)";
+        } else if (e) {
+          std::string fields = fieldsThatDiffer(*s, *e);
+          out.what += fields.empty() ? " (same fields, different encoding)"
+                                     : " (fields that differ: " + fields + ")";
+        }
+      }
+      if (out.seq == 0 && stored) {
+        if (auto s = projections::decodeIntegration(*stored)) out.seq = s->lastSeq;
+      }
+      break;
+    }
+    case Family::tokens: {
+      // The token entry belongs to an integration; its last event wrote the entry.
+      std::optional<projections::TokenEntry> entry;
+      if (expected) entry = projections::decodeTokenEntry(*expected);
+      if (!entry && stored) entry = projections::decodeTokenEntry(*stored);
+      if (entry) {
+        out.what += " (a token of integration " + entry->integrationId + ")";
+        if (auto v = integrationOf(store, rebuilt, entry->integrationId)) out.seq = v->lastSeq;
+      }
+      break;
+    }
+    case Family::byAccount: {
+      std::string id(keys::afterAccountPrefix(key));
+      if (auto v = integrationOf(store, rebuilt, id)) out.seq = v->createdSeq;
+      break;
+    }
+    case Family::permissions: {
+      auto zero = key.find('\0');
+      if (zero != std::string::npos) {
+        auto seqs = events::streamSequences(
+            store, keys::permissionStreamId(key.substr(0, zero), key.substr(zero + 1)));
+        if (!seqs.empty()) out.seq = seqs.back();
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+std::string checkpointToJson(const Checkpoint& c) {
+  capnp::MallocMessageBuilder message;
+  auto j = message.initRoot<json::Checkpoint>();
+  j.setFormat(kCheckpointFormat);
+  j.setSeq(seqField(c.seq));
+  j.setHash(events::toHex(c.hash));
+  j.setAt(events::formatRfc3339(c.at));
+  j.setEventId(c.eventId);
+  j.setTakenAt(events::formatRfc3339(c.takenAt));
+  return toJson(j.asReader());
+}
+
+Checkpoint readCheckpointFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("cannot read the checkpoint file " + path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  Checkpoint c;
+  std::string problem;
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
+    capnp::JsonCodec codec;
+    codec.handleByAnnotation<json::Checkpoint>();
+    codec.setRejectUnknownFields(true);
+    capnp::MallocMessageBuilder message;
+    auto j = message.initRoot<json::Checkpoint>();
+    codec.decode(kj::ArrayPtr<const char>(text.data(), text.size()), j);
+    auto hash = events::digestFromHex(events::textView(j.getHash()));
+    auto at = events::parseRfc3339(events::textView(j.getAt()));
+    auto takenAt = events::parseRfc3339(events::textView(j.getTakenAt()));
+    if (events::textView(j.getFormat()) != kCheckpointFormat) {
+      problem = "its format is not " + std::string(kCheckpointFormat);
+    } else if (j.getSeq() == 0 || !hash || !at || !takenAt) {
+      problem = "its seq, hash, at or takenAt is missing or malformed";
+    } else {
+      c.seq = j.getSeq();
+      c.hash = *hash;
+      c.at = *at;
+      c.eventId = events::textView(j.getEventId());
+      c.takenAt = *takenAt;
+    }
+  })) {
+    problem = "it is not JSON of the expected shape (" + std::string(e->getDescription().cStr()) + ")";
+  }
+  if (!problem.empty()) {
+    throw UsageError(path + " is not a checkpoint written by `pit-replay checkpoint`: " + problem);
+  }
+  return c;
+}
+
+namespace {
+int64_t steadyMicros() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+Progress::Progress(ToolContext& ctx, std::string what)
+    : ctx_(ctx), what_(std::move(what)), startMicros_(steadyMicros()) {}
+
+std::function<void(uint64_t)> Progress::callback() {
+  if (!ctx_.interactive) return {};
+  return [this](uint64_t seq) {
+    double seconds = static_cast<double>(steadyMicros() - startMicros_) / 1e6;
+    char line[128];
+    std::snprintf(line, sizeof(line), "\r%s: %llu events (%.0f events/s)", what_.c_str(),
+                  static_cast<unsigned long long>(seq), seconds > 0 ? seq / seconds : 0.0);
+    ctx_.err << line << std::flush;
+    drawn_ = true;
+  };
+}
+
+void Progress::finish() {
+  if (drawn_) ctx_.err << "\r\033[K" << std::flush;
+  drawn_ = false;
+}
+
+}  // namespace pitlog::tools

@@ -1,0 +1,70 @@
+#pragma once
+// What pit-replay's subcommands share: naming the event a damaged log fails at, naming the event
+// behind a differing view, checkpoint statements, and progress for a person at a terminal.
+#include <optional>
+#include <string>
+
+#include "events/log.h"
+#include "events/store.h"
+#include "projections/replay.h"
+#include "tool_context.h"
+
+namespace pitlog::tools {
+
+// The first event that is not proven intact, and why, in words for an auditor.
+struct ChainFailure {
+  uint64_t seq = 0;
+  std::string what;
+};
+
+// Refines a failed replay's report. replay() stops where the chain breaks, which for an event
+// altered in place is the event *after* it (whose prevHash no longer matches); this looks one
+// link further to tell "event k-1 was altered" from "event k's prevHash was altered", and
+// explains a mismatch with meta/last_seq or meta/chain_head. REQUIRES: !report.ok().
+ChainFailure locateChainFailure(const events::Store& store,
+                                const projections::ReplayReport& report);
+
+// Verifies the chain alone (no views) from event 1 to the end, meta included.
+projections::ReplayReport verifyChain(const events::Store& store,
+                                      const std::function<void(uint64_t)>& progress);
+
+// A view that differs from its rebuild, with the event that last wrote it (0 when unknown) and,
+// for an integration, which of its fields differ.
+struct ViewFailure {
+  uint64_t seq = 0;
+  std::string what;
+};
+ViewFailure describeViewDifference(const events::Store& store,
+                                   const projections::MemoryViewStore& rebuilt,
+                                   const projections::ViewDifference& diff);
+
+// pit-replay checkpoint's statement.
+struct Checkpoint {
+  uint64_t seq = 0;
+  events::Digest hash{};
+  events::UnixMillis at = 0;
+  std::string eventId;  // hex
+  events::UnixMillis takenAt = 0;
+};
+inline constexpr const char* kCheckpointFormat = "pitlog-checkpoint/1";
+std::string checkpointToJson(const Checkpoint& c);
+// Reads a statement written by checkpointToJson. Throws UsageError when the file cannot be read
+// or is not such a statement.
+Checkpoint readCheckpointFile(const std::string& path);
+
+// Calls back every 4096 events; on a terminal, rewrites one "\r…" line on ctx.err with the rate.
+class Progress {
+ public:
+  explicit Progress(ToolContext& ctx, std::string what);
+  std::function<void(uint64_t)> callback();
+  // Clears the progress line (if any was drawn).
+  void finish();
+
+ private:
+  ToolContext& ctx_;
+  std::string what_;
+  int64_t startMicros_;
+  bool drawn_ = false;
+};
+
+}  // namespace pitlog::tools

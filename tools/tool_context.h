@@ -1,0 +1,49 @@
+#pragma once
+// What every tool is given by its main (or by a test): where to print, whether a person is
+// watching, and when to stop. Tools never touch std::cout, std::cerr or signals themselves, so
+// tests run them in-process with an argv array and a std::ostringstream.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "events/time_format.h"
+
+namespace pitlog::tools {
+
+// Exit statuses shared by pit-dump and pit-replay (and documented in their --help).
+enum ExitCode : int {
+  kExitOk = 0,       // done, and nothing wrong was found
+  kExitFinding = 1,  // the tool worked and found something wrong (failed verification, damage)
+  kExitUsage = 2,    // bad usage, or the database could not be opened or read
+};
+
+struct ToolContext {
+  std::ostream& out;  // results: what scripts parse
+  std::ostream& err;  // diagnostics and progress
+  // Progress lines ("\r… events/s") are for a person at a terminal; main sets this from isatty().
+  bool interactive = false;
+  // Set from a signal handler (SIGINT, SIGTERM): long-running modes (--follow) end cleanly.
+  // May be null: then only the other end conditions stop them.
+  const std::atomic<bool>* stop = nullptr;
+  std::chrono::milliseconds pollInterval{200};  // --follow
+  std::function<events::UnixMillis()> clock{};  // "now" for statements; null: the system clock
+
+  bool stopRequested() const { return stop != nullptr && stop->load(); }
+  events::UnixMillis now() const;
+};
+
+// Thrown for bad usage; caught once by the tool's entry point, which prints it with a hint and
+// exits kExitUsage.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// argv as main() receives it, argv[0] being the program name.
+using Argv = std::vector<std::string>;
+
+}  // namespace pitlog::tools
