@@ -164,17 +164,17 @@ struct Stats {
 class Dumper {
  public:
   Dumper(const DumpOptions& options, ToolContext& ctx, events::Store& store, Stats* stats)
-      : options_(options), ctx_(ctx), store_(store), stats_(stats), next_(options.from) {}
+      : options_(options), ctx_(ctx), store_(&store), stats_(stats), next_(options.from) {}
 
   // Visits every stored event from the resume point to --to (or the end).
   void scan() {
     if (done()) return;
     if (options_.stream) {
       // The stream index names the stream's events; no need to read the rest of the log.
-      for (uint64_t seq : events::streamSequences(store_, *options_.stream)) {
+      for (uint64_t seq : events::streamSequences(*store_, *options_.stream)) {
         if (seq < next_) continue;
         if (options_.to != 0 && seq > options_.to) break;
-        auto bytes = events::readEvent(store_, seq);
+        auto bytes = events::readEvent(*store_, seq);
         if (!bytes) {
           damaged(seq, "listed in the index of stream " + *options_.stream + " but not stored");
         } else {
@@ -185,7 +185,7 @@ class Dumper {
       }
       return;
     }
-    events::forEachEvent(store_, next_, options_.to, [&](uint64_t seq, std::string_view bytes) {
+    events::forEachEvent(*store_, next_, options_.to, [&](uint64_t seq, std::string_view bytes) {
       if (seq < next_) {  // a key that is not 8 bytes reads as 0
         damaged(seq, "stored under a malformed key");
         return true;
@@ -200,6 +200,9 @@ class Dumper {
       return !done();
     });
   }
+
+  // After the database was reopened.
+  void reattach(events::Store& store) { store_ = &store; }
 
   bool done() const {
     return (options_.limit && printed_ >= *options_.limit) ||
@@ -261,7 +264,7 @@ class Dumper {
 
   const DumpOptions& options_;
   ToolContext& ctx_;
-  events::Store& store_;
+  events::Store* store_;
   Stats* stats_;
   uint64_t next_;
   uint64_t printed_ = 0;
@@ -370,7 +373,16 @@ int dump(const DumpOptions& options, ToolContext& ctx) {
   while (options.follow && !dumper.done() && !ctx.stopRequested()) {
     pause(ctx);
     if (ctx.stopRequested()) break;
-    db->catchUp();
+    try {
+      db->catchUp();
+    } catch (const events::StoreError& e) {
+      // A secondary that lost track of its primary (say, files it had not read yet were
+      // compacted away) is replaced by a fresh one; the dump resumes at the same sequence.
+      ctx.err << "pit-dump: " << e.what() << "; reopening the database\n";
+      db.reset();
+      db = ReadingDatabase::open(options.dataDir, ReadingDatabase::Want::follow);
+      dumper.reattach(db->store());
+    }
     dumper.scan();
     ctx.out.flush();
   }

@@ -11,6 +11,18 @@ namespace {
 
 using events::DecodedEvent;
 
+// A meta value of the wrong size (meta/last_seq, meta/chain_head), described.
+std::optional<std::string> damagedMeta(const events::Store& store) {
+  namespace keys = events::keys;
+  if (auto v = store.get(keys::Family::meta, keys::kMetaLastSeq); v && v->size() != 8) {
+    return "meta/last_seq is damaged (" + std::to_string(v->size()) + " bytes, not 8)";
+  }
+  if (auto v = store.get(keys::Family::meta, keys::kMetaChainHead); v && v->size() != 32) {
+    return "meta/chain_head is damaged (" + std::to_string(v->size()) + " bytes, not 32)";
+  }
+  return std::nullopt;
+}
+
 class Verify final : public Subcommand {
  public:
   void addOptions(po::options_description& o) const override {
@@ -44,7 +56,19 @@ class Verify final : public Subcommand {
     projections::MemoryViewStore rebuilt;
     projections::ReplayOptions options;
     options.progress = progress.callback();
-    auto report = projections::replay(store, rebuilt, options);
+    projections::ReplayReport report;
+    try {
+      report = projections::replay(store, rebuilt, options);
+    } catch (const events::StoreError& e) {
+      // replay() reads meta/last_seq and meta/chain_head at the end; damaged, they throw. That
+      // is a finding about the database, not a failure to read it.
+      progress.finish();
+      if (auto problem = damagedMeta(store)) {
+        ctx.out << "chain: FAILED: " << *problem << '\n';
+        return kExitFinding;
+      }
+      throw;
+    }
     progress.finish();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -336,4 +336,40 @@ TEST_CASE("pit-dump --follow prints new events until stopped", "[pit-dump][live]
   CHECK_THAT(out.str(), Catch::Contains("first live edit") && Catch::Contains("second live edit"));
 }
 
+TEST_CASE("pit-dump --follow outlives a restart of the server", "[pit-dump][live]") {
+  HistoryDb db;
+  SyncStream out;
+  std::ostringstream err;
+  std::atomic<bool> stop{false};
+  int code = -1;
+  auto engine = db.openEngine(kT0 + 20 * kDay);
+  std::thread follower([&] {
+    ToolContext ctx{.out = out, .err = err};
+    ctx.stop = &stop;
+    ctx.pollInterval = std::chrono::milliseconds(20);
+    code = runPitDump({"pit-dump", "--data", db.dir(), "--follow"}, ctx);
+  });
+  auto waitFor = [&](const std::string& text) {
+    for (int i = 0; i < 500; ++i) {
+      if (out.str().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  };
+  HistoryDb::editA(*engine, db.a, "before the restart");
+  CHECK(waitFor("before the restart"));
+  engine.reset();  // the server stops ...
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  engine = db.openEngine(kT0 + 21 * kDay);  // ... and starts again
+  HistoryDb::editA(*engine, db.a, "after the restart");
+  CHECK(waitFor("after the restart"));
+  stop = true;
+  follower.join();
+  CHECK(code == kExitOk);
+  std::istringstream in(out.str());
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  CHECK(lines.size() == 11);  // each event once
+}
+
 }  // namespace pitlog::tools::testing

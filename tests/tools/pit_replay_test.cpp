@@ -157,6 +157,15 @@ TEST_CASE("verify names a deleted event", "[pit-replay][verify]") {
   }
 }
 
+TEST_CASE("verify reports damaged meta as a finding", "[pit-replay][verify]") {
+  HistoryDb db;
+  putView(db.dir(), Family::meta, std::string(keys::kMetaChainHead), "short");
+  auto run = verify(db);
+  INFO(run.out << run.err);
+  CHECK(run.code == kExitFinding);
+  CHECK_THAT(run.out, Catch::Contains("meta/chain_head is damaged"));
+}
+
 TEST_CASE("verify names a stored view that differs from its rebuild", "[pit-replay][verify]") {
   HistoryDb db;
   SECTION("an integration's name") {
@@ -507,6 +516,57 @@ TEST_CASE("pit-replay's command line", "[pit-replay]") {
   CHECK(verifyHelp.code == kExitOk);
   CHECK_THAT(verifyHelp.out, Catch::Contains("--against") && Catch::Contains("Examples:"));
   CHECK_THAT(replay({"--help", "trail"}).out, Catch::Contains("--integration"));
+}
+
+}  // namespace pitlog::tools::testing
+
+namespace pitlog::tools::testing {
+
+// Not run by default (`pitlog_tools_tests "[perf]"`): the tools over a log of some size.
+TEST_CASE("verify, as-of and dump over 20000 events", "[.][perf]") {
+  pitlog::testing::TempDir temp("pitlog-tools-perf");
+  std::atomic<UnixMillis> now{kT0};
+  {
+    commands::EngineOptions options;
+    options.dataDir = temp.sub("db");
+    options.sync = false;
+    options.clock = [&] { return now.load(); };
+    auto engine = commands::Engine::open(std::move(options));
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20000; ++i) {
+      now += 1000;
+      commands::Command c;
+      c.accountId = "acct-" + std::to_string(i % 50);
+      c.actor = {c.accountId, "admin", events::Role::admin};
+      if (i % 4 == 0 || ids.empty()) {
+        c.action = commands::CreateIntegration{"n" + std::to_string(i), "", {"contacts.readonly"}};
+      } else {
+        const std::string& id = ids[static_cast<size_t>(i) % ids.size()];
+        c.accountId = "acct-" + std::to_string((static_cast<size_t>(i) % ids.size()) * 4 % 50);
+        c.actor = {c.accountId, "admin", events::Role::admin};
+        commands::EditIntegration edit;
+        edit.integrationId = id;
+        edit.name = "e" + std::to_string(i);
+        c.action = edit;
+      }
+      auto r = engine->execute(std::move(c));
+      if (r.ok() && r.integration && i % 4 == 0) ids.push_back(r.integration->id);
+    }
+  }
+  auto timed = [&](const char* what, Argv args, bool dumpTool = false) {
+    auto start = std::chrono::steady_clock::now();
+    auto run = dumpTool ? dump(std::move(args)) : replay(std::move(args));
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    WARN(what << ": " << s << " s, status " << run.code << ", " << run.out.size() << " bytes");
+    CHECK(run.code == kExitOk);
+    return run;
+  };
+  auto v = timed("verify", {"--data", temp.sub("db"), "verify"});
+  WARN(v.out);
+  timed("as-of", {"--data", temp.sub("db"), "as-of", "--seq", "10000"});
+  timed("trail", {"--data", temp.sub("db"), "trail", "--account", "acct-0"});
+  timed("dump json", {"--data", temp.sub("db"), "--format", "json"}, true);
+  timed("dump stats", {"--data", temp.sub("db"), "--stats"}, true);
 }
 
 }  // namespace pitlog::tools::testing
