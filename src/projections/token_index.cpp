@@ -20,9 +20,11 @@ std::shared_ptr<const ScopeSet> TokenIndex::intern(const std::vector<std::string
   auto& slot = scopeSets_[text];
   if (!slot) {
     // Sets no grant uses any more are dropped now and then, so churn cannot grow this map.
+    // Erasing other elements leaves `slot` valid; it is null, so it is not erased itself.
+    // (No retry: when every set is still in use nothing is erased, and a retry would recurse
+    // forever.)
     if (scopeSets_.size() > 1024 && scopeSets_.size() % 1024 == 0) {
       std::erase_if(scopeSets_, [](const auto& kv) { return kv.second && kv.second.use_count() == 1; });
-      return intern(scopes);
     }
     slot = std::make_shared<const ScopeSet>(ScopeSet{scopes, text});
   }
