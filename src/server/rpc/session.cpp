@@ -3,6 +3,7 @@
 #include <kj/debug.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "server/rpc/engine_bridge.h"
 #include "server/rpc/wire.h"
@@ -364,7 +365,10 @@ kj::Promise<void> SessionImpl::audit(AuditContext context) {
     if (auto e = readTime(p.getUntil(), "until", &until)) return refuse(context, *e);
     if (!engine_.mayManage(c.actor, c.accountId)) return refuse(context, mayNotManage(c));
 
-    auto page = engine_.audit(c.accountId, p.getAfter(), limit, since, until);
+    // No sequence follows the largest one (and the engine's after + 1 would wrap to the start).
+    auto page = p.getAfter() == std::numeric_limits<uint64_t>::max()
+                    ? commands::AuditPage{}
+                    : engine_.audit(c.accountId, p.getAfter(), limit, since, until);
     auto ok = context.getResults().initResult().initOk();
     auto out = ok.initEvents(page.events.size());
     for (size_t i = 0; i < page.events.size(); ++i) fillEvent(out[i], page.events[i]);

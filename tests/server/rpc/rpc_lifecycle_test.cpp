@@ -2,6 +2,8 @@
 // introspection of every token at each step, permissions, history and audit.
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "commands/token.h"
 #include "events/digest.h"
 #include "events/time_format.h"
@@ -453,6 +455,11 @@ TEST_CASE("audit pages through the account's events with next, and bounds them b
   }
   CHECK(seqs == std::vector<uint64_t>{1, 2, 3, 4, 5});
   CHECK(pages == 3);
+
+  auto beyond = h.audit(alice, std::numeric_limits<uint64_t>::max());
+  REQUIRE_OK(beyond);
+  CHECK(beyond.events.empty());
+  CHECK_FALSE(beyond.next);
 
   auto since = h.audit(alice, 0, 100, at(middle));
   REQUIRE_OK(since);
