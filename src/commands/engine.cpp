@@ -77,7 +77,8 @@ std::optional<IdempotencyEntry> decodeIdempotency(std::string_view bytes) {
   std::optional<IdempotencyEntry> out;
   kj::runCatchingExceptions([&]() {
     kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
-    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1));
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1),
+                                             events::boundedReaderOptions(words.size()));
     auto r = message.getRoot<schema::IdempotencyRecord>();
     IdempotencyEntry e;
     e.fingerprint = events::digestField(r.getFingerprint());

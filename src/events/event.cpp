@@ -1,5 +1,6 @@
 #include "events/event.h"
 
+#include <capnp/dynamic.h>
 #include <capnp/message.h>
 #include <kj/exception.h>
 
@@ -126,6 +127,33 @@ bool digestsWellFormed(Event::Body::Reader b) {
     default: return true;
   }
 }
+// Reads every field of a struct once (texts, data, nested structs, lists, the active union
+// member), so that any malformed pointer or unterminated text throws here, inside decode(), and
+// never later in a reader such as pit-dump or replay. Generic over the schema, so fields added by
+// later versions are covered too.
+void touchAll(capnp::DynamicStruct::Reader s);
+
+void touchValue(capnp::DynamicValue::Reader v) {
+  switch (v.getType()) {
+    case capnp::DynamicValue::TEXT: (void)v.as<capnp::Text>(); break;
+    case capnp::DynamicValue::DATA: (void)v.as<capnp::Data>(); break;
+    case capnp::DynamicValue::STRUCT: touchAll(v.as<capnp::DynamicStruct>()); break;
+    case capnp::DynamicValue::LIST:
+      for (auto item : v.as<capnp::DynamicList>()) touchValue(item);
+      break;
+    default: break;
+  }
+}
+
+void touchAll(capnp::DynamicStruct::Reader s) {
+  for (auto field : s.getSchema().getNonUnionFields()) {
+    if (s.has(field)) touchValue(s.get(field));
+  }
+  KJ_IF_MAYBE(active, s.which()) {
+    if (s.has(*active)) touchValue(s.get(*active));
+  }
+}
+
 }  // namespace
 
 const char* typeName(Event::Body::Which which) {
@@ -201,9 +229,8 @@ std::optional<DecodedEvent> DecodedEvent::decode(std::string_view bytes, std::st
   m.segments[0] = kj::ArrayPtr<const capnp::word>(m.words.begin(), m.words.size());
   std::string why;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = 1 << 20;
-    options.nestingLimit = 16;
+    // decode() reads everything once and its callers a few more times.
+    auto options = boundedReaderOptions(m.words.size(), 8);
     // A canonical message is a single segment stored without a segment table.
     auto& reader = m.reader.emplace(kj::arrayPtr(m.segments, 1), options);
     if (!reader.isCanonical()) {
@@ -221,11 +248,7 @@ std::optional<DecodedEvent> DecodedEvent::decode(std::string_view bytes, std::st
     } else if (static_cast<unsigned>(r.getBody().which()) > Event::Body::PERMISSION_CHANGED) {
       why = "unknown event type " + std::to_string(static_cast<unsigned>(r.getBody().which()));
     } else {
-      // Touch every text field once so that a malformed pointer is found here, not later.
-      (void)r.getStreamId();
-      (void)r.getAccountId();
-      (void)r.getRequestId();
-      (void)r.getActor().getUserId();
+      touchAll(capnp::toDynamic(r));
     }
   })) {
     return fail("event value does not decode: " + std::string(exception->getDescription().cStr()));

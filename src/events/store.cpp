@@ -42,6 +42,12 @@ std::unique_ptr<Store> Store::open(const Options& options) {
   if (!exists && options.mode != Mode::readWrite) {
     throw StoreError("no pitlog database at " + options.path);
   }
+  if (!exists) {
+    // RocksDB creates the last directory only; a data dir's parents are made here.
+    std::error_code ec;
+    fs::create_directories(options.path, ec);
+    if (ec) throw StoreError("cannot create " + options.path + ": " + ec.message());
+  }
   rocksdb::DBOptions db;
   db.create_if_missing = !exists;
   db.create_missing_column_families = !exists;

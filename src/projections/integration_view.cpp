@@ -184,7 +184,8 @@ std::optional<IntegrationView> decodeIntegration(std::string_view bytes) {
   std::optional<IntegrationView> out;
   kj::runCatchingExceptions([&]() {
     kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
-    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1));
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1),
+                                             events::boundedReaderOptions(words.size()));
     auto r = message.getRoot<views::IntegrationView>();
     IntegrationView v;
     v.id = textView(r.getId());

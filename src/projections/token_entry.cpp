@@ -43,7 +43,8 @@ std::optional<TokenEntry> decodeTokenEntry(std::string_view bytes) {
   std::optional<TokenEntry> out;
   kj::runCatchingExceptions([&]() {
     kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
-    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1));
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1),
+                                             events::boundedReaderOptions(words.size()));
     auto r = message.getRoot<views::TokenEntry>();
     TokenEntry e;
     e.integrationId = events::textView(r.getIntegrationId());

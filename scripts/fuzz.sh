@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a given time.
+#   scripts/fuzz.sh [SECONDS_PER_TARGET=30] [TARGET...]
+# Seeds come from a real lifecycle run (fuzz/make_corpus), the dictionary from fuzz/pitlog.dict.
+# Prints one line per target (runs, corpus size, findings) and exits non-zero on any finding.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-30}"; shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_token fuzz_time fuzz_validate fuzz_view_decode fuzz_event_decode)
+
+for p in clang libclang-rt-14-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ -n "${missing[*]:-}" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+build=build/fuzz
+CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPITLOG_FUZZ=ON >/dev/null
+cmake --build "$build" -j "$(nproc)" --target make_corpus "${targets[@]}"
+
+work="$build/run"
+rm -rf "$work/seeds"
+mkdir -p "$work"
+"$build/fuzz/make_corpus" "$work/seeds"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+failed=0
+for t in "${targets[@]}"; do
+  corpus="$work/corpus/$t"
+  mkdir -p "$corpus" "$work/artifacts/$t"
+  [ -d "$work/seeds/$t" ] && cp -n "$work/seeds/$t"/* "$corpus"/ 2>/dev/null || true
+  log="$work/$t.log"
+  if "$build/fuzz/$t" -max_total_time="$seconds" -dict=fuzz/pitlog.dict -print_final_stats=1 \
+       -artifact_prefix="$work/artifacts/$t/" "$corpus" >"$log" 2>&1; then
+    verdict="0 findings"
+  else
+    verdict="FINDING (see $log and $work/artifacts/$t/)"
+    failed=1
+  fi
+  runs=$(grep -m1 -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
+  echo "fuzz: $t ${seconds}s runs=${runs:-?} corpus=$(ls "$corpus" | wc -l) $verdict"
+done
+exit $failed
