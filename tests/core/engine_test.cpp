@@ -285,7 +285,8 @@ TEST_CASE("engine expire now: T1 invalid at once, T2 only; cancel afterwards is 
   REQUIRE(x.ok());
   CHECK(x.version == 3);
   CHECK(activity(f, {t1, t2}) == "01");
-  auto last = f.history(id).back().reader();
+  auto lastEvents = f.history(id);
+  auto last = lastEvents.back().reader();
   REQUIRE(last.getBody().isExpired());
   CHECK(last.getBody().getExpired().getReason() == ev::schema::Expired::Reason::MANUAL);
   CHECK(last.getActor().getRole() == ev::schema::Actor::Role::ADMIN);
@@ -359,6 +360,7 @@ TEST_CASE("engine delete: every token invalid, 404 afterwards, history kept", "[
   auto id = f.create();
   const std::string t1 = f.issued.at(0);
   const std::string t2 = *f.admin(commands::RotateToken{id, ExpireMode::later}).token;
+  f.clock.advance(1);
   auto d = f.admin(commands::DeleteIntegration{id});
   REQUIRE(d.ok());
   CHECK_FALSE(d.token);
@@ -388,6 +390,7 @@ TEST_CASE("engine delete: every token invalid, 404 afterwards, history kept", "[
   CHECK(activity(f, {t1, t2}) == "00");
   // asOf before the deletion still shows it; after, it is gone.
   CHECK(f.engine->integrationAsOf(kAcct, id, kT0));
+  CHECK(f.engine->integrationAsOf(kAcct, id, kT0)->version == 2);
   CHECK_FALSE(f.engine->integrationAsOf(kAcct, id, f.clock.now()));
 }
 
