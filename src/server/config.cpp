@@ -202,7 +202,9 @@ ConfigOutcome parseConfig(int argc, const char* const* argv, std::ostream& out, 
   po::variables_map vm;
   try {
     // store() keeps the first value it sees for an option, so the sources go in by precedence.
-    po::store(po::command_line_parser(argc, argv).options(description).run(), vm);
+    // No positional arguments: an empty description makes any of them an error.
+    const po::positional_options_description none;
+    po::store(po::command_line_parser(argc, argv).options(description).positional(none).run(), vm);
     if (vm.count("help")) {
       printHelp(out, description);
       outcome.action = ConfigOutcome::Action::exit;

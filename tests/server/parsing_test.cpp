@@ -1,0 +1,168 @@
+// The pure request parsers of src/server/http: Authorization, If-Match, media types, request
+// ids, paths, forms, the \u escape rewrite, strict JSON bodies and the route table.
+#include <capnp/message.h>
+#include <catch2/catch.hpp>
+
+#include "server/api.capnp.h"
+#include "server/http/json_body.h"
+#include "server/http/json_escapes.h"
+#include "server/http/parsing.h"
+#include "server/http/render.h"
+#include "server/http/router.h"
+
+using namespace pitlog::server::http;
+
+TEST_CASE("bearerCredentials: the scheme is case-insensitive and whitespace is dropped") {
+  CHECK(bearerCredentials("Bearer abc") == "abc");
+  CHECK(bearerCredentials("bearer abc") == "abc");
+  CHECK(bearerCredentials("BEARER   abc  ") == "abc");
+  CHECK(bearerCredentials("Bearer\tabc") == "abc");
+  CHECK(bearerCredentials("Bearer") == "");
+  CHECK(bearerCredentials("Bearer   ") == "");
+  CHECK_FALSE(bearerCredentials("Basic YWxhZGRpbjpvcGVu"));
+  CHECK_FALSE(bearerCredentials("Bearerabc"));
+  CHECK_FALSE(bearerCredentials(""));
+}
+
+TEST_CASE("parseIfMatch: *, lists, weak tags and malformed headers") {
+  auto any = parseIfMatch("*");
+  REQUIRE(any);
+  CHECK(any->any);
+  CHECK(any->matches(7));
+
+  auto one = parseIfMatch("\"3\"");
+  REQUIRE(one);
+  CHECK(one->matches(3));
+  CHECK_FALSE(one->matches(4));
+
+  auto list = parseIfMatch(" \"1\" , \"5\",\"x\"");
+  REQUIRE(list);
+  CHECK(list->matches(1));
+  CHECK(list->matches(5));
+  CHECK_FALSE(list->matches(2));
+
+  // Strong comparison: a weak tag never matches, nor does another spelling of the number.
+  auto weak = parseIfMatch("W/\"3\"");
+  REQUIRE(weak);
+  CHECK_FALSE(weak->matches(3));
+  auto padded = parseIfMatch("\"03\"");
+  REQUIRE(padded);
+  CHECK_FALSE(padded->matches(3));
+  auto huge = parseIfMatch("\"99999999999\"");
+  REQUIRE(huge);
+  CHECK(huge->versions.empty());
+
+  CHECK_FALSE(parseIfMatch(""));
+  CHECK_FALSE(parseIfMatch("3"));
+  CHECK_FALSE(parseIfMatch("\"3"));
+  CHECK_FALSE(parseIfMatch("\"3\" \"4\""));
+  CHECK_FALSE(parseIfMatch("*, \"3\""));
+  CHECK_FALSE(parseIfMatch(","));
+}
+
+TEST_CASE("parseMediaType: case-insensitive types, parameters, charset") {
+  auto json = parseMediaType("Application/JSON; Charset=\"UTF-8\"");
+  REQUIRE(json);
+  CHECK(json->type == "application/json");
+  CHECK(json->charset == "utf-8");
+  auto plain = parseMediaType("application/json");
+  REQUIRE(plain);
+  CHECK_FALSE(plain->charset);
+  auto other = parseMediaType("application/json;foo=bar ; charset=latin1");
+  REQUIRE(other);
+  CHECK(other->charset == "latin1");
+  CHECK_FALSE(parseMediaType("json"));
+  CHECK_FALSE(parseMediaType("application/json; charset"));
+  CHECK_FALSE(parseMediaType("application /json"));
+}
+
+TEST_CASE("isValidRequestId: 1-128 printable ASCII") {
+  CHECK(isValidRequestId("req-1"));
+  CHECK(isValidRequestId(std::string(128, 'a')));
+  CHECK_FALSE(isValidRequestId(std::string(129, 'a')));
+  CHECK_FALSE(isValidRequestId(""));
+  CHECK_FALSE(isValidRequestId("a\x01" "b"));
+  CHECK_FALSE(isValidRequestId("caf\xc3\xa9"));
+}
+
+TEST_CASE("splitPath and matchRoute") {
+  auto s = splitPath("/v1/accounts/ac%2Dme/integrations/int_1/rotation/expire-now");
+  REQUIRE(s);
+  auto m = matchRoute(*s);
+  REQUIRE(m);
+  CHECK(m->route->id == RouteId::rotationExpireNow);
+  CHECK(m->account == "ac-me");
+  CHECK(m->integration == "int_1");
+
+  auto p = matchRoute(*splitPath("/v1/accounts/a/users/u/permission"));
+  REQUIRE(p);
+  CHECK(p->route->id == RouteId::permission);
+  CHECK(p->user == "u");
+  CHECK(p->route->allowHeader() == "GET, PUT");
+
+  CHECK(splitPath("/")->empty());
+  CHECK_FALSE(splitPath("/v1//scopes"));
+  CHECK_FALSE(splitPath("/v1/scopes/"));
+  CHECK_FALSE(splitPath("/v1/%zz"));
+  CHECK_FALSE(splitPath("v1/scopes"));
+  CHECK_FALSE(matchRoute(*splitPath("/v1/accounts/a/integrations/i/rotation")));
+  CHECK_FALSE(matchRoute(*splitPath("/v2/scopes")));
+  CHECK(needsServiceKey("/v1/anything"));
+  CHECK_FALSE(needsServiceKey("/healthz"));
+  CHECK_FALSE(needsServiceKey("/v10"));
+}
+
+TEST_CASE("parseForm: www-form-urlencoded") {
+  auto f = parseForm("token=pit_a%2Bb&required_scope=contacts.readonly&client_id=x+y&&flag");
+  REQUIRE(f);
+  REQUIRE(f->size() == 4);
+  CHECK((*f)[0] == std::make_pair(std::string("token"), std::string("pit_a+b")));
+  CHECK((*f)[2].second == "x y");
+  CHECK((*f)[3] == std::make_pair(std::string("flag"), std::string()));
+  CHECK_FALSE(parseForm("a=%"));
+  CHECK(parseForm("")->empty());
+}
+
+TEST_CASE("rewriteUnicodeEscapes: exact \\u decoding, other escapes untouched") {
+  std::string error;
+  CHECK(rewriteUnicodeEscapes(R"({"a":"\u00e9\u00C9"})", &error) == "{\"a\":\"\xc3\xa9\xc3\x89\"}");
+  CHECK(rewriteUnicodeEscapes(R"("\ud83d\ude00")", &error) == "\"\xf0\x9f\x98\x80\"");
+  CHECK(rewriteUnicodeEscapes(R"("\u0022\u005c")", &error) == R"("\"\\")");
+  CHECK(rewriteUnicodeEscapes(R"("a\nb\"c\\u0041")", &error) == R"("a\nb\"c\\u0041")");
+  CHECK(rewriteUnicodeEscapes(R"(\u0041 "\u0041")", &error) == R"(\u0041 "A")");
+  CHECK_FALSE(rewriteUnicodeEscapes(R"("\ud800")", &error));
+  CHECK_FALSE(rewriteUnicodeEscapes(R"("\udc00")", &error));
+  CHECK_FALSE(rewriteUnicodeEscapes(R"("\u0000")", &error));
+  CHECK_FALSE(rewriteUnicodeEscapes(R"("\u12")", &error));
+}
+
+TEST_CASE("decodeJsonBody: strict shapes with the field to blame") {
+  Renderer renderer;
+  auto decode = [&](const std::string& body) {
+    capnp::MallocMessageBuilder m;
+    return decodeJsonBody<pitlog::api::CreateRequest>(renderer.strictCodec(), body,
+                                                     {"name", "scopes"},
+                                                     m.initRoot<pitlog::api::CreateRequest>());
+  };
+  CHECK_FALSE(decode(R"({"name":"n","scopes":["a"]})"));
+  CHECK_FALSE(decode(R"({"name":"\u00e9","description":"","scopes":[]})"));
+  struct Case {
+    const char* body;
+    const char* field;
+  };
+  for (const Case& c : {Case{R"({"scopes":["a"]})", "name"}, Case{R"({"name":"n"})", "scopes"},
+                        Case{R"({"name":5,"scopes":["a"]})", "name"},
+                        Case{R"({"name":null,"scopes":["a"]})", "name"},
+                        Case{R"({"name":"n","scopes":"a"})", "scopes"},
+                        Case{R"({"name":"n","scopes":[1]})", "scopes"},
+                        Case{R"({"name":"n","scopes":["a"],"x":1})", "x"},
+                        Case{R"({"name":"n","name":"m","scopes":["a"]})", "name"},
+                        Case{R"([1])", ""}, Case{R"({"name":"n")", ""}, Case{R"({}x)", ""},
+                        Case{"{\"name\":\"\xff\"}", ""}}) {
+    INFO(c.body);
+    auto e = decode(c.body);
+    REQUIRE(e);
+    CHECK(e->code == pitlog::commands::Code::invalidArgument);
+    CHECK(e->field == c.field);
+  }
+}

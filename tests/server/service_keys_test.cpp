@@ -1,0 +1,63 @@
+// Service keys: the keys file, the generated default key file, and authentication.
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "server/service_keys.h"
+#include "support/temp_dir.h"
+
+using pitlog::server::ServiceKeys;
+using pitlog::testing::TempDir;
+
+TEST_CASE("ServiceKeys::parse: one key a line, comments and blanks ignored") {
+  auto keys = ServiceKeys::parse("# backend keys\n\n  key-one  \nkey_two\r\n# old: key-three\n");
+  CHECK(keys.size() == 2);
+  CHECK(keys.authenticate("key-one"));
+  CHECK(keys.authenticate("key_two"));
+  CHECK_FALSE(keys.authenticate("key-three"));
+  CHECK_FALSE(keys.authenticate("key-one "));
+  CHECK_FALSE(keys.authenticate(""));
+  CHECK_THROWS_AS(ServiceKeys::parse("# nothing\n\n"), std::invalid_argument);
+  CHECK_THROWS_AS(ServiceKeys::parse("a key with spaces\n"), std::invalid_argument);
+}
+
+TEST_CASE("ServiceKeys::loadFile names the file, never a key") {
+  TempDir dir("pitd-keys");
+  std::ofstream(dir.sub("keys")) << "secret-key-1\nbad key\n";
+  try {
+    ServiceKeys::loadFile(dir.sub("keys"));
+    FAIL("a bad key was accepted");
+  } catch (const std::runtime_error& e) {
+    std::string what = e.what();
+    CHECK(what.find(dir.sub("keys")) != std::string::npos);
+    CHECK(what.find("line 2") != std::string::npos);
+    CHECK(what.find("secret-key-1") == std::string::npos);
+  }
+  CHECK_THROWS_AS(ServiceKeys::loadFile(dir.sub("missing")), std::runtime_error);
+}
+
+TEST_CASE("the default key file: created once, mode 0600, key alone on its first line, reused") {
+  TempDir dir("pitd-keys");
+  const std::string data = dir.sub("data");
+  std::string path;
+  bool created = false;
+  auto first = ServiceKeys::loadOrCreateDefault(data, &path, &created);
+  CHECK(created);
+  CHECK(path == data + "/service.key");
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string key = text.substr(0, text.find('\n'));
+  CHECK(text == key + "\n");
+  CHECK(key.size() >= 32);
+  CHECK(first.authenticate(key));
+
+  auto again = ServiceKeys::loadOrCreateDefault(data, &path, &created);
+  CHECK_FALSE(created);
+  CHECK(again.authenticate(key));
+}

@@ -1,0 +1,39 @@
+#pragma once
+// A small blocking HTTP/1.1 client for the end-to-end tests: one connection per request over
+// loopback, `Connection: close`. It can also send raw bytes, for requests no well-behaved client
+// would write. Responses are read by Content-Length (or chunked), so the client never depends on
+// the server closing first.
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pitlog::testing {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpResponse {
+  int status = 0;
+  std::multimap<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  bool hasContentLength = false;
+
+  bool has(const std::string& lowerName) const { return headers.count(lowerName) > 0; }
+  // The first value of a header, or "" when absent.
+  std::string header(const std::string& lowerName) const;
+};
+
+// Sends `method target` with the headers (Host and Connection are added) and the body (with its
+// Content-Length when not empty, or when the method is not GET). Throws std::runtime_error when
+// the connection fails or the response cannot be parsed.
+HttpResponse httpRequest(int port, const std::string& method, const std::string& target,
+                         const Headers& headers = {}, const std::string& body = {});
+
+// Sends the bytes as they are and parses the response.
+HttpResponse httpRaw(int port, const std::string& bytes);
+
+// The body with every plaintext token replaced by "pit_<redacted>", for failure messages: tests
+// never print a token.
+std::string redacted(const std::string& text);
+
+}  // namespace pitlog::testing
