@@ -6,21 +6,23 @@
 # - Authentication first: the bootstrap capability is a Gateway; only login() with a valid service
 #   key yields a Session, and every other operation is a method of Session. A wrong key answers
 #   `unauthenticated` and no Session.
-# - Expected failures are values, never RPC exceptions: each result is a union of the success and
+# - Expected failures are values, never RPC exceptions: each result holds either the success or
 #   an Error whose `code` is API.md's code name ("invalid_argument", "permission_denied",
 #   "not_found", "version_mismatch", "conflict", "payload_too_large", "unavailable", "internal").
-#   When a request has several faults the first in API.md's order answers: the request's form
-#   (invalid_argument, payload_too_large), then authorization (permission_denied), existence
-#   (not_found), version (version_mismatch), state (conflict). A failed request changes nothing.
+#   (scopes and introspect cannot fail.) When a request has several faults the first in API.md's
+#   order answers: the request's form (payload_too_large, then invalid_argument), then
+#   authorization (permission_denied), existence (not_found), version (version_mismatch), state
+#   (conflict). A failed request changes nothing and appends no event.
 #   An RPC exception means the connection or the server broke, not that the request was refused.
 # - Times are RFC 3339 UTC text with milliseconds ("2026-11-28T17:00:00.000Z"), exactly the strings
 #   the HTTP API shows; inputs (asOf, since, until) accept any RFC 3339 time with a zone. The one
 #   exception is introspection, whose iat/exp are Unix seconds as RFC 7662 and API.md have them.
 # - Text inputs documented as "empty = none" treat the empty string and an unset field alike.
 # - The payload of one call (its parameters) is at most 64 KiB, as an HTTP body is.
-# - Error.field names the input to blame with this schema's names: "actor.accountId",
-#   "actor.userId", "actor.role", "requestId", "idempotencyKey", "ifMatch", "integrationId",
-#   "name", "description", "scopes", "expire", "asOf", "since", "until", "limit", "userId".
+# - Error.field names the input to blame with this schema's names: "serviceKey",
+#   "actor.accountId", "actor.userId", "actor.role", "requestId", "idempotencyKey", "ifMatch",
+#   "integrationId", "name", "description", "scopes", "expire", "asOf", "staleAfter", "since",
+#   "until", "limit", "userId"; it is empty when no single input is to blame.
 
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("pitlog::rpc::schema");
