@@ -471,6 +471,7 @@ std::vector<DecodedEvent> Engine::integrationEvents(std::string_view account,
 AuditPage Engine::audit(std::string_view account, uint64_t after, size_t limit,
                         std::optional<UnixMillis> since, std::optional<UnixMillis> until) const {
   AuditPage page;
+  if (after == UINT64_MAX) return page;  // nothing follows the largest sequence (and +1 wraps)
   std::string from = keys::auditKey(account, after + 1);
   std::string prefix = keys::accountPrefix(account);
   bool more = false;
