@@ -145,7 +145,9 @@ int serve(const Config& config) {
 
   // Stop accepting (the listen promise is gone with the join), stop the background work, then let
   // requests in flight finish: each is waiting for its command to become durable.
+  httpListener = nullptr;  // closed: new connections are refused rather than left queued
   rpcServing = nullptr;
+  rpcListener = nullptr;
   expiries = nullptr;
   httpServer.drain()
       .exclusiveJoin(io.provider->getTimer().afterDelay(kDrainTimeout).then([]() {

@@ -118,7 +118,7 @@ TEST_CASE("config: bad values exit 2 naming the option") {
   }
 }
 
-TEST_CASE("config: flag beats PITLOG_* beats the config file") {
+TEST_CASE("config: flag beats PITLOG_star beats the config file") {
   pitlog::testing::TempDir dir("pitd-config");
   const std::string file = dir.sub("pitd.conf");
   {

@@ -18,7 +18,7 @@ std::string tokenOf(const HttpResponse& r) { return Json::parse(r.body)["token"]
 
 }  // namespace
 
-TEST_CASE("restart: views, tokens and idempotency keys persist") {
+TEST_CASE("restart: views / tokens and idempotency keys persist") {
   TestServer s({"--rotation-window", "1h"});
   const std::string body = R"({"name":"Durable","scopes":["contacts.readonly"]})";
   const Headers key1{{"Idempotency-Key", "create-1"}};

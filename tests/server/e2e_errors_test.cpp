@@ -42,7 +42,7 @@ struct Malformed {
 
 }  // namespace
 
-TEST_CASE("401: no key, another scheme, a wrong key") {
+TEST_CASE("401: no key / another scheme / a wrong key") {
   TestServer s;
   auto missing = httpRequest(s.port(), "GET", "/v1/scopes");
   checkError(missing, 401, "unauthenticated");
@@ -74,7 +74,7 @@ TEST_CASE("401: no key, another scheme, a wrong key") {
   CHECK(token.status == 401);
 }
 
-TEST_CASE("403, 404, 405, 409, 412 and the order in which faults answer") {
+TEST_CASE("403 / 404 / 405 / 409 / 412 and the order in which faults answer") {
   TestServer s;
   auto a = s.create("acme");
   const std::string path = integrationsPath("acme", a.id);
@@ -362,7 +362,7 @@ TEST_CASE("malformed requests are answered 4xx and append nothing") {
   CHECK(s.active(a.token));
 }
 
-TEST_CASE("raw protocol abuse: no header injection; a chunked body over the limit") {
+TEST_CASE("raw protocol abuse: no header injection - a chunked body over the limit") {
   TestServer s;
   // A CR inside a header value is a protocol error before pitd sees it.
   auto r = httpRaw(s.port(), "GET /v1/scopes HTTP/1.1\r\nHost: x\r\nX-Request-Id: a\rSet-Cookie: b\r\n"

@@ -69,7 +69,7 @@ bool awaitSchedulerExpiry(TestServer& s, const std::string& account, const std::
 
 }  // namespace
 
-TEST_CASE("lifecycle: every command, every token introspected at every step") {
+TEST_CASE("lifecycle: every command / every token introspected at every step") {
   // A long window, so that only the commands end rotations here.
   TestServer s({"--rotation-window", "1h"});
   TokenLedger ledger(s);
@@ -176,7 +176,7 @@ TEST_CASE("the window elapses: the scheduler writes Expired as system and the ol
   CHECK(audited);
 }
 
-TEST_CASE("the scheduler writes nothing for a window cancelled, cut short or deleted") {
+TEST_CASE("the scheduler writes nothing for a window cancelled / cut short or deleted") {
   TestServer s;
   auto cancelled = s.create("acme", "Cancelled");
   auto cut = s.create("acme", "Cut");
@@ -204,7 +204,7 @@ TEST_CASE("the scheduler writes nothing for a window cancelled, cut short or del
   CHECK(s.active(cancelled.token));
 }
 
-TEST_CASE("authorization: grants, withdrawals and the role default") {
+TEST_CASE("authorization: grants / withdrawals and the role default") {
   TestServer s;
   const Actor carol{"carol", "admin"};
   auto created = s.create("acme");
@@ -231,7 +231,7 @@ TEST_CASE("authorization: grants, withdrawals and the role default") {
   CHECK(s.get(integrationsPath("globex"), carol).status == 200);
 }
 
-TEST_CASE("tenancy: another account's integration is not found, never visible") {
+TEST_CASE("tenancy: another account's integration is not found / never visible") {
   TestServer s;
   auto acme = s.create("acme", "Acme's");
   const std::string foreign = integrationsPath("globex", acme.id);

@@ -3,13 +3,14 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "support/test_server.h"
 
 using namespace pitlog::testing;
 
-TEST_CASE("pitd --help lists every option and exits 0; bad options exit 2") {
+TEST_CASE("pitd --help lists every option and exits 0 - bad options exit 2") {
   std::string out;
   CHECK(runPitd({"--help"}, &out) == 0);
   for (const char* option : {"--data", "--http", "--rpc", "--service-keys", "--scopes",
@@ -27,7 +28,7 @@ TEST_CASE("pitd --help lists every option and exits 0; bad options exit 2") {
   CHECK(out.find("--sync") != std::string::npos);
 }
 
-TEST_CASE("the default service key: created at first start, 0600, logged by path, reused") {
+TEST_CASE("the default service key: created at first start / 0600 / logged by path / reused") {
   TestServer s;
   struct stat st {};
   REQUIRE(::stat((s.dataDir() + "/service.key").c_str(), &st) == 0);
@@ -41,7 +42,7 @@ TEST_CASE("the default service key: created at first start, 0600, logged by path
   CHECK(s.get("/v1/scopes", std::nullopt).status == 200);
 }
 
-TEST_CASE("--service-keys: every key in the file works, no default key is made") {
+TEST_CASE("pitd --service-keys: every key in the file works / no default key is made") {
   TempDir dir("pitd-keys");
   const std::string keys = dir.sub("keys");
   std::ofstream(keys) << "# services\nsvc-gateway-0123456789abcdef\n\nsvc-billing-0123456789abcdef\n";
@@ -62,7 +63,7 @@ TEST_CASE("--service-keys: every key in the file works, no default key is made")
   CHECK(log.find("svc-gateway") == std::string::npos);
 }
 
-TEST_CASE("--scopes replaces the catalogue; a bad catalogue or keys file exits 2") {
+TEST_CASE("pitd --scopes replaces the catalogue - a bad catalogue or keys file exits 2") {
   TempDir dir("pitd-scopes");
   std::ofstream(dir.sub("scopes.txt")) << "# ours\nwidgets.readonly\nwidgets.write\n";
   TempDir data("pitd-data");
@@ -89,7 +90,7 @@ TEST_CASE("--scopes replaces the catalogue; a bad catalogue or keys file exits 2
                 &out) == 2);
 }
 
-TEST_CASE("a second pitd on the same data directory exits 1; --log-format json") {
+TEST_CASE("a second pitd on the same data directory exits 1 - --log-format json") {
   TestServer s({"--log-format", "json"});
   std::string out;
   CHECK(runPitd({"--data", s.dataDir(), "--http", "127.0.0.1:0", "--rpc", "off"}, &out) == 1);
@@ -109,4 +110,18 @@ TEST_CASE("a second pitd on the same data directory exits 1; --log-format json")
     ++count;
   }
   CHECK(count >= 4);
+}
+
+TEST_CASE("pitd --rpc with port 0 listens on a free port and logs it") {
+  TempDir data("pitd-data");
+  TempDir logs("pitd-logs");
+  PitdProcess pitd(logs.sub("pitd.log"),
+                   {"--data", data.str(), "--http", "127.0.0.1:0", "--rpc", "127.0.0.1:0"});
+  CHECK(pitd.stop() == 0);
+  const std::string log = readFile(logs.sub("pitd.log"));
+  INFO(log);
+  // Built with the RPC front-end it listens; built without, it says so.
+  const bool listened = std::regex_search(log, std::regex("listening rpc 127\\.0\\.0\\.1:[1-9][0-9]*"));
+  const bool without = log.find("built without Cap'n Proto RPC") != std::string::npos;
+  CHECK(listened != without);
 }

@@ -1,6 +1,10 @@
 // Every route of API.md against the real pitd: the success status, headers and JSON shape.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <regex>
 
 #include "commands/token.h"
@@ -51,13 +55,18 @@ std::string hintOf(const std::string& token) { return "pit_\u2026" + token.subst
 
 }  // namespace
 
-TEST_CASE("healthz, metrics and scopes") {
+TEST_CASE("healthz / metrics and scopes") {
   TestServer s;
   auto health = httpRequest(s.port(), "GET", "/healthz");
   CHECK(health.status == 200);
   CHECK(health.header("content-type") == "application/json");
   CHECK(health.body == R"({"status":"ok"})");
 
+  // Probes may add cache busters; only API routes are strict about their query.
+  CHECK(httpRequest(s.port(), "GET", "/healthz?probe=1").status == 200);
+
+  s.create("acme");
+  s.introspect("pit_unknown");
   auto metrics = httpRequest(s.port(), "GET", "/metrics");
   CHECK(metrics.status == 200);
   CHECK(metrics.header("content-type").rfind("text/plain", 0) == 0);
@@ -70,6 +79,17 @@ TEST_CASE("healthz, metrics and scopes") {
     CHECK(metrics.body.find(std::string("# HELP ") + family + " ") != std::string::npos);
   }
 
+  // `promtool check metrics`, where Prometheus' tools are installed.
+  if (::access("/usr/bin/promtool", X_OK) == 0) {
+    TempDir dir("pitd-metrics");
+    std::ofstream(dir.sub("page.txt")) << metrics.body;
+    const std::string command = "/usr/bin/promtool check metrics < " + dir.sub("page.txt") +
+                                " > " + dir.sub("promtool.out") + " 2>&1";
+    const int status = std::system(command.c_str());
+    INFO(readFile(dir.sub("promtool.out")));
+    CHECK(status == 0);
+  }
+
   auto scopes = s.get("/v1/scopes", std::nullopt);
   CHECK(scopes.status == 200);
   auto list = Json::parse(scopes.body)["scopes"].strings();
@@ -78,7 +98,7 @@ TEST_CASE("healthz, metrics and scopes") {
   CHECK(std::find(list.begin(), list.end(), "contacts.readonly") != list.end());
 }
 
-TEST_CASE("create: 201 with the integration and its token, shown once") {
+TEST_CASE("create: 201 with the integration and its token / shown once") {
   TestServer s;
   auto r = s.send("POST", integrationsPath("acme"),
                   R"({"name":"  Zapier \u00e9  ","description":"syncs\ncontacts",)"
@@ -131,7 +151,7 @@ TEST_CASE("create: 201 with the integration and its token, shown once") {
   CHECK(Json::parse(bare.response.body)["integration"]["description"].str() == "");
 }
 
-TEST_CASE("get, list, edit, delete and the events of an integration") {
+TEST_CASE("get / list / edit / delete and the events of an integration") {
   TestServer s;
   auto a = s.create("acme", "First", {"contacts.readonly"});
   auto b = s.create("acme", "Second", {"contacts.write"});
@@ -272,7 +292,7 @@ TEST_CASE("get, list, edit, delete and the events of an integration") {
   }
 }
 
-TEST_CASE("rotate, cancel and expire-now answer with the integration") {
+TEST_CASE("rotate / cancel and expire-now answer with the integration") {
   TestServer s;
   auto a = s.create("acme");
   auto later = s.send("POST", integrationsPath("acme", a.id, "/rotate"), R"({"expire":"later"})");
@@ -325,7 +345,7 @@ TEST_CASE("rotate, cancel and expire-now answer with the integration") {
   CHECK(n["integration"]["rotation"].isNull());
 }
 
-TEST_CASE("audit: pages of the account's events, next, since and until") {
+TEST_CASE("audit: pages of the account's events / next / since and until") {
   TestServer s;
   auto a = s.create("acme", "One");
   s.create("acme", "Two");
@@ -365,7 +385,7 @@ TEST_CASE("audit: pages of the account's events, next, since and until") {
   (void)a;
 }
 
-TEST_CASE("permission: default, grant, withdrawal") {
+TEST_CASE("permission: default / grant / withdrawal") {
   TestServer s;
   const std::string path = "/v1/accounts/acme/users/bob/permission";
   auto none = s.get(path);
@@ -394,7 +414,7 @@ TEST_CASE("permission: default, grant, withdrawal") {
   CHECK(withdrawn["source"].str() == "withdrawal");
 }
 
-TEST_CASE("introspection: active, inactive, required scope, form body") {
+TEST_CASE("introspection: active / inactive / required scope / form body") {
   TestServer s;
   auto a = s.create("acme", "Reader", {"contacts.readonly", "calendars.readonly"});
 

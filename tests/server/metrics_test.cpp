@@ -67,7 +67,7 @@ TEST_CASE("metrics: a fresh page is valid exposition format") {
   checkExposition(metrics.render({0, 0}));
 }
 
-TEST_CASE("metrics: requests, batches and introspections are counted") {
+TEST_CASE("metrics: requests / batches and introspections are counted") {
   Metrics metrics;
   metrics.recordRequest("/v1/scopes", "GET", 200, 0.0004);
   metrics.recordRequest("/v1/scopes", "GET", 200, 0.3);

@@ -24,7 +24,7 @@ TEST_CASE("bearerCredentials: the scheme is case-insensitive and whitespace is d
   CHECK_FALSE(bearerCredentials(""));
 }
 
-TEST_CASE("parseIfMatch: *, lists, weak tags and malformed headers") {
+TEST_CASE("parseIfMatch: star / lists / weak tags and malformed headers") {
   auto any = parseIfMatch("*");
   REQUIRE(any);
   CHECK(any->any);
@@ -60,7 +60,7 @@ TEST_CASE("parseIfMatch: *, lists, weak tags and malformed headers") {
   CHECK_FALSE(parseIfMatch(","));
 }
 
-TEST_CASE("parseMediaType: case-insensitive types, parameters, charset") {
+TEST_CASE("parseMediaType: case-insensitive types / parameters / charset") {
   auto json = parseMediaType("Application/JSON; Charset=\"UTF-8\"");
   REQUIRE(json);
   CHECK(json->type == "application/json");
@@ -123,7 +123,7 @@ TEST_CASE("parseForm: www-form-urlencoded") {
   CHECK(parseForm("")->empty());
 }
 
-TEST_CASE("rewriteUnicodeEscapes: exact \\u decoding, other escapes untouched") {
+TEST_CASE("rewriteUnicodeEscapes: exact u-escape decoding / other escapes untouched") {
   std::string error;
   CHECK(rewriteUnicodeEscapes(R"({"a":"\u00e9\u00C9"})", &error) == "{\"a\":\"\xc3\xa9\xc3\x89\"}");
   CHECK(rewriteUnicodeEscapes(R"("\ud83d\ude00")", &error) == "\"\xf0\x9f\x98\x80\"");

@@ -11,7 +11,7 @@
 using pitlog::server::ServiceKeys;
 using pitlog::testing::TempDir;
 
-TEST_CASE("ServiceKeys::parse: one key a line, comments and blanks ignored") {
+TEST_CASE("ServiceKeys::parse: one key a line / comments and blanks ignored") {
   auto keys = ServiceKeys::parse("# backend keys\n\n  key-one  \nkey_two\r\n# old: key-three\n");
   CHECK(keys.size() == 2);
   CHECK(keys.authenticate("key-one"));
@@ -23,7 +23,7 @@ TEST_CASE("ServiceKeys::parse: one key a line, comments and blanks ignored") {
   CHECK_THROWS_AS(ServiceKeys::parse("a key with spaces\n"), std::invalid_argument);
 }
 
-TEST_CASE("ServiceKeys::loadFile names the file, never a key") {
+TEST_CASE("ServiceKeys::loadFile names the file / never a key") {
   TempDir dir("pitd-keys");
   std::ofstream(dir.sub("keys")) << "secret-key-1\nbad key\n";
   try {
@@ -38,7 +38,7 @@ TEST_CASE("ServiceKeys::loadFile names the file, never a key") {
   CHECK_THROWS_AS(ServiceKeys::loadFile(dir.sub("missing")), std::runtime_error);
 }
 
-TEST_CASE("the default key file: created once, mode 0600, key alone on its first line, reused") {
+TEST_CASE("the default key file: created once / mode 0600 / key alone on its first line / reused") {
   TempDir dir("pitd-keys");
   const std::string data = dir.sub("data");
   std::string path;

@@ -211,7 +211,10 @@ std::optional<Reply> ApiService::checkForm(Exchange& x) {
         .header("Allow", route.allowHeader());
   }
 
-  auto query = parseForm(req.query);
+  // API routes take only the query parameters they know, so that a misspelt one is an error
+  // rather than silently ignored; /healthz and /metrics ignore theirs (probes add cache busters).
+  std::optional<FormFields> query =
+      needsServiceKey(req.path) ? parseForm(req.query) : std::optional<FormFields>(FormFields{});
   if (!query) return bad("the query string has a malformed %-escape", "");
   const auto known = Handlers::knownQuery(route.id, req.method);
   for (auto& [name, value] : *query) {
