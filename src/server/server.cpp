@@ -113,7 +113,9 @@ int serve(const Config& config) {
                               {"sync", config.sync ? "true" : "false"}});
 
   http::ApiService api(*engine, keys, metrics);
-  kj::HttpServer httpServer(io.provider->getTimer(), api.headerTable(), api);
+  kj::HttpServerSettings settings;
+  settings.errorHandler = api;
+  kj::HttpServer httpServer(io.provider->getTimer(), api.headerTable(), api, settings);
   auto httpListener = listen(io, config.http, "http");
 
   kj::Maybe<kj::Own<kj::ConnectionReceiver>> rpcListener;

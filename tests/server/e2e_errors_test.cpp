@@ -370,6 +370,11 @@ TEST_CASE("raw protocol abuse: no header injection - a chunked body over the lim
   // kj either refuses the request or splits the line; either way nothing reaches the response.
   CHECK_FALSE(r.has("set-cookie"));
   CHECK(r.header("x-request-id").find('\r') == std::string::npos);
+  // What kj cannot parse is answered in pitd's JSON error shape too.
+  checkError(httpRaw(s.port(), "FROB /v1/scopes HTTP/1.1\r\nHost: x\r\n\r\n"), 400,
+             "invalid_argument");
+  checkError(httpRaw(s.port(), "GET /v1/scopes HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n"),
+             400, "invalid_argument");
   // A chunked body over 64 KiB (no Content-Length to refuse it early) is cut off at the limit.
   std::string body = "{\"name\":\"" + std::string(70 * 1024, 'n') + "\"}";
   char size[32];

@@ -122,6 +122,23 @@ kj::Promise<void> ApiService::request(HttpMethod method, kj::StringPtr url,
       .attach(kj::mv(x));
 }
 
+kj::Promise<void> ApiService::handleClientProtocolError(
+    kj::HttpHeaders::ProtocolError protocolError, Response& response) {
+  // kj's description is "safe for all the world to see"; its rawContent is not, and stays out.
+  Reply reply = handlers_.errorReply(
+      Code::invalidArgument,
+      std::string("the request is not valid HTTP: ") + protocolError.description.cStr());
+  metrics_.recordRequest("-", "-", reply.status, 0);
+  log::info("http", {{"method", "-"}, {"route", "-"}, {"status", std::to_string(reply.status)},
+                     {"error", protocolError.description.cStr()}});
+  kj::HttpHeaders headers(*table_);
+  headers.set(kj::HttpHeaderId::CONTENT_TYPE, "application/json");
+  auto body = kj::heapString(reply.body.data(), reply.body.size());
+  auto stream = response.send(reply.status, statusText(reply.status), headers, body.size());
+  auto write = stream->write(body.begin(), body.size());
+  return write.attach(kj::mv(stream), kj::mv(body));
+}
+
 kj::Promise<Reply> ApiService::process(Exchange& x, kj::AsyncInputStream& body) {
   const Request& req = x.request;
   Call& call = x.call;
@@ -278,7 +295,7 @@ kj::Promise<Reply> ApiService::withBody(Exchange& x, kj::AsyncInputStream& body)
       }
       call.contentType = media->type;
     } else if (Handlers::needsBody(route, call.method)) {
-      return handlers_.errorReply(Code::invalidArgument, "this request needs a JSON body");
+      return handlers_.errorReply(Code::invalidArgument, "this request needs a body");
     }
     call.body = std::move(bytes);
     if (call.idempotency) {

@@ -22,7 +22,7 @@
 
 namespace pitlog::server::http {
 
-class ApiService final : public kj::HttpService {
+class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandler {
  public:
   ApiService(commands::Engine& engine, const ServiceKeys& keys, Metrics& metrics);
 
@@ -31,6 +31,12 @@ class ApiService final : public kj::HttpService {
   kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url,
                             const kj::HttpHeaders& headers, kj::AsyncInputStream& requestBody,
                             Response& response) override;
+
+  // Requests kj cannot parse (bad request line, bad header syntax, unknown method) never reach
+  // request(); they are answered here in the same JSON error shape, 400 invalid_argument. Pass
+  // this object as HttpServerSettings::errorHandler.
+  kj::Promise<void> handleClientProtocolError(kj::HttpHeaders::ProtocolError protocolError,
+                                              Response& response) override;
 
  private:
   struct Exchange;
