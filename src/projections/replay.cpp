@@ -12,29 +12,94 @@ using events::ChainVerifier;
 using events::DecodedEvent;
 namespace keys = events::keys;
 
+namespace {
+
+// The hash that the log records for event `seq` outside the event itself: its successor's
+// prevHash, or meta/chain_head when it is the last event. nullopt when neither can be read.
+std::optional<events::Digest> recordedHash(const events::Store& store, uint64_t seq) {
+  if (auto next = events::readEvent(store, seq + 1)) {
+    std::string error;
+    auto decoded = DecodedEvent::decode(*next, &error);
+    if (!decoded) return std::nullopt;
+    return decoded->prevHash();
+  }
+  if (store.lastSeq() == seq) return store.chainHead();
+  return std::nullopt;
+}
+
+}  // namespace
+
+// An event's bytes are vouched for only by the hash recorded after it (its successor's prevHash,
+// or meta/chain_head for the last event). So each event is applied once the next link holds, and
+// when a link k-1 -> k breaks, event k's own recorded hash decides which side was altered: if k
+// still hashes to what its successor recorded, k is intact and k-1 was altered; otherwise k was
+// (its prevHash field). Either way the report names the altered event, and the views hold only
+// the events before it.
 ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOptions& options) {
   ReplayReport report;
   ChainVerifier chain;
+  std::optional<DecodedEvent> held;  // linked to its predecessor, not yet vouched for
+  events::ChainPosition heldPosition;
+  auto applyHeld = [&] {
+    if (!held) return;
+    project(out, held->reader());
+    report.eventsApplied++;
+    report.position = heldPosition;
+    if (options.progress && heldPosition.lastSeq % 4096 == 0) options.progress(heldPosition.lastSeq);
+    held.reset();
+  };
+  bool bounded = options.toSeq != 0 || options.until.has_value();
   std::optional<DecodedEvent> event;
   events::forEachEvent(store, 1, options.toSeq, [&](uint64_t seq, std::string_view bytes) {
     if (auto error = chain.feed(seq, bytes, &event)) {
-      report.failedSeq = chain.position().lastSeq + 1;
+      const uint64_t k = chain.position().lastSeq + 1;
+      report.failedSeq = k;
       report.failure = *error;
+      // Only a broken link (k decodes, sits under its own key, and its prevHash differs from
+      // the hash of k-1) can mean that k-1 was altered rather than k.
+      std::string ignored;
+      auto decoded = seq == k ? DecodedEvent::decode(bytes, &ignored) : std::nullopt;
+      if (k > 1 && held && decoded && decoded->reader().getSeq() == k) {
+        auto recorded = recordedHash(store, k);
+        if (recorded && *recorded == decoded->hash()) {
+          report.failedSeq = k - 1;
+          report.failure = "event " + std::to_string(k - 1) +
+                           " was altered: its hash no longer matches the prevHash that event " +
+                           std::to_string(k) + " recorded";
+          held.reset();
+          return false;
+        }
+      }
+      applyHeld();
       return false;
     }
-    if (options.until && event->reader().getAt() > *options.until) return false;
-    project(out, event->reader());
-    report.eventsApplied++;
-    report.position = chain.position();
-    if (options.progress && seq % 4096 == 0) options.progress(seq);
+    if (options.until && event->reader().getAt() > *options.until) {
+      applyHeld();
+      bounded = true;
+      return false;
+    }
+    applyHeld();
+    held = std::move(event);
+    heldPosition = chain.position();
     return true;
   });
-  if (report.ok() && options.toSeq == 0 && !options.until) {
-    if (auto error = chain.checkMeta(store)) {
-      report.failedSeq = chain.position().lastSeq + 1;
-      report.failure = *error;
-    }
+  if (!report.ok() || bounded) {
+    applyHeld();
+    return report;
   }
+  // The whole log was read: the last event is vouched for by meta/chain_head.
+  if (auto error = chain.checkMeta(store)) {
+    if (held && store.lastSeq() == heldPosition.lastSeq) {
+      report.failedSeq = heldPosition.lastSeq;
+      report.failure = "event " + std::to_string(heldPosition.lastSeq) +
+                       " was altered: it does not hash to meta/chain_head";
+      held.reset();
+      return report;
+    }
+    report.failedSeq = chain.position().lastSeq + 1;
+    report.failure = *error;
+  }
+  applyHeld();
   return report;
 }
 
