@@ -106,10 +106,11 @@ TEST_CASE("verify names the event whose bytes were altered", "[pit-replay][verif
   }
   SECTION("an event's prevHash: that event, not the one before") {
     auto bytes = getEvent(db.dir(), 5);
-    auto prev = events::Sha256::asView(decodeStored(db.dir(), 5).prevHash());
-    std::string flipped(prev);
+    const events::Digest prevHash = decodeStored(db.dir(), 5).prevHash();
+    const std::string prev(events::Sha256::asView(prevHash));
+    std::string flipped = prev;
     flipped[0] = static_cast<char>(flipped[0] ^ 1);
-    putEvent(db.dir(), 5, replaceOnce(bytes, std::string(prev), flipped));
+    putEvent(db.dir(), 5, replaceOnce(bytes, prev, flipped));
     auto run = verify(db);
     INFO(run.out);
     CHECK(run.code == kExitFinding);
