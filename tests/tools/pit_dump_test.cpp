@@ -297,6 +297,12 @@ TEST_CASE("pit-dump reads a database an engine holds in this process, as a secon
   REQUIRE(after.code == kExitOk);
   REQUIRE(after.lines().size() == 1);
   CHECK_THAT(after.out, Catch::Contains("renamed live"));
+
+  // While the engine is idle, reading as a secondary changes no file of the database.
+  auto before = snapshotTree(db.dir());
+  CHECK(dump({"--data", db.dir(), "--stats"}).code == kExitOk);
+  CHECK(replay({"--data", db.dir(), "verify"}).code == kExitOk);
+  CHECK(snapshotTree(db.dir()) == before);
 }
 
 TEST_CASE("pit-dump --follow prints new events until stopped", "[pit-dump][live]") {
