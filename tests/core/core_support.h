@@ -6,6 +6,9 @@
 // (`CHECK((a == b))`, which Catch does not decompose) or through the bool helpers here, and
 // name tokens in messages by their hint or tokenId only.
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +108,29 @@ inline std::optional<std::string> storeProblem(const ev::Store& store) {
   }
   return std::nullopt;
 }
+
+// Every regular file below dir, read once, for scanning many secrets at a time (the same check
+// as testing::treeContains, without reading the tree again per token).
+class TreeSnapshot {
+ public:
+  explicit TreeSnapshot(const std::filesystem::path& dir) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+      if (!entry.is_regular_file()) continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      files_.emplace_back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    }
+  }
+  bool contains(const std::string& needle) const {
+    for (const auto& f : files_) {
+      if (f.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+  size_t files() const { return files_.size(); }
+
+ private:
+  std::vector<std::string> files_;
+};
 
 // The decoded events of the whole log, in order.
 inline std::vector<ev::DecodedEvent> allEvents(const ev::Store& store) {
