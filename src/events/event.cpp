@@ -1,5 +1,7 @@
 #include "events/event.h"
 
+#include "events/keys.h"
+
 #include <capnp/dynamic.h>
 #include <capnp/message.h>
 #include <kj/exception.h>
@@ -239,7 +241,9 @@ std::optional<DecodedEvent> DecodedEvent::decode(std::string_view bytes, std::st
     }
     out.root_ = reader.getRoot<Event>();
     auto r = out.root_;
-    if (r.getPrevHash().size() != 32) {
+    if (r.getSeq() == 0 || r.getSeq() > keys::kMaxSeq) {
+      why = "sequence " + std::to_string(r.getSeq()) + " is outside the range pitlog writes";
+    } else if (r.getPrevHash().size() != 32) {
       why = "prevHash is not 32 bytes";
     } else if (r.getEventId().size() != 16) {
       why = "eventId is not 16 bytes";

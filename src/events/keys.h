@@ -50,6 +50,12 @@ inline constexpr std::string_view kMetaLastSeq = "last_seq";
 inline constexpr std::string_view kMetaChainHead = "chain_head";
 inline constexpr std::string_view kMetaViewsVersion = "views_version";
 
+// The largest sequence pitlog writes. Keys are 8 bytes, but the API's JSON carries sequences as
+// numbers and Cap'n Proto's JSON codec writes 64-bit integers as strings, so the log is full at
+// 2^32 - 1 events (over a century at a thousand commands a minute). A stored event claiming a
+// larger sequence is damaged by definition.
+inline constexpr uint64_t kMaxSeq = 0xffffffffULL;
+
 // The schema version this build writes and reads. A database with a larger one is refused.
 inline constexpr uint32_t kSchemaVersion = 1;
 

@@ -38,6 +38,10 @@ std::variant<std::vector<AppendedEvent>, LogAppender::VersionConflict> LogAppend
   }
   std::vector<AppendedEvent> out;
   out.reserve(events.size());
+  if (pending_.lastSeq + events.size() > keys::kMaxSeq) {
+    throw StoreError("the log is full: it holds " + std::to_string(pending_.lastSeq) +
+                     " events, the most pitlog writes");
+  }
   for (const auto& e : events) {
     Envelope env;
     env.seq = pending_.lastSeq + 1;
