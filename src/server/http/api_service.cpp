@@ -110,6 +110,8 @@ kj::Promise<void> ApiService::request(HttpMethod method, kj::StringPtr url,
   Exchange& ref = *x;
   return kj::evalNow([&]() { return process(ref, requestBody); })
       .catch_([this, &ref](kj::Exception&& e) -> Reply {
+        // A client that hung up gets no answer; kj closes the connection quietly.
+        if (e.getType() == kj::Exception::Type::DISCONNECTED) kj::throwFatalException(kj::mv(e));
         // A failure of pitd itself (a damaged database, a bug): logged once, here, and answered
         // 500 without details, which may name internals.
         log::error("request failed", {{"route", ref.access.route},
