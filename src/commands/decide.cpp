@@ -45,14 +45,9 @@ struct Decider {
     return NewEvent{id, command.accountId, std::move(b)};
   }
 
-  // Authorization, existence and version, in that order, for commands on an integration.
+  // Existence and version, in that order, for commands on an integration (authorization came
+  // first, in decide()).
   std::optional<Error> checkTarget(const std::string& id) const {
-    if (!mayManage(command.actor, in.actorPermission)) {
-      return Error{Code::permissionDenied,
-                   "user '" + command.actor.userId + "' may not manage the integrations of account '" +
-                       command.accountId + "'",
-                   {}};
-    }
     const IntegrationView* v = in.integration;
     if (v == nullptr || !v->exists() || v->deleted || v->accountId != command.accountId) {
       return notFound(id);
@@ -67,12 +62,6 @@ struct Decider {
   }
 
   std::variant<Decision, Error> operator()(const CreateIntegration& c) const {
-    if (!mayManage(command.actor, in.actorPermission)) {
-      return Error{Code::permissionDenied,
-                   "user '" + command.actor.userId + "' may not manage the integrations of account '" +
-                       command.accountId + "'",
-                   {}};
-    }
     Decision d;
     d.events.push_back(event(body::Created{c.name, c.description, c.scopes, in.token->digest,
                                            std::string(tokenTail(in.token->plaintext))}));
@@ -159,9 +148,6 @@ struct Decider {
   }
 
   std::variant<Decision, Error> operator()(const SetPermission& c) const {
-    if (command.actor.role != events::Role::admin) {
-      return Error{Code::permissionDenied, "only an admin may grant or withdraw permissions", {}};
-    }
     if (command.ifMatch && !command.ifMatch->matches(in.permissionStreamVersion)) {
       return Error{Code::versionMismatch,
                    "the permission of user '" + c.userId + "' is at version " +
@@ -178,7 +164,24 @@ struct Decider {
 
 }  // namespace
 
+std::optional<Error> authorize(const Command& command, std::optional<bool> actorPermission) {
+  if (std::holds_alternative<ExpireElapsedWindow>(command.action)) {
+    if (command.actor.role == events::Role::system) return std::nullopt;
+    return Error{Code::permissionDenied, "only the expiry scheduler may expire elapsed windows", {}};
+  }
+  if (std::holds_alternative<SetPermission>(command.action)) {
+    if (command.actor.role == events::Role::admin) return std::nullopt;
+    return Error{Code::permissionDenied, "only an admin may grant or withdraw permissions", {}};
+  }
+  if (mayManage(command.actor, actorPermission)) return std::nullopt;
+  return Error{Code::permissionDenied,
+               "user '" + command.actor.userId + "' may not manage the integrations of account '" +
+                   command.accountId + "'",
+               {}};
+}
+
 std::variant<Decision, Error> decide(const Command& command, const DecisionInput& input) {
+  if (auto denied = authorize(command, input.actorPermission)) return std::move(*denied);
   return std::visit(Decider{command, input}, command.action);
 }
 

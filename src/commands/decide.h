@@ -25,6 +25,11 @@ inline constexpr int64_t kDefaultRotationWindowMs = 7LL * 24 * 3600 * 1000;
 // (false), or nothing.
 bool mayManage(const events::Actor& actor, std::optional<bool> recorded);
 
+// Authorization alone, the first check of decide(): the writer also runs it before answering a
+// repeated idempotency key, so that a request the actor may not make is 403 even when its key
+// was used before (API.md's order puts authorization before state).
+std::optional<Error> authorize(const Command& command, std::optional<bool> actorPermission);
+
 struct DecisionInput {
   const IntegrationView* integration = nullptr;  // the target's stored view, if any
   std::optional<bool> actorPermission;           // the actor's recorded grant or withdrawal

@@ -285,6 +285,9 @@ CommandResult Engine::executeOne(Pending& p, projections::BatchViewStore& views,
                                  rocksdb::WriteBatch& batch, UnixMillis now,
                                  std::vector<projections::TokenChange>& tokenChanges) {
   const Command& cmd = p.command;
+  const std::optional<bool> actorPermission =
+      readPermission(views, cmd.accountId, cmd.actor.userId);
+  if (auto denied = authorize(cmd, actorPermission)) return CommandResult::failure(std::move(*denied));
 
   // A repeated idempotency key answers as the first request did and appends nothing.
   std::string idemKey;
@@ -329,7 +332,7 @@ CommandResult Engine::executeOne(Pending& p, projections::BatchViewStore& views,
   in.now = now;
   in.rotationWindowMs = options_.rotationWindowMs;
   in.token = p.token ? &*p.token : nullptr;
-  in.actorPermission = readPermission(views, cmd.accountId, cmd.actor.userId);
+  in.actorPermission = actorPermission;
   std::optional<IntegrationView> target;
   const std::string& targetId = targetIntegration(cmd.action);
   if (!targetId.empty()) {
