@@ -779,3 +779,27 @@ TEST_CASE("engine stored views of another projection version are rebuilt at open
   CHECK(f.engine->tokenCount() == 2);
   CHECK(f.version(id) == 2);
 }
+
+TEST_CASE("engine a repeated idempotency key from an actor who may not act is 403, not a replay",
+          "[engine]") {
+  Fixture f;
+  const auto carol = adminActor(kAcct, "carol");
+  auto c = command(kAcct, carol, createAction());
+  c.idempotency = idemKey("k", "create");
+  auto first = f.run(c);
+  REQUIRE(first.ok());
+  REQUIRE(f.admin(commands::SetPermission{"carol", false}).ok());
+  const auto seq = f.engine->lastSeq();
+  auto again = f.run(c);
+  CHECK(again.code == Code::permissionDenied);
+  CHECK_FALSE(again.replayed);
+  CHECK_FALSE(again.integration);
+  // Someone else of the account who may act gets the replay.
+  auto byAlice = c;
+  byAlice.actor = adminActor(kAcct, "alice");
+  auto replay = f.run(byAlice);
+  CHECK(replay.ok());
+  CHECK(replay.replayed);
+  CHECK_FALSE(replay.token);
+  CHECK(f.engine->lastSeq() == seq);
+}
