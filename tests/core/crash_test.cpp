@@ -80,7 +80,7 @@ Child spawnChild(const std::string& dataDir, uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("crash: every acknowledged append survives SIGKILL; chain and views hold",
+TEST_CASE("crash: every acknowledged append survives SIGKILL, chain and views hold",
           "[crash]") {
   const uint64_t seed = Catch::rngSeed() ? Catch::rngSeed() : std::random_device{}();
   INFO("seed " << seed << " (rerun with --rng-seed " << seed << ")");

@@ -142,7 +142,7 @@ TEST_CASE("decide create: Created with the first token's digest and hint, T1 cur
   CHECK_FALSE(w.view.rotation);
 }
 
-TEST_CASE("decide edit: ScopesUpdated with the complete values; tokens unchanged", "[decide]") {
+TEST_CASE("decide edit: ScopesUpdated with the complete values, tokens unchanged", "[decide]") {
   World w = created();
   commands::EditIntegration edit;
   edit.integrationId = kId;

@@ -282,7 +282,7 @@ TEST_CASE("engine cancel at the deadline, before the scheduler, is 409 and keeps
   REQUIRE(f.engine->integration(kAcct, id)->rotation);
 }
 
-TEST_CASE("engine expire now: T1 invalid at once, T2 only; cancel afterwards is 409", "[engine]") {
+TEST_CASE("engine expire now: T1 invalid at once, T2 only, cancel afterwards is 409", "[engine]") {
   Fixture f;
   auto id = f.create();
   const std::string t1 = f.issued.at(0);

@@ -147,7 +147,7 @@ TEST_CASE("token index holds thousands of integrations with distinct live scope 
   }
 }
 
-TEST_CASE("token index: grants carry scope text; a scope change is seen by every token",
+TEST_CASE("token index: grants carry scope text, a scope change is seen by every token",
           "[token_index]") {
   proj::TokenIndex index;
   auto t1 = ev::sha256("t1"), t2 = ev::sha256("t2");
