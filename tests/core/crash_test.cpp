@@ -92,7 +92,7 @@ TEST_CASE("crash: every acknowledged append survives SIGKILL, chain and views ho
 
   for (int round = 0; round < 5; ++round) {
     INFO("round " << round);
-    const size_t target = 1 + rng() % 60;
+    const size_t target = 1 + rng() % 400;
     Child child = spawnChild(data, seed + round);
     std::string buffer;
     std::vector<Ack> acks;
