@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# pitlog's benchmark suite: every path measured beside its baseline in the same run, reported as
+# ratios (machines here are shared and noisy; absolute numbers drift, same-run ratios much less).
+#
+#   bench/run.sh            full sizes, 3 runs each, writes bench/RESULTS.md
+#   bench/run.sh --smoke    tiny sizes, 1 run, writes bench/out/RESULTS-smoke.md (CI uses it)
+#
+# Installs wrk and redis-server from Debian when missing; starts pitd and redis-server on free
+# loopback ports and stops them by PID; sends traffic to 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=full
+runs=3 tokens=1000000 integrations=1000000 queries=4000000 seconds=10 cmd_seconds=3 http_seconds=5
+if [ "${1:-}" = "--smoke" ]; then
+  mode=smoke runs=1 tokens=2000 integrations=2000 queries=20000 seconds=2 cmd_seconds=0.5 http_seconds=1
+fi
+
+need=()
+for p in wrk redis-server redis-tools python3; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+scripts/setup.sh release >/dev/null
+
+bin=build/release
+out=bench/out
+rm -rf "$out/work"
+mkdir -p "$out/work"
+work=$(cd "$out/work" && pwd)
+results=bench/RESULTS.md
+[ "$mode" = smoke ] && results="$out/RESULTS-smoke.md"
+
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }   # field NAME LINE
+median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else print v[int((NR+1)/2)]}'; }
+minmax() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s–%s", lo, hi}'; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_pitd() {  # start_pitd DATA_DIR -> sets pitd_pid, pitd_port
+  local log="$1.log"
+  "$bin/src/server/pitd" --data "$1" --http 127.0.0.1:0 --rpc off >"$log" 2>&1 &
+  pitd_pid=$!; pids+=("$pitd_pid")
+  for _ in $(seq 1 300); do
+    pitd_port=$(sed -n 's/.*listening http 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+    if [ -n "$pitd_port" ] && curl -fsS "http://127.0.0.1:$pitd_port/healthz" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "pitd did not start; its log:" >&2; cat "$log" >&2; exit 1
+}
+stop_pitd() { kill -TERM "$pitd_pid"; wait "$pitd_pid" || true; }
+
+declare -A row
+echo "bench: mode=$mode runs=$runs"
+
+# 1. verify-inproc ------------------------------------------------------------------------------
+line=$("$bin/bench/verify_inproc" "$tokens" "$queries" "$runs")
+echo "$line"
+row[verify]="| verify-inproc ($tokens tokens, one core) | $(field pitlog_ops_s "$line") ops/s | SHA-256 + std::unordered_map: $(field baseline_ops_s "$line") ops/s | **$(field ratio_median "$line")×** ($(field ratio_min "$line")–$(field ratio_max "$line")) | ≥ 1.0× (aim 2×) | answers agree: $(field answers_agree "$line") |"
+
+# 2. introspect-http ---------------------------------------------------------------------------
+fifo="$work/tokens.fifo"; mkfifo "$fifo"
+"$bin/bench/introspect_fixture" "$work/introspect" "$tokens" "$fifo" "$runs" >"$work/fixture.out" &
+fixture_pid=$!; pids+=("$fixture_pid")
+until grep -q ready "$work/fixture.out" 2>/dev/null; do sleep 0.5; kill -0 "$fixture_pid"; done
+start_pitd "$work/introspect"
+export PITLOG_BENCH_KEY; PITLOG_BENCH_KEY=$(head -1 "$work/introspect/service.key")
+export PITLOG_BENCH_TOKENS="$fifo"
+rps=(); p50=(); p99=(); correct=yes
+for r in $(seq 1 "$runs"); do
+  wout=$(wrk -t2 -c50 -d"${seconds}s" --latency -s bench/introspect.lua \
+         "http://127.0.0.1:$pitd_port/v1/introspect")
+  rps+=("$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$wout")")
+  p50+=("$(field p50_ms "$wout")"); p99+=("$(field p99_ms "$wout")")
+  [ "$(field correct "$wout")" = yes ] || correct=NO
+  echo "introspect-http run $r: $(sed -n 's/^Requests\/sec:.*/&/p' <<<"$wout") $(grep '^wrk:' <<<"$wout")"
+done
+stop_pitd
+wait "$fixture_pid" || true
+
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" 2>&1 &
+redis_pid=$!; pids+=("$redis_pid")
+until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
+redis-cli -p "$redis_port" set key:000000000000 "$(head -c 200 /dev/zero | tr '\0' x)" >/dev/null
+rrps=(); rp50=(); rp99=()
+for r in $(seq 1 "$runs"); do
+  csv=$(redis-benchmark -p "$redis_port" -c 50 -n $((tokens < 100000 ? 20000 : 500000)) -t get --csv | tail -1)
+  IFS=, read -r _ v_rps _ _ v_p50 _ v_p99 _ <<<"$(tr -d '"' <<<"$csv")"
+  rrps+=("$v_rps"); rp50+=("$v_p50"); rp99+=("$v_p99")
+  echo "redis GET run $r: rps=$v_rps p50=$v_p50 p99=$v_p99"
+done
+kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true
+m_rps=$(printf '%s\n' "${rps[@]}" | median); m_rrps=$(printf '%s\n' "${rrps[@]}" | median)
+ratio=$(python3 -c "print(f'{$m_rps/$m_rrps:.2f}')")
+row[introspect]="| introspect-http ($tokens tokens, 50 conns, wrk) | $m_rps req/s, p50 $(printf '%s\n' "${p50[@]}" | median) ms, p99 $(printf '%s\n' "${p99[@]}" | median) ms | Redis GET, 50 conns: $m_rrps req/s (p99 $(printf '%s\n' "${rp99[@]}" | median) ms) | **${ratio}×** | ≥ 1.0×, p99 ≤ 2 ms | every answer correct: $correct |"
+
+# 3. commands-durable --------------------------------------------------------------------------
+declare -A cratio cours craw cbatch cp99
+for r in $(seq 1 "$runs"); do
+  while read -r line; do
+    c=$(field clients "$line")
+    cratio[$c]+="$(field ratio "$line") "; cours[$c]+="$(field pitlog_cmds_s "$line") "
+    craw[$c]+="$(field rocksdb_writes_s "$line") "; cbatch[$c]+="$(field mean_batch "$line") "
+    cp99[$c]+="$(field pitlog_p99_ms "$line") "
+    echo "$line"
+  done < <("$bin/bench/commands_durable" "$work/durable" "$cmd_seconds" 1,8,32)
+done
+for c in 1 8 32; do
+  m() { tr ' ' '\n' <<<"$1" | grep . | median; }
+  row[durable$c]="| commands-durable, $c clients (Engine, sync) | $(m "${cours[$c]}") cmds/s, p99 $(m "${cp99[$c]}") ms, mean batch $(m "${cbatch[$c]}") | raw RocksDB WriteBatch sync, $c writers: $(m "${craw[$c]}") writes/s | **$(m "${cratio[$c]}")×** ($(tr ' ' '\n' <<<"${cratio[$c]}" | grep . | minmax)) | $([ $c = 32 ] && echo '≥ 1.0×' || echo '—') | |"
+done
+# The same over HTTP: creates from wrk at 1, 8, 32 connections against a pitd with sync on.
+start_pitd "$work/http-durable"
+PITLOG_BENCH_KEY=$(head -1 "$work/http-durable/service.key")
+for c in 1 8 32; do
+  wout=$(wrk -t$((c < 2 ? 1 : 2)) -c"$c" -d"${http_seconds}s" --latency -s bench/create.lua "http://127.0.0.1:$pitd_port")
+  hrps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$wout")
+  echo "commands-durable http c=$c: rps=$hrps $(grep '^wrk:' <<<"$wout")"
+  row[http$c]="| commands-durable over HTTP, $c conns (creates) | $hrps creates/s, p99 $(field p99_ms "$wout") ms | (see the Engine row) | — | — | failed: $(field failed "$wout") |"
+done
+stop_pitd
+
+# 4 + 5. replay, startup and memory -------------------------------------------------------------
+lines=$("$bin/bench/log_bench" "$work/log" "$integrations" 2>/dev/null)
+echo "$lines"
+rl=$(grep bench=replay <<<"$lines"); sl=$(grep bench=startup <<<"$lines")
+row[replay]="| replay: chain verified + every view rebuilt ($(field events "$rl") events) | $(field pitlog_events_s "$rl") events/s | raw RocksDB scan of the events family: $(field raw_scan_events_s "$rl") events/s | **$(field ratio_median "$rl")×** ($(field ratio_min "$rl")–$(field ratio_max "$rl")) | ≥ 0.3× and ≥ 1M events/s | chain ok: $(field chain_ok "$rl") |"
+row[startup]="| startup + memory ($(field integrations "$sl") integrations) | open to ready $(field open_s "$sl") s; $(field bytes_per_token "$sl") B RSS per live token | — | — | ≤ 3 s; ≤ 300 B/token | RSS delta $(field rss_delta_mib "$sl") MiB |"
+
+# Report ---------------------------------------------------------------------------------------
+{
+  echo "# pitlog benchmark results"
+  echo
+  echo "Produced by \`bench/run.sh$([ "$mode" = smoke ] && echo ' --smoke')\` on $(date -u +%Y-%m-%dT%H:%M:%SZ)."
+  echo "Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(uname -sr), data on $(df -h "$work" | awk 'NR==2{print $1}')."
+  echo "Ratios are pitlog ÷ baseline from the same run (higher is better); medians of $runs run(s), min–max in brackets."
+  echo
+  echo "| path | pitlog | baseline (same run) | ratio | target | check |"
+  echo "|---|---|---|---|---|---|"
+  for k in verify introspect durable1 durable8 durable32 http1 http8 http32 replay startup; do echo "${row[$k]}"; done
+} >"$results"
+echo "bench: wrote $results"
