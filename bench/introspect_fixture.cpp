@@ -2,9 +2,10 @@
 // integrations, a sample of whose tokens the load generator sends (valid ones, and previous
 // tokens made invalid by a rotation with "now"), plus well-formed tokens that were never issued.
 //   introspect_fixture DIR N FIFO [PASSES=1]
-// The sample goes to FIFO (a named pipe, so no token is ever written to disk), one "kind token"
-// line each, once per reader (PASSES readers: one per load run), after the database is closed so
-// that pitd can open it. It prints "ready" to stdout when the database is closed.
+// The sample goes to named pipes (so no token is ever written to disk), one "kind token" line
+// each: FIFO.1, FIFO.2, ... FIFO.PASSES, one per load run (a pipe per reader: reopening one
+// pipe could hand the next pass to a reader that has not closed yet). It writes them after the
+// database is closed, so that pitd can open it, and prints "ready" to stdout at that point.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -68,7 +69,8 @@ int main(int argc, char** argv) {
             << " unknown=" << unknown.size() << std::endl;
   const int passes = argc == 5 ? std::atoi(argv[4]) : 1;
   for (int pass = 0; pass < passes; ++pass) {
-    std::ofstream fifo(argv[3]);  // blocks until the load generator opens the pipe
+    // Blocks until that run's load generator opens its pipe.
+    std::ofstream fifo(std::string(argv[3]) + "." + std::to_string(pass + 1));
     for (const auto& t : valid) fifo << "valid " << t << "\n";
     for (const auto& t : expired) fifo << "expired " << t << "\n";
     for (const auto& t : unknown) fifo << "unknown " << t << "\n";

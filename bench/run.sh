@@ -64,15 +64,17 @@ echo "$line"
 row[verify]="| verify-inproc ($tokens tokens, one core) | $(field pitlog_ops_s "$line") ops/s | SHA-256 + std::unordered_map: $(field baseline_ops_s "$line") ops/s | **$(field ratio_median "$line")×** ($(field ratio_min "$line")–$(field ratio_max "$line")) | ≥ 1.0× (aim 2×) | answers agree: $(field answers_agree "$line") |"
 
 # 2. introspect-http ---------------------------------------------------------------------------
-fifo="$work/tokens.fifo"; mkfifo "$fifo"
+fifo="$work/tokens.fifo"
+for r in $(seq 1 "$runs"); do mkfifo "$fifo.$r"; done
 "$bin/bench/introspect_fixture" "$work/introspect" "$tokens" "$fifo" "$runs" >"$work/fixture.out" &
 fixture_pid=$!; pids+=("$fixture_pid")
 until grep -q ready "$work/fixture.out" 2>/dev/null; do sleep 0.5; kill -0 "$fixture_pid"; done
 start_pitd "$work/introspect"
 export PITLOG_BENCH_KEY; PITLOG_BENCH_KEY=$(head -1 "$work/introspect/service.key")
-export PITLOG_BENCH_TOKENS="$fifo"
+export PITLOG_BENCH_TOKENS
 rps=(); p50=(); p99=(); correct=yes
 for r in $(seq 1 "$runs"); do
+  PITLOG_BENCH_TOKENS="$fifo.$r"
   wout=$(wrk -t2 -c50 -d"${seconds}s" --latency -s bench/introspect.lua \
          "http://127.0.0.1:$pitd_port/v1/introspect")
   rps+=("$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$wout")")
