@@ -19,6 +19,9 @@ namespace pitlog::commands {
 using projections::IntegrationView;
 
 inline constexpr int64_t kDefaultRotationWindowMs = 7LL * 24 * 3600 * 1000;
+// The longest rotation window pitlog accepts (a year): deadlines stay far from overflow, and an
+// overlap longer than the recommended rotation period (90 days) makes no sense anyway.
+inline constexpr int64_t kMaxRotationWindowMs = 366LL * 24 * 3600 * 1000;
 
 // API.md: an actor may manage an account's integrations if an admin granted it, or, with no grant
 // or withdrawal on record, if its role is admin. `recorded` is the grant (true), the withdrawal

@@ -124,6 +124,9 @@ class StoreReader : public projections::ViewStore {
 Engine::Engine(EngineOptions options) : options_(std::move(options)) {}
 
 std::unique_ptr<Engine> Engine::open(EngineOptions options) {
+  if (options.rotationWindowMs <= 0 || options.rotationWindowMs > kMaxRotationWindowMs) {
+    throw std::invalid_argument("the rotation window must be between 1 ms and 366 days");
+  }
   std::unique_ptr<Engine> engine(new Engine(std::move(options)));
   events::Store::Options so;
   so.path = engine->options_.dataDir;
@@ -209,7 +212,25 @@ void Engine::writerLoop() {
       }
     }
     processBatch(batch);
+    pruneIdempotencyIfDue();
   }
+}
+
+void Engine::pruneIdempotencyIfDue() {
+  const UnixMillis now = options_.clock();
+  if (now - lastIdempotencyPrune_ < kIdempotencyPruneIntervalMs) return;
+  lastIdempotencyPrune_ = now;
+  rocksdb::WriteBatch batch;
+  store_->scanPrefix(Family::idempotency, {}, [&](std::string_view key, std::string_view value) {
+    auto record = decodeIdempotency(value);
+    if (!record || now - record->at >= kIdempotencyTtlMs) {
+      batch.Delete(store_->family(Family::idempotency), rocksdb::Slice(key.data(), key.size()));
+    }
+    return true;
+  });
+  // Best effort: a failed prune changes nothing that matters (expired records are ignored anyway)
+  // and is tried again at the next interval.
+  if (batch.Count() > 0) (void)store_->write(batch, options_.sync);
 }
 
 size_t Engine::scheduleDueExpiries() {
@@ -239,7 +260,9 @@ void Engine::processBatch(std::vector<Pending>& pending) {
 
   BatchStats stats;
   stats.commands = pending.size();
-  try {
+  // Both std and KJ exceptions (a KJ_ASSERT in a decoder) are caught here, once, so that an
+  // internal failure answers its batch and the writer lives on.
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
     for (size_t i = 0; i < pending.size(); ++i) {
       results[i] = executeOne(pending[i], views, batch, now, tokenChanges);
     }
@@ -270,10 +293,11 @@ void Engine::processBatch(std::vector<Pending>& pending) {
         committedSeq_ = appender_->position().lastSeq;
       }
     }
-  } catch (const std::exception& e) {
+  })) {
     appender_->abortBatch();
+    std::string what = exception->getDescription().cStr();
     for (auto& r : results) {
-      r = CommandResult::failure({Code::internal, std::string("internal error: ") + e.what(), {}});
+      r = CommandResult::failure({Code::internal, "internal error: " + what, {}});
     }
     stats.ok = false;
   }

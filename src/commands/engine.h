@@ -36,6 +36,8 @@ using Clock = std::function<events::UnixMillis()>;
 events::UnixMillis systemClock();
 
 inline constexpr int64_t kIdempotencyTtlMs = 24LL * 3600 * 1000;
+// How often the writer drops idempotency records older than the TTL (they are ignored at once).
+inline constexpr int64_t kIdempotencyPruneIntervalMs = 3600LL * 1000;
 
 struct BatchStats {
   size_t commands = 0;   // commands decided in the batch
@@ -144,6 +146,7 @@ class Engine {
   std::optional<projections::IntegrationView> integrationAtVersion(std::string_view id,
                                                                    uint32_t version) const;
   std::string newIntegrationId() const;
+  void pruneIdempotencyIfDue();  // writer thread only
 
   EngineOptions options_;
   std::unique_ptr<events::Store> store_;
@@ -151,6 +154,7 @@ class Engine {
   projections::TokenIndex tokens_;
   std::atomic<uint64_t> committedSeq_{0};
   events::UnixMillis lastEventTime_ = 0;  // writer thread only: event times never go backwards
+  events::UnixMillis lastIdempotencyPrune_ = 0;  // writer thread only
 
   std::mutex mu_;
   std::condition_variable wake_;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <vector>
 
+#include "commands/decide.h"
 #include "events/time_format.h"
 
 namespace pitlog::server {
@@ -137,6 +138,9 @@ Config interpret(const po::variables_map& vm) {
     if (!ms) {
       throw BadOption{"--rotation-window: expected a positive duration such as 7d, 36h, 90m or "
                       "2s, got '" + *v + "'"};
+    }
+    if (*ms > commands::kMaxRotationWindowMs) {
+      throw BadOption{"--rotation-window: at most 366d, got '" + *v + "'"};
     }
     c.rotationWindowMs = *ms;
   }

@@ -581,6 +581,28 @@ TEST_CASE("engine idempotency: a retry appends nothing and answers as the first 
   }
 }
 
+TEST_CASE("engine idempotency records older than 24 hours are pruned from storage", "[engine]") {
+  Fixture f;
+  auto keyed = command(kAcct, adminActor(kAcct), createAction("keyed"));
+  keyed.idempotency = idemKey("old-key", "POST keyed");
+  REQUIRE(f.run(keyed).ok());
+  auto records = [&] {
+    size_t n = 0;
+    f.engine->store().scanPrefix(ev::keys::Family::idempotency, {},
+                                 [&](std::string_view, std::string_view) { return ++n, true; });
+    return n;
+  };
+  CHECK(records() == 1);
+  // Within the TTL the record stays, whatever the writer does.
+  f.clock.advance(commands::kIdempotencyTtlMs - 1);
+  REQUIRE(f.run(command(kAcct, adminActor(kAcct), createAction("other"))).ok());
+  CHECK(records() == 1);
+  // Past it, the writer drops the record after its next batch.
+  f.clock.advance(commands::kIdempotencyPruneIntervalMs);
+  REQUIRE(f.run(command(kAcct, adminActor(kAcct), createAction("third"))).ok());
+  CHECK(records() == 0);
+}
+
 TEST_CASE("engine a failed command does not consume its idempotency key", "[engine]") {
   Fixture f;
   auto c = command(kAcct, adminActor(kAcct), commands::CancelRotation{"int_missing"});
