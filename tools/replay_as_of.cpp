@@ -151,9 +151,8 @@ class AsOf final : public Subcommand {
     auto report = projections::replay(store, views, options);
     progress.finish();
     if (!report.ok()) {
-      auto failure = locateChainFailure(store, report);
-      ctx.err << "pit-replay: the log is damaged at event " << failure.seq << " (" << failure.what
-              << "), before the moment asked for\n";
+      ctx.err << "pit-replay: the log is damaged at event " << *report.failedSeq << " ("
+              << report.failure << "), before the moment asked for\n";
       return kExitFinding;
     }
 

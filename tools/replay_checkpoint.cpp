@@ -29,9 +29,8 @@ class CheckpointCommand final : public Subcommand {
     auto report = verifyChain(store, progress.callback());
     progress.finish();
     if (!report.ok()) {
-      auto failure = locateChainFailure(store, report);
-      ctx.err << "pit-replay: no checkpoint: the chain fails at event " << failure.seq << ": "
-              << failure.what << '\n';
+      ctx.err << "pit-replay: no checkpoint: the chain fails at event " << *report.failedSeq
+              << ": " << report.failure << '\n';
       return kExitFinding;
     }
     if (report.position.lastSeq == 0) {

@@ -18,110 +18,15 @@ using events::Digest;
 using events::keys::Family;
 namespace keys = events::keys;
 
-namespace {
-
-std::string n(uint64_t v) { return std::to_string(v); }
-
-std::optional<DecodedEvent> decodeStored(const events::Store& store, uint64_t seq) {
-  auto bytes = events::readEvent(store, seq);
-  if (!bytes) return std::nullopt;
-  std::string ignored;
-  return DecodedEvent::decode(*bytes, &ignored);
-}
-
-std::optional<uint64_t> nextStored(const events::Store& store, uint64_t from) {
-  std::optional<uint64_t> next;
-  events::forEachEvent(store, from, 0, [&](uint64_t seq, std::string_view) {
-    next = seq;
-    return false;
-  });
-  return next;
-}
-
-// Meta values may be damaged too; that is a finding, not a reason to stop explaining.
-std::optional<uint64_t> metaLastSeq(const events::Store& store) {
-  try {
-    return store.lastSeq();
-  } catch (const events::StoreError&) {
-    return std::nullopt;
-  }
-}
-std::optional<Digest> metaChainHead(const events::Store& store) {
-  try {
-    return store.chainHead();
-  } catch (const events::StoreError&) {
-    return std::nullopt;
-  }
-}
-
-}  // namespace
-
-ChainFailure locateChainFailure(const events::Store& store,
-                                const projections::ReplayReport& report) {
-  const uint64_t k = report.failedSeq.value_or(report.position.lastSeq + 1);
-  const auto metaLast = metaLastSeq(store);
-  const auto metaHead = metaChainHead(store);
-
-  auto bytes = events::readEvent(store, k);
-  if (!bytes) {
-    if (auto next = nextStored(store, k)) {
-      std::string missing = *next == k + 1 ? "event " + n(k) + " is missing"
-                                           : "events " + n(k) + " to " + n(*next - 1) + " are missing";
-      return {k, missing + " from the log (the next stored event is " + n(*next) +
-                     "): events were deleted"};
-    }
-    // The log ends at k-1 and its meta disagrees.
-    const uint64_t last = k - 1;
-    if (!metaLast || !metaHead) return {last, "meta/last_seq or meta/chain_head is damaged"};
-    if (*metaLast > last) {
-      return {k, "the log ends at event " + n(last) + " but meta/last_seq records " +
-                     n(*metaLast) + ": events " + n(k) + " to " + n(*metaLast) +
-                     " were removed from its end"};
-    }
-    if (*metaLast < last) {
-      return {*metaLast + 1, "meta/last_seq records " + n(*metaLast) + " but the log holds events to " +
-                                 n(last) + ": events after " + n(*metaLast) +
-                                 " were not written by pitd's writer"};
-    }
-    return {last, "event " + n(last) +
-                      " does not hash to meta/chain_head: it was altered after it was written "
-                      "(or meta/chain_head was)"};
-  }
-
-  std::string error;
-  auto event = DecodedEvent::decode(*bytes, &error);
-  if (!event) return {k, "event " + n(k) + " does not decode (" + error + "): it was altered"};
-  if (event->reader().getSeq() != k) return {k, report.failure + ": it was altered or moved"};
-  if (k == 1) return {1, "event 1's prevHash is not zeros: event 1 was altered"};
-
-  // The link k-1 -> k is broken. If k still links to its successor, k is intact and k-1 was
-  // altered; if not, k itself changed (its prevHash field).
-  const Digest hashK = event->hash();
-  bool successorAgrees = false;
-  std::string successor;
-  if (auto next = decodeStored(store, k + 1)) {
-    successorAgrees = next->prevHash() == hashK;
-    successor = "event " + n(k + 1) + "'s prevHash";
-  } else {
-    successorAgrees = metaLast == k && metaHead == hashK;
-    successor = "meta/chain_head";
-  }
-  if (successorAgrees) {
-    return {k - 1, "event " + n(k - 1) + " was altered: it no longer hashes to the prevHash that event " +
-                       n(k) + " recorded"};
-  }
-  return {k, "event " + n(k) + " was altered: its prevHash does not match event " + n(k - 1) +
-                 ", and its hash does not match " + successor};
-}
-
 projections::ReplayReport verifyChain(const events::Store& store,
                                       const std::function<void(uint64_t)>& progress) {
   projections::ReplayReport report;
   events::ChainVerifier chain;
   events::forEachEvent(store, 1, 0, [&](uint64_t seq, std::string_view bytes) {
     if (auto error = chain.feed(seq, bytes)) {
-      report.failedSeq = chain.position().lastSeq + 1;
-      report.failure = *error;
+      auto diagnosis = events::diagnoseChainBreak(store, chain.position().lastSeq + 1, *error);
+      report.failedSeq = diagnosis.seq;
+      report.failure = diagnosis.reason;
       return false;
     }
     report.eventsApplied++;
@@ -137,8 +42,9 @@ projections::ReplayReport verifyChain(const events::Store& store,
       error = e.what();
     }
     if (error) {
-      report.failedSeq = chain.position().lastSeq + 1;
-      report.failure = *error;
+      auto diagnosis = events::diagnoseChainBreak(store, chain.position().lastSeq + 1, *error);
+      report.failedSeq = diagnosis.seq;
+      report.failure = diagnosis.reason;
     }
   }
   return report;

@@ -11,20 +11,8 @@
 
 namespace pitlog::tools {
 
-// The first event that is not proven intact, and why, in words for an auditor.
-struct ChainFailure {
-  uint64_t seq = 0;
-  std::string what;
-};
-
-// Refines a failed replay's report. replay() stops where the chain breaks, which for an event
-// altered in place is the event *after* it (whose prevHash no longer matches); this looks one
-// link further to tell "event k-1 was altered" from "event k's prevHash was altered", and
-// explains a mismatch with meta/last_seq or meta/chain_head. REQUIRES: !report.ok().
-ChainFailure locateChainFailure(const events::Store& store,
-                                const projections::ReplayReport& report);
-
-// Verifies the chain alone (no views) from event 1 to the end, meta included.
+// Verifies the chain alone (no views) from event 1 to the end, meta included. A failed report
+// names the first event that is not intact, as replay() does (events::diagnoseChainBreak).
 projections::ReplayReport verifyChain(const events::Store& store,
                                       const std::function<void(uint64_t)>& progress);
 

@@ -45,9 +45,8 @@ class Rebuild final : public Subcommand {
     auto check = projections::replay(*store, rebuilt, replayOptions);
     progress.finish();
     if (!check.ok()) {
-      auto failure = locateChainFailure(*store, check);
-      ctx.out << "not rebuilt: the chain fails at event " << failure.seq << ": " << failure.what
-              << '\n';
+      ctx.out << "not rebuilt: the chain fails at event " << *check.failedSeq << ": "
+              << check.failure << '\n';
       return kExitFinding;
     }
     std::string before = "the stored views already equalled the rebuild";

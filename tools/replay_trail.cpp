@@ -261,12 +261,8 @@ class Trail final : public Subcommand {
       if (broken) brokenAt = chain.position().lastSeq + 1;
     }
     if (broken) {
-      projections::ReplayReport report;
-      report.failedSeq = brokenAt;
-      report.failure = *broken;
-      report.position = chain.position();
-      auto failure = locateChainFailure(store, report);
-      ctx.err << "pit-replay: the log is damaged at event " << failure.seq << " (" << failure.what
+      auto failure = events::diagnoseChainBreak(store, brokenAt, *broken);
+      ctx.err << "pit-replay: the log is damaged at event " << failure.seq << " (" << failure.reason
               << "): the trail stops there and cannot be trusted beyond event "
               << (failure.seq > 0 ? failure.seq - 1 : 0) << '\n';
       if (text) ctx.out << "INCOMPLETE: the log is damaged at event " << failure.seq << '\n';

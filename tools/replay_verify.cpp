@@ -74,12 +74,9 @@ class Verify final : public Subcommand {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     if (!report.ok()) {
-      auto failure = locateChainFailure(store, report);
-      ctx.out << "chain: FAILED at event " << failure.seq << ": " << failure.what << '\n'
-              << "  (the chain check stopped at event " << *report.failedSeq << ": "
-              << report.failure << ")\n"
+      ctx.out << "chain: FAILED at event " << *report.failedSeq << ": " << report.failure << '\n'
               << "views: not compared, the log they are built from is damaged\n"
-              << "first failing sequence: " << failure.seq << '\n';
+              << "first failing sequence: " << *report.failedSeq << '\n';
       return kExitFinding;
     }
     char rate[64];

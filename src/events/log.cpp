@@ -110,6 +110,103 @@ std::vector<uint64_t> streamSequences(const Store& store, std::string_view strea
   return out;
 }
 
+namespace {
+
+std::string n(uint64_t v) { return std::to_string(v); }
+
+std::optional<DecodedEvent> decodeStored(const Store& store, uint64_t seq) {
+  auto bytes = readEvent(store, seq);
+  if (!bytes) return std::nullopt;
+  std::string ignored;
+  return DecodedEvent::decode(*bytes, &ignored);
+}
+
+std::optional<uint64_t> nextStored(const Store& store, uint64_t from) {
+  std::optional<uint64_t> next;
+  forEachEvent(store, from, 0, [&](uint64_t seq, std::string_view) {
+    next = seq;
+    return false;
+  });
+  return next;
+}
+
+// Meta values may be damaged too; that is a finding, not a reason to stop explaining.
+std::optional<uint64_t> metaLastSeq(const Store& store) {
+  try {
+    return store.lastSeq();
+  } catch (const StoreError&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<Digest> metaChainHead(const Store& store) {
+  try {
+    return store.chainHead();
+  } catch (const StoreError&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+ChainBreak diagnoseChainBreak(const Store& store, uint64_t k, std::string_view verifierError) {
+  const auto metaLast = metaLastSeq(store);
+  const auto metaHead = metaChainHead(store);
+
+  auto bytes = readEvent(store, k);
+  if (!bytes) {
+    if (auto next = nextStored(store, k)) {
+      std::string missing = *next == k + 1 ? "event " + n(k) + " is missing"
+                                           : "events " + n(k) + " to " + n(*next - 1) + " are missing";
+      return {k, missing + " from the log (the next stored event is " + n(*next) +
+                     "): events were deleted"};
+    }
+    // The log ends at k-1 and its meta disagrees.
+    const uint64_t last = k - 1;
+    if (!metaLast || !metaHead) return {last, "meta/last_seq or meta/chain_head is damaged"};
+    if (*metaLast > last) {
+      return {k, "the log ends at event " + n(last) + " but meta/last_seq records " +
+                     n(*metaLast) + ": events " + n(k) + " to " + n(*metaLast) +
+                     " were removed from its end"};
+    }
+    if (*metaLast < last) {
+      return {*metaLast + 1, "meta/last_seq records " + n(*metaLast) +
+                                 " but the log holds events to " + n(last) + ": events after " +
+                                 n(*metaLast) + " were not written by pitd's writer"};
+    }
+    return {last, "event " + n(last) +
+                      " was altered: it does not hash to meta/chain_head (or meta/chain_head was "
+                      "altered)"};
+  }
+
+  std::string error;
+  auto event = DecodedEvent::decode(*bytes, &error);
+  if (!event) return {k, "event " + n(k) + " does not decode (" + error + "): it was altered"};
+  if (event->reader().getSeq() != k) {
+    return {k, std::string(verifierError) + ": it was altered or moved"};
+  }
+  if (k == 1) return {1, "event 1's prevHash is not zeros: event 1 was altered"};
+
+  // The link k-1 -> k is broken. If k still links to its successor, k is intact and k-1 was
+  // altered; if not, k itself changed (its prevHash field).
+  const Digest hashK = event->hash();
+  bool successorAgrees = false;
+  std::string successor;
+  if (auto next = decodeStored(store, k + 1)) {
+    successorAgrees = next->prevHash() == hashK;
+    successor = "event " + n(k + 1) + "'s prevHash";
+  } else {
+    successorAgrees = metaLast == k && metaHead == hashK;
+    successor = "meta/chain_head";
+  }
+  if (successorAgrees) {
+    return {k - 1, "event " + n(k - 1) + " was altered: it no longer hashes to the prevHash that "
+                       "event " + n(k) + " recorded"};
+  }
+  return {k, "event " + n(k) + " was altered: its prevHash does not match event " + n(k - 1) +
+                 ", and its hash does not match " + successor};
+}
+
 std::optional<std::string> ChainVerifier::feed(uint64_t keySeq, std::string_view bytes,
                                                std::optional<DecodedEvent>* decoded) {
   const uint64_t expected = position_.lastSeq + 1;

@@ -85,6 +85,19 @@ std::vector<uint64_t> streamSequences(const Store& store, std::string_view strea
 
 // Checks the chain event by event: keys in order and gap-free, each event's seq equal to its
 // key, each prevHash equal to the hash of the event before. Feed every event from seq 1.
+// Where a broken chain really breaks, in words for an auditor. `firstUnverified` is the event at
+// which ChainVerifier::feed() failed (its position + 1), or lastSeq + 1 when only checkMeta()
+// failed; `verifierError` is what it said. An event's bytes are vouched for only by the hash
+// recorded after it (its successor's prevHash, or meta/chain_head), so when the link k-1 -> k
+// breaks this looks one link further to tell "event k-1 was altered" from "event k's prevHash
+// was"; it also names deleted events, a log cut short at its end, and damaged meta values.
+struct ChainBreak {
+  uint64_t seq = 0;  // the first event that is not intact
+  std::string reason;
+};
+ChainBreak diagnoseChainBreak(const Store& store, uint64_t firstUnverified,
+                              std::string_view verifierError);
+
 class ChainVerifier {
  public:
   // Returns an explanation when this event breaks the chain; the verifier stays at the failure.

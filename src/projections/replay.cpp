@@ -12,29 +12,10 @@ using events::ChainVerifier;
 using events::DecodedEvent;
 namespace keys = events::keys;
 
-namespace {
-
-// The hash that the log records for event `seq` outside the event itself: its successor's
-// prevHash, or meta/chain_head when it is the last event. nullopt when neither can be read.
-std::optional<events::Digest> recordedHash(const events::Store& store, uint64_t seq) {
-  if (auto next = events::readEvent(store, seq + 1)) {
-    std::string error;
-    auto decoded = DecodedEvent::decode(*next, &error);
-    if (!decoded) return std::nullopt;
-    return decoded->prevHash();
-  }
-  if (store.lastSeq() == seq) return store.chainHead();
-  return std::nullopt;
-}
-
-}  // namespace
-
 // An event's bytes are vouched for only by the hash recorded after it (its successor's prevHash,
 // or meta/chain_head for the last event). So each event is applied once the next link holds, and
-// when a link k-1 -> k breaks, event k's own recorded hash decides which side was altered: if k
-// still hashes to what its successor recorded, k is intact and k-1 was altered; otherwise k was
-// (its prevHash field). Either way the report names the altered event, and the views hold only
-// the events before it.
+// when the chain breaks, events::diagnoseChainBreak() names the altered event; the views then hold
+// only the events before it.
 ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOptions& options) {
   ReplayReport report;
   ChainVerifier chain;
@@ -48,29 +29,18 @@ ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOpti
     if (options.progress && heldPosition.lastSeq % 4096 == 0) options.progress(heldPosition.lastSeq);
     held.reset();
   };
+  auto broken = [&](const std::string& error) {
+    auto diagnosis = events::diagnoseChainBreak(store, chain.position().lastSeq + 1, error);
+    report.failedSeq = diagnosis.seq;
+    report.failure = diagnosis.reason;
+    if (held && diagnosis.seq > heldPosition.lastSeq) applyHeld();
+    held.reset();
+  };
   bool bounded = options.toSeq != 0 || options.until.has_value();
   std::optional<DecodedEvent> event;
   events::forEachEvent(store, 1, options.toSeq, [&](uint64_t seq, std::string_view bytes) {
     if (auto error = chain.feed(seq, bytes, &event)) {
-      const uint64_t k = chain.position().lastSeq + 1;
-      report.failedSeq = k;
-      report.failure = *error;
-      // Only a broken link (k decodes, sits under its own key, and its prevHash differs from
-      // the hash of k-1) can mean that k-1 was altered rather than k.
-      std::string ignored;
-      auto decoded = seq == k ? DecodedEvent::decode(bytes, &ignored) : std::nullopt;
-      if (k > 1 && held && decoded && decoded->reader().getSeq() == k) {
-        auto recorded = recordedHash(store, k);
-        if (recorded && *recorded == decoded->hash()) {
-          report.failedSeq = k - 1;
-          report.failure = "event " + std::to_string(k - 1) +
-                           " was altered: its hash no longer matches the prevHash that event " +
-                           std::to_string(k) + " recorded";
-          held.reset();
-          return false;
-        }
-      }
-      applyHeld();
+      broken(*error);
       return false;
     }
     if (options.until && event->reader().getAt() > *options.until) {
@@ -88,16 +58,15 @@ ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOpti
     return report;
   }
   // The whole log was read: the last event is vouched for by meta/chain_head.
-  if (auto error = chain.checkMeta(store)) {
-    if (held && store.lastSeq() == heldPosition.lastSeq) {
-      report.failedSeq = heldPosition.lastSeq;
-      report.failure = "event " + std::to_string(heldPosition.lastSeq) +
-                       " was altered: it does not hash to meta/chain_head";
-      held.reset();
-      return report;
-    }
-    report.failedSeq = chain.position().lastSeq + 1;
-    report.failure = *error;
+  std::optional<std::string> metaError;
+  try {
+    metaError = chain.checkMeta(store);
+  } catch (const events::StoreError& e) {
+    metaError = e.what();
+  }
+  if (metaError) {
+    broken(*metaError);
+    return report;
   }
   applyHeld();
   return report;
