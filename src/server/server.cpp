@@ -16,9 +16,7 @@
 #include "server/metrics.h"
 #include "server/service_keys.h"
 
-#ifdef PITLOG_HAVE_RPC
 #include "server/rpc/rpc_server.h"
-#endif
 
 namespace pitlog::server {
 
@@ -121,14 +119,10 @@ int serve(const Config& config) {
   kj::Maybe<kj::Own<kj::ConnectionReceiver>> rpcListener;
   kj::Promise<void> rpcServing = kj::NEVER_DONE;
   if (config.rpc) {
-#ifdef PITLOG_HAVE_RPC
     auto& listener = rpcListener.emplace(listen(io, *config.rpc, "rpc"));
     rpcServing = logFailure(rpc::serveRpc(*listener, *engine,
                               [&keys](std::string_view key) { return keys.authenticate(key); }),
                      "rpc server");
-#else
-    log::warn("this pitd was built without Cap'n Proto RPC; --rpc is ignored");
-#endif
   }
 
   ExpiryScheduler scheduler(*engine, io.provider->getTimer());

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <limits>
 
-#include "server/rpc/engine_bridge.h"
+#include "server/engine_bridge.h"
 #include "server/rpc/wire.h"
 
 namespace pitlog::rpc {
+
+using server::submitAsync;
 
 using commands::Code;
 using commands::Command;
@@ -121,6 +123,20 @@ std::optional<Error> readTargetCommand(Params p, Command& c) {
   return checkId(p.getIntegrationId(), "integrationId");
 }
 
+// The commands that name an integration and nothing else, answered with the integration.
+template <typename Action, typename Context>
+kj::Promise<void> targetOnlyCommand(commands::Engine& engine, Context context, const char* name) {
+  return guarded(context, [&engine, name](Context context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    Command c;
+    if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
+    std::string id(view(p.getIntegrationId()));
+    Fingerprint(name).add(c.accountId).add(id).applyTo(c);
+    c.action = Action{std::move(id)};
+    return submitForIntegration(engine, context, std::move(c));
+  });
+}
+
 }  // namespace
 
 // --- Gateway ------------------------------------------------------------------------------------
@@ -211,27 +227,11 @@ kj::Promise<void> SessionImpl::rotate(RotateContext context) {
 }
 
 kj::Promise<void> SessionImpl::cancelRotation(CancelRotationContext context) {
-  return guarded(context, [this](CancelRotationContext context) -> kj::Promise<void> {
-    auto p = context.getParams();
-    Command c;
-    if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
-    std::string id(view(p.getIntegrationId()));
-    Fingerprint("cancelRotation").add(c.accountId).add(id).applyTo(c);
-    c.action = commands::CancelRotation{std::move(id)};
-    return submitForIntegration(engine_, context, std::move(c));
-  });
+  return targetOnlyCommand<commands::CancelRotation>(engine_, context, "cancelRotation");
 }
 
 kj::Promise<void> SessionImpl::expireNow(ExpireNowContext context) {
-  return guarded(context, [this](ExpireNowContext context) -> kj::Promise<void> {
-    auto p = context.getParams();
-    Command c;
-    if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
-    std::string id(view(p.getIntegrationId()));
-    Fingerprint("expireNow").add(c.accountId).add(id).applyTo(c);
-    c.action = commands::ExpireRotationNow{std::move(id)};
-    return submitForIntegration(engine_, context, std::move(c));
-  });
+  return targetOnlyCommand<commands::ExpireRotationNow>(engine_, context, "expireNow");
 }
 
 kj::Promise<void> SessionImpl::delete_(DeleteContext context) {
