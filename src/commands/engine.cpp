@@ -211,8 +211,10 @@ void Engine::writerLoop() {
         queue_.pop_front();
       }
     }
-    processBatch(batch);
+    // Before the batch, so that a caller who hears back knows every record past its TTL at that
+    // moment is gone (and tests need not race the writer).
     pruneIdempotencyIfDue();
+    processBatch(batch);
   }
 }
 
