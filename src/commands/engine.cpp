@@ -65,21 +65,11 @@ std::string encodeIdempotency(const IdempotencyEntry& e) {
   b.setLastSeq(e.lastSeq);
   b.setUserId(e.userId);
   b.setAllowed(e.allowed);
-  auto words = capnp::canonicalize(b.asReader());
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  return events::canonicalBytes(b.asReader());
 }
 
 std::optional<IdempotencyEntry> decodeIdempotency(std::string_view bytes) {
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) return std::nullopt;
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  std::optional<IdempotencyEntry> out;
-  kj::runCatchingExceptions([&]() {
-    kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
-    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1),
-                                             events::boundedReaderOptions(words.size()));
-    auto r = message.getRoot<schema::IdempotencyRecord>();
+  return events::readStoredValue<schema::IdempotencyRecord>(bytes, [](schema::IdempotencyRecord::Reader r) {
     IdempotencyEntry e;
     e.fingerprint = events::digestField(r.getFingerprint());
     e.at = r.getAt();
@@ -89,9 +79,8 @@ std::optional<IdempotencyEntry> decodeIdempotency(std::string_view bytes) {
     e.lastSeq = r.getLastSeq();
     e.userId = events::textView(r.getUserId());
     e.allowed = r.getAllowed();
-    out = std::move(e);
+    return e;
   });
-  return out;
 }
 
 std::optional<bool> readPermission(projections::ViewStore& views, std::string_view account,
@@ -437,30 +426,38 @@ std::optional<IntegrationView> Engine::integration(std::string_view account,
   return v;
 }
 
-std::optional<IntegrationView> Engine::integrationAtVersion(std::string_view id,
-                                                            uint32_t version) const {
+IntegrationView Engine::foldStream(
+    std::string_view id,
+    const std::function<bool(const events::schema::Event::Reader&)>& include) const {
   IntegrationView v;
   for (uint64_t seq : events::streamSequences(*store_, id)) {
     auto bytes = events::readEvent(*store_, seq);
     std::string error;
     auto event = bytes ? DecodedEvent::decode(*bytes, &error) : std::nullopt;
-    if (!event || event->reader().getStreamVersion() > version) break;
+    if (!event || !include(event->reader())) break;
     v = projections::apply(std::move(v), event->reader());
   }
+  return v;
+}
+
+DecodedEvent Engine::readEventOrThrow(uint64_t seq) const {
+  auto bytes = events::readEvent(*store_, seq);
+  std::string error = "it is missing";
+  auto event = bytes ? DecodedEvent::decode(*bytes, &error) : std::nullopt;
+  if (!event) throw events::StoreError("event " + std::to_string(seq) + " is damaged: " + error);
+  return std::move(*event);
+}
+
+std::optional<IntegrationView> Engine::integrationAtVersion(std::string_view id,
+                                                            uint32_t version) const {
+  auto v = foldStream(id, [&](const auto& e) { return e.getStreamVersion() <= version; });
   if (!v.exists()) return std::nullopt;
   return v;
 }
 
 std::optional<IntegrationView> Engine::integrationAsOf(std::string_view account,
                                                        std::string_view id, UnixMillis at) const {
-  IntegrationView v;
-  for (uint64_t seq : events::streamSequences(*store_, id)) {
-    auto bytes = events::readEvent(*store_, seq);
-    std::string error;
-    auto event = bytes ? DecodedEvent::decode(*bytes, &error) : std::nullopt;
-    if (!event || event->reader().getAt() > at) break;
-    v = projections::apply(std::move(v), event->reader());
-  }
+  auto v = foldStream(id, [&](const auto& e) { return e.getAt() <= at; });
   if (!v.exists() || v.deleted || v.accountId != account) return std::nullopt;
   return v;
 }
@@ -487,13 +484,7 @@ std::vector<DecodedEvent> Engine::integrationEvents(std::string_view account,
   StoreReader reader(*store_);
   auto v = projections::loadIntegration(reader, id);
   if (!v || v->accountId != account) return out;
-  for (uint64_t seq : events::streamSequences(*store_, id)) {
-    auto bytes = events::readEvent(*store_, seq);
-    std::string error;
-    auto event = bytes ? DecodedEvent::decode(*bytes, &error) : std::nullopt;
-    if (!event) throw events::StoreError("event " + std::to_string(seq) + " is damaged: " + error);
-    out.push_back(std::move(*event));
-  }
+  for (uint64_t seq : events::streamSequences(*store_, id)) out.push_back(readEventOrThrow(seq));
   return out;
 }
 
@@ -507,18 +498,15 @@ AuditPage Engine::audit(std::string_view account, uint64_t after, size_t limit,
   store_->scanRange(Family::auditByAccount, from, {}, [&](std::string_view key, std::string_view) {
     if (key.substr(0, prefix.size()) != prefix) return false;
     uint64_t seq = keys::readFixed64(key.substr(prefix.size())).value_or(0);
-    auto bytes = events::readEvent(*store_, seq);
-    std::string error;
-    auto event = bytes ? DecodedEvent::decode(*bytes, &error) : std::nullopt;
-    if (!event) throw events::StoreError("event " + std::to_string(seq) + " is damaged: " + error);
-    UnixMillis at = event->reader().getAt();
+    DecodedEvent event = readEventOrThrow(seq);
+    UnixMillis at = event.reader().getAt();
     if (since && at < *since) return true;
     if (until && at > *until) return false;  // times never go backwards along the log
     if (page.events.size() == limit) {
       more = true;
       return false;
     }
-    page.events.push_back(std::move(*event));
+    page.events.push_back(std::move(event));
     return true;
   });
   if (more && !page.events.empty()) page.next = page.events.back().reader().getSeq();

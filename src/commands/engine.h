@@ -145,6 +145,13 @@ class Engine {
                            std::vector<projections::TokenChange>& tokenChanges);
   std::optional<projections::IntegrationView> integrationAtVersion(std::string_view id,
                                                                    uint32_t version) const;
+  // An integration's stream folded with apply(), oldest first, while `include` holds (a
+  // damaged event ends the fold, as the end of the stream would).
+  projections::IntegrationView foldStream(
+      std::string_view id,
+      const std::function<bool(const events::schema::Event::Reader&)>& include) const;
+  // A stored event; StoreError naming the sequence when it is missing or does not decode.
+  events::DecodedEvent readEventOrThrow(uint64_t seq) const;
   std::string newIntegrationId() const;
   void pruneIdempotencyIfDue();  // writer thread only
 

@@ -188,9 +188,7 @@ std::string encodeEvent(const NewEvent& event, const Envelope& env) {
   e.setPrevHash(dataOf(env.prevHash));
   e.setAccountId(event.accountId);
   std::visit(BodyWriter{e.initBody()}, event.body);
-  auto words = capnp::canonicalize(e.asReader());
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  return canonicalBytes(e.asReader());
 }
 
 Digest chainHash(const Digest& prevHash, std::string_view canonicalBytes) {

@@ -15,6 +15,7 @@
 
 #include "events/digest.h"
 #include "events/event.capnp.h"
+#include "events/stored_value.h"
 #include "events/time_format.h"
 
 namespace pitlog::events {
@@ -120,16 +121,6 @@ class DecodedEvent {
   std::shared_ptr<Message> message_;
   schema::Event::Reader root_;
 };
-
-// Reader options for a stored value of `words` words: the traversal limit is tied to the value's
-// size (a few passes over it), so a damaged value cannot make a reader walk millions of
-// zero-sized list elements that it claims in a few bytes.
-inline capnp::ReaderOptions boundedReaderOptions(size_t words, unsigned passes = 4) {
-  capnp::ReaderOptions options;
-  options.traversalLimitInWords = words * passes + 64;
-  options.nestingLimit = 16;
-  return options;
-}
 
 inline std::string_view dataView(capnp::Data::Reader d) {
   return {reinterpret_cast<const char*>(d.begin()), d.size()};

@@ -172,21 +172,11 @@ std::string encodeIntegration(const IntegrationView& v) {
     b.setRotationStartedAt(v.rotation->startedAt);
     b.setRotationPreviousExpiresAt(v.rotation->previousExpiresAt);
   }
-  auto words = capnp::canonicalize(b.asReader());
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  return events::canonicalBytes(b.asReader());
 }
 
 std::optional<IntegrationView> decodeIntegration(std::string_view bytes) {
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) return std::nullopt;
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  std::optional<IntegrationView> out;
-  kj::runCatchingExceptions([&]() {
-    kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
-    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1),
-                                             events::boundedReaderOptions(words.size()));
-    auto r = message.getRoot<views::IntegrationView>();
+  return events::readStoredValue<views::IntegrationView>(bytes, [](views::IntegrationView::Reader r) {
     IntegrationView v;
     v.id = textView(r.getId());
     v.accountId = textView(r.getAccountId());
@@ -214,9 +204,8 @@ std::optional<IntegrationView> decodeIntegration(std::string_view bytes) {
     if (r.getRotationPending()) {
       v.rotation = Rotation{r.getRotationStartedAt(), r.getRotationPreviousExpiresAt()};
     }
-    out = std::move(v);
+    return v;
   });
-  return out;
 }
 
 }  // namespace pitlog::projections

@@ -31,21 +31,11 @@ std::string encodeTokenEntry(const TokenEntry& e) {
   b.setExpiresAt(e.expiresAt.value_or(0));
   auto scopes = b.initScopes(static_cast<unsigned>(e.scopes.size()));
   for (unsigned i = 0; i < e.scopes.size(); ++i) scopes.set(i, e.scopes[i]);
-  auto words = capnp::canonicalize(b.asReader());
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  return events::canonicalBytes(b.asReader());
 }
 
 std::optional<TokenEntry> decodeTokenEntry(std::string_view bytes) {
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) return std::nullopt;
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  std::optional<TokenEntry> out;
-  kj::runCatchingExceptions([&]() {
-    kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
-    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1),
-                                             events::boundedReaderOptions(words.size()));
-    auto r = message.getRoot<views::TokenEntry>();
+  return events::readStoredValue<views::TokenEntry>(bytes, [](views::TokenEntry::Reader r) {
     TokenEntry e;
     e.integrationId = events::textView(r.getIntegrationId());
     e.accountId = events::textView(r.getAccountId());
@@ -54,9 +44,8 @@ std::optional<TokenEntry> decodeTokenEntry(std::string_view bytes) {
     e.issuedAt = r.getIssuedAt();
     if (r.getHasDeadline()) e.expiresAt = r.getExpiresAt();
     for (auto s : r.getScopes()) e.scopes.emplace_back(events::textView(s));
-    out = std::move(e);
+    return e;
   });
-  return out;
 }
 
 }  // namespace pitlog::projections
