@@ -22,7 +22,7 @@ constexpr const char* kEnvPrefix = "PITLOG_";
 const std::vector<std::string>& settableOptions() {
   static const std::vector<std::string> kNames = {
       "data", "http", "rpc", "service-keys", "scopes", "rotation-window", "sync",
-      "log-level", "log-format", "config"};
+      "log-level", "log-format", "tls-cert", "tls-key", "config"};
   return kNames;
 }
 
@@ -51,6 +51,12 @@ po::options_description describeOptions() {
        "trace, debug, info, warn, error, critical or off (default info)")
       ("log-format", po::value<std::string>()->value_name("text|json"),
        "log line format (default text)")
+      ("tls-cert", po::value<std::string>()->value_name("FILE"),
+       "serve HTTP and RPC over TLS with this PEM certificate (chain, leaf first); needs "
+       "--tls-key. TLS 1.2 or newer only, e.g. --tls-cert /etc/pitlog/tls/cert.pem")
+      ("tls-key", po::value<std::string>()->value_name("FILE"),
+       "the certificate's unencrypted PEM private key (keep it mode 0600); needs --tls-cert, "
+       "e.g. --tls-key /etc/pitlog/tls/key.pem")
       ("config", po::value<std::string>()->value_name("FILE"),
        "read options from FILE (`name = value` lines, '#' comments)");
   return d;
@@ -72,9 +78,13 @@ void printHelp(std::ostream& out, const po::options_description& d) {
          "  pitd --data ./db --http 0.0.0.0:8080 --rpc off --service-keys /etc/pitlog/keys\n"
          "  pitd --data ./db --http 127.0.0.1:0 --rotation-window 2s --log-format json\n"
          "  PITLOG_DATA=/var/lib/pitlog pitd --config /etc/pitlog/pitd.conf\n"
+         "  pitd --data ./db --http 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n"
          "\n"
          "With no --service-keys, the first start writes a random key to <data>/service.key\n"
          "(mode 0600) and logs that path; clients send it as `Authorization: Bearer <key>`.\n"
+         "With --tls-cert and --tls-key, both ports speak only TLS (1.2 or newer; 1.3 when the\n"
+         "client offers it); a client that fails its handshake is dropped and nothing else is\n"
+         "disturbed. Without them both ports are plain, for loopback or a TLS-terminating proxy.\n"
          "SIGTERM or SIGINT stops pitd after the commands in flight are durable.\n";
 }
 
@@ -133,6 +143,16 @@ Config interpret(const po::variables_map& vm) {
     if (v->empty()) throw BadOption{"--scopes: expected a file name"};
     c.scopesFile = *v;
   }
+  // Both TLS files or neither: one alone would leave an operator believing the ports are
+  // encrypted when they are not (or refusing every client), so it is a configuration error.
+  auto cert = get("tls-cert");
+  auto key = get("tls-key");
+  if (cert && cert->empty()) throw BadOption{"--tls-cert: expected a file name"};
+  if (key && key->empty()) throw BadOption{"--tls-key: expected a file name"};
+  if (cert && !key) throw BadOption{"--tls-cert needs --tls-key (both or neither)"};
+  if (key && !cert) throw BadOption{"--tls-key needs --tls-cert (both or neither)"};
+  c.tlsCertFile = cert;
+  c.tlsKeyFile = key;
   if (auto v = get("rotation-window")) {
     auto ms = events::parseDuration(*v);
     if (!ms) {

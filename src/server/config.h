@@ -24,6 +24,10 @@ struct Config {
   std::optional<Endpoint> rpc = Endpoint{"127.0.0.1", 8081};  // nullopt: --rpc off
   std::optional<std::string> serviceKeysFile;  // nullopt: <data>/service.key, created if absent
   std::optional<std::string> scopesFile;       // nullopt: the built-in catalogue
+  // TLS on both listeners (HTTP and RPC) when set: PEM certificate chain and unencrypted PEM
+  // private key. Both or neither, which parseConfig enforces; their contents are checked at start.
+  std::optional<std::string> tlsCertFile;
+  std::optional<std::string> tlsKeyFile;
   int64_t rotationWindowMs = 7LL * 24 * 3600 * 1000;
   bool sync = true;
   std::string logLevel = "info";  // trace, debug, info, warn, error, critical, off

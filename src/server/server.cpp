@@ -15,6 +15,8 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/service_keys.h"
+#include "server/tls.h"
+#include "server/tls_receiver.h"
 
 #include "server/rpc/rpc_server.h"
 
@@ -58,8 +60,29 @@ ServiceKeys loadKeys(const Config& config) {
   }
 }
 
+kj::Maybe<ServerTls> loadTls(const Config& config) {
+  if (!config.tlsCertFile) return nullptr;  // parseConfig guarantees both or neither
+  try {
+    ServerTls tls = loadServerTls(*config.tlsCertFile, *config.tlsKeyFile);
+    log::info("tls enabled", {{"cert", *config.tlsCertFile},
+                              {"key", *config.tlsKeyFile},
+                              {"subject", tls.subject},
+                              {"not_after", tls.notAfter}});
+    if (tls.expired) {
+      // A warning, not a refusal: /healthz probes and clients that pin the certificate keep
+      // working, and the log names the cause of every verifying client's failed handshake.
+      log::warn("tls certificate has expired", {{"cert", *config.tlsCertFile},
+                                                {"not_after", tls.notAfter}});
+    }
+    return kj::mv(tls);
+  } catch (const TlsFileError& e) {
+    throw StartupError{2, e.what()};
+  }
+}
+
+// With TLS, the listener hands out only connections whose handshake succeeded (tls_receiver.h).
 kj::Own<kj::ConnectionReceiver> listen(kj::AsyncIoContext& io, const Endpoint& endpoint,
-                                       const char* protocol) {
+                                       const char* protocol, kj::Maybe<ServerTls&> tls) {
   kj::Own<kj::ConnectionReceiver> listener;
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
                 auto address = io.provider->getNetwork()
@@ -70,10 +93,14 @@ kj::Own<kj::ConnectionReceiver> listen(kj::AsyncIoContext& io, const Endpoint& e
     throw StartupError{1, std::string("cannot listen for ") + protocol + " on " + endpoint.text() +
                               ": " + e->getDescription().cStr()};
   }
-  // Tests and operators read the chosen port from this line when the configured one is 0.
+  // Tests and operators read the chosen port from this line when the configured one is 0; its
+  // text stays "listening <protocol> <host>:<port>" with or without TLS.
   const std::string where = endpoint.host + ":" + std::to_string(listener->getPort());
   log::info(std::string("listening ") + protocol + " " + where,
-            {{"protocol", protocol}, {"address", where}});
+            {{"protocol", protocol}, {"address", where}, {"tls", tls != nullptr ? "true" : "false"}});
+  KJ_IF_MAYBE(t, tls) {
+    return kj::heap<TlsReceiver>(*t->context, io.provider->getTimer(), kj::mv(listener), protocol);
+  }
   return listener;
 }
 
@@ -89,6 +116,7 @@ int serve(const Config& config) {
   Metrics metrics;
   auto catalogue = loadCatalogue(config);
   auto keys = loadKeys(config);
+  auto tls = loadTls(config);  // before the database: a bad file should cost nothing to find
 
   commands::EngineOptions options;
   options.dataDir = config.dataDir;
@@ -114,12 +142,12 @@ int serve(const Config& config) {
   kj::HttpServerSettings settings;
   settings.errorHandler = api;
   kj::HttpServer httpServer(io.provider->getTimer(), api.headerTable(), api, settings);
-  auto httpListener = listen(io, config.http, "http");
+  auto httpListener = listen(io, config.http, "http", tls);
 
   kj::Maybe<kj::Own<kj::ConnectionReceiver>> rpcListener;
   kj::Promise<void> rpcServing = kj::NEVER_DONE;
   if (config.rpc) {
-    auto& listener = rpcListener.emplace(listen(io, *config.rpc, "rpc"));
+    auto& listener = rpcListener.emplace(listen(io, *config.rpc, "rpc", tls));
     rpcServing = logFailure(rpc::serveRpc(*listener, *engine,
                               [&keys](std::string_view key) { return keys.authenticate(key); }),
                      "rpc server");
