@@ -2,27 +2,61 @@
 
 #include <kj/async-io.h>
 #include <kj/compat/http.h>
+#include <kj/compat/tls.h>
 #include <kj/debug.h>
 #include <kj/exception.h>
 
 #include <cctype>
+#include <fstream>
+#include <iterator>
 
 namespace pitlog::tools {
 
-HttpReply httpCall(const std::string& baseUrl, const std::string& method, const std::string& target,
-                   const std::map<std::string, std::string>& headers, const std::string& body) {
-  const std::string scheme = "http://";
-  if (baseUrl.rfind(scheme, 0) != 0) {
-    throw HttpCallError("--url must start with http:// (got '" + baseUrl + "')");
+namespace {
+
+// A client context trusting the system's store plus the certificates of caFile.
+kj::Own<kj::TlsContext> clientTls(const std::string& caFile) {
+  kj::TlsContext::Options options;
+  options.minVersion = kj::max(kj::TlsVersion::TLS_1_2, options.minVersion);
+  kj::Maybe<kj::TlsCertificate> trusted;
+  if (!caFile.empty()) {
+    std::ifstream in(caFile, std::ios::binary);
+    if (!in) throw HttpCallError("--tls-ca: cannot read '" + caFile + "'");
+    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
+                  trusted = kj::TlsCertificate(kj::StringPtr(pem.c_str(), pem.size()));
+                })) {
+      throw HttpCallError("--tls-ca: '" + caFile + "' holds no PEM certificate");
+    }
+    options.trustedCertificates = kj::arrayPtr(&KJ_ASSERT_NONNULL(trusted), 1);
   }
-  std::string hostPort = baseUrl.substr(scheme.size());
+  // The context takes its own references to the trusted certificates.
+  return kj::heap<kj::TlsContext>(kj::mv(options));
+}
+
+}  // namespace
+
+HttpReply httpCall(const std::string& baseUrl, const std::string& method, const std::string& target,
+                   const std::map<std::string, std::string>& headers, const std::string& body,
+                   const std::string& caFile) {
+  const bool https = baseUrl.rfind("https://", 0) == 0;
+  if (!https && baseUrl.rfind("http://", 0) != 0) {
+    throw HttpCallError("--url must start with http:// or https:// (got '" + baseUrl + "')");
+  }
+  std::string hostPort = baseUrl.substr(https ? 8 : 7);
   while (!hostPort.empty() && hostPort.back() == '/') hostPort.pop_back();
+  kj::Own<kj::TlsContext> tls;
+  if (https) tls = clientTls(caFile);
 
   HttpReply reply;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
     auto io = kj::setupAsyncIo();
     kj::HttpHeaderTable table;
-    auto address = io.provider->getNetwork().parseAddress(hostPort.c_str(), 80).wait(io.waitScope);
+    // Over https every connection is wrapped, and the certificate must name the URL's host.
+    kj::Own<kj::Network> tlsNetwork;
+    if (tls) tlsNetwork = tls->wrapNetwork(io.provider->getNetwork());
+    kj::Network& network = tls ? *tlsNetwork : io.provider->getNetwork();
+    auto address = network.parseAddress(hostPort.c_str(), https ? 443 : 80).wait(io.waitScope);
     auto timer = &io.provider->getTimer();
     auto client = kj::newHttpClient(*timer, table, *address);
     kj::HttpHeaders requestHeaders(table);

@@ -50,11 +50,12 @@ Examples:
   pitctl rotate int_0123abcd --expire later
   pitctl --json list | jq '.integrations[].id'
   echo "$TOKEN" | pitctl introspect - --scope contacts.write
+  pitctl --url https://localhost:8443 --tls-ca /etc/pitlog/tls/cert.pem scopes
 
 Options)";
 
 struct Options {
-  std::string url, keyFile, account, user, role, requestId, ifMatch, idempotencyKey;
+  std::string url, keyFile, account, user, role, requestId, ifMatch, idempotencyKey, tlsCa;
   bool json = false;
   std::string command;
   std::vector<std::string> args;
@@ -186,7 +187,7 @@ class Client {
     if (!o_.requestId.empty()) headers["X-Request-Id"] = o_.requestId;
     if (!o_.ifMatch.empty()) headers["If-Match"] = "\"" + o_.ifMatch + "\"";
     if (!o_.idempotencyKey.empty()) headers["Idempotency-Key"] = o_.idempotencyKey;
-    lastReply_ = httpCall(o_.url, method, path, headers, body);
+    lastReply_ = httpCall(o_.url, method, path, headers, body, o_.tlsCa);
     if (lastReply_.status >= 200 && lastReply_.status < 300) {
       if (lastReply_.status == 204 || lastReply_.body.empty()) return nullptr;
       return parseJson(lastReply_.body);
@@ -505,7 +506,8 @@ int runPitctl(int argc, const char* const* argv, std::ostream& out, std::ostream
   common.add_options()
       ("help,h", "show this help")
       ("config", po::value<std::string>(), "config file of `name = value` lines (same names as the flags)")
-      ("url", po::value(&o.url)->default_value("http://127.0.0.1:8080"), "pitd's HTTP address")
+      ("url", po::value(&o.url)->default_value("http://127.0.0.1:8080"), "pitd's HTTP address; https://HOST:PORT when pitd serves TLS")
+      ("tls-ca", po::value(&o.tlsCa), "PEM certificate(s) to trust for https:// besides the system's, e.g. pitd's self-signed cert.pem")
       ("key-file", po::value(&o.keyFile), "file whose first line is the service key (or env PITLOG_SERVICE_KEY)")
       ("account", po::value(&o.account), "account id")
       ("user", po::value(&o.user), "signed-in user on whose behalf to act")
