@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Campaign 1 of issue #5: SIGKILL pitd at random moments under concurrent HTTP commands, restart it,
+# and check the log and every issued token against an independent model (see crash/).
+#   tests/campaigns/crash.sh [--long] [extra crash_campaign options]
+# Short form: 20 kill/restart cycles (CI). --long: 500 cycles. Binaries come from
+# ${PITLOG_BUILD_DIR:-build/release}, built first (a no-op when up to date). Exits non-zero on any
+# failure; the last line is `FIGURES {json}`, also written to $PITLOG_FIGURES_DIR/crash.json.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build_dir="${PITLOG_BUILD_DIR:-build/release}"
+
+cycles=20
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --long) cycles=500 ;;
+    *) args+=("$arg") ;;
+  esac
+done
+
+cmake --build "$build_dir" --target crash_campaign >/dev/null
+exec "$build_dir/tests/campaigns/crash/crash_campaign" --cycles "$cycles" "${args[@]}"
