@@ -19,6 +19,14 @@ kj::Promise<kj::Own<RpcClient>> RpcClient::connect(kj::Network& network, kj::Str
       });
 }
 
+kj::Promise<kj::Own<RpcClient>> RpcClient::connect(kj::Network& network, kj::StringPtr address,
+                                                   kj::TlsContext& tls) {
+  // wrapNetwork() takes the host for SNI and the certificate check from the address itself.
+  auto tlsNetwork = tls.wrapNetwork(network);
+  auto connecting = connect(*tlsNetwork, address);
+  return connecting.attach(kj::mv(tlsNetwork));
+}
+
 RpcClient::RpcClient(kj::Own<kj::AsyncIoStream> stream)
     : stream_(kj::mv(stream)),
       rpc_(*stream_),

@@ -10,6 +10,7 @@
 // Single-threaded: use it on the thread whose event loop created it.
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 
 #include <string>
 
@@ -34,6 +35,12 @@ class RpcClient {
  public:
   // Connects to "host:port" (port 8081 when omitted).
   static kj::Promise<kj::Own<RpcClient>> connect(kj::Network& network, kj::StringPtr address);
+  // The same over TLS, for a pitd started with --tls-cert: `tls` holds the certificates to trust
+  // (kj::TlsContext::Options::trustedCertificates, e.g. pitd's self-signed one) and must outlive
+  // the client. The server's certificate must name `host` as written in the address (a DNS name
+  // such as `localhost`: kj checks names, not IP addresses). Rejects when it is not trusted.
+  static kj::Promise<kj::Own<RpcClient>> connect(kj::Network& network, kj::StringPtr address,
+                                                 kj::TlsContext& tls);
   explicit RpcClient(kj::Own<kj::AsyncIoStream> stream);
 
   RpcClient(const RpcClient&) = delete;
