@@ -2,12 +2,13 @@
 // A ConnectionReceiver that hands out only connections whose TLS handshake has succeeded, for the
 // HTTP server and the RPC accept loop alike.
 //
-// Why not kj::TlsContext::wrapPort(): in Cap'n Proto 0.9.2 its accept() runs the handshake inside
-// the accept, so one client that stops mid-handshake stalls every accept after it, and one failed
-// handshake (plain HTTP on the port, a port scanner, a client that distrusts the certificate)
-// rejects accept() -- which ends HttpServer::listenHttp() and the RPC accept loop: the whole port
-// goes down. Here every handshake runs on its own, bounded by a timeout; a failure closes that
-// connection, logs one line and touches nothing else.
+// Why not kj::TlsContext::wrapPort(): Cap'n Proto 0.9.2's receiver does handshake concurrently,
+// but it reports every failed handshake -- routine on any reachable port: scanners, plain HTTP,
+// clients that distrust the certificate -- as a KJ_LOG(ERROR) line on stderr, outside pitd's log
+// format and without the peer, and it has no way to hand that to the caller (TlsErrorHandler came
+// later). Here each failure is one structured `info` line naming the peer; every handshake is
+// bounded by a timeout (a client that stops mid-handshake, or never starts, loses its socket), and
+// so is the number in progress. A failure closes that connection and touches nothing else.
 #include <kj/async-io.h>
 #include <kj/compat/tls.h>
 #include <kj/time.h>

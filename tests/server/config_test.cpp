@@ -187,3 +187,43 @@ TEST_CASE("parseEndpoint") {
   CHECK_FALSE(parseEndpoint("host:-1"));
   CHECK_FALSE(parseEndpoint("ho st:1"));
 }
+
+TEST_CASE("config: --tls-cert and --tls-key, both or neither") {
+  auto none = parse({"--data", "/tmp/x"});
+  REQUIRE(none.outcome.action == ConfigOutcome::Action::run);
+  CHECK_FALSE(none.outcome.config.tlsCertFile);
+  CHECK_FALSE(none.outcome.config.tlsKeyFile);
+
+  auto both = parse({"--data", "/tmp/x", "--tls-cert", "/etc/c.pem", "--tls-key", "/etc/k.pem"});
+  REQUIRE(both.outcome.action == ConfigOutcome::Action::run);
+  CHECK(both.outcome.config.tlsCertFile == std::optional<std::string>("/etc/c.pem"));
+  CHECK(both.outcome.config.tlsKeyFile == std::optional<std::string>("/etc/k.pem"));
+
+  {  // from the environment and the config file too, with the usual precedence
+    pitlog::testing::TempDir dir("pitd-config-tls");
+    const std::string file = dir.sub("pitd.conf");
+    std::ofstream(file) << "tls-cert = /file/c.pem\ntls-key = /file/k.pem\n";
+    EnvVar key("PITLOG_TLS_KEY", "/env/k.pem");
+    auto mixed = parse({"--data", "/tmp/x", "--config", file, "--tls-cert", "/flag/c.pem"});
+    REQUIRE(mixed.outcome.action == ConfigOutcome::Action::run);
+    CHECK(*mixed.outcome.config.tlsCertFile == "/flag/c.pem");
+    CHECK(*mixed.outcome.config.tlsKeyFile == "/env/k.pem");
+  }
+
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--data", "/tmp/x", "--tls-cert", "/etc/c.pem"},
+           {"--data", "/tmp/x", "--tls-key", "/etc/k.pem"},
+           {"--data", "/tmp/x", "--tls-cert", "", "--tls-key", "/etc/k.pem"}}) {
+    auto p = parse(args);
+    CHECK(p.outcome.action == ConfigOutcome::Action::exit);
+    CHECK(p.outcome.exitCode == 2);
+    CHECK(p.err.find("--tls-") != std::string::npos);
+  }
+  CHECK(parse({"--data", "/tmp/x", "--tls-cert", "/etc/c.pem"}).err.find("both or neither") !=
+        std::string::npos);
+
+  auto help = parse({"--help"});
+  CHECK(help.out.find("--tls-cert") != std::string::npos);
+  CHECK(help.out.find("--tls-key") != std::string::npos);
+  CHECK(help.out.find("TLS 1.2 or newer") != std::string::npos);
+}

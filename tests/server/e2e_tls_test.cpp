@@ -270,8 +270,9 @@ TEST_CASE("a TLS port survives plain HTTP, garbage, stalled and distrusting clie
   REQUIRE(early.connected());
   REQUIRE(early.request("GET", "/healthz").status == 200);
 
-  // A client that stops after the first bytes of a ClientHello, and one that sends nothing.
-  // With kj's own wrapPort() either would hold up every later accept.
+  // A client that stops after the first bytes of a ClientHello, and one that sends nothing: neither
+  // may hold up anyone else, nor keep its socket past the handshake timeout. (Checked: kj's own
+  // wrapPort() without an accept timeout in its place fails the last part, holding them for good.)
   Tcp stalled(port, 20);
   stalled.send(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
   const auto stalledAt = Clock::now();
