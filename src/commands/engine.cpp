@@ -119,6 +119,7 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
   std::unique_ptr<Engine> engine(new Engine(std::move(options)));
   events::Store::Options so;
   so.path = engine->options_.dataDir;
+  so.env = engine->options_.env;
   engine->store_ = events::Store::open(so);
   auto& store = *engine->store_;
 
@@ -189,22 +190,109 @@ CommandResult Engine::execute(Command command) {
 }
 
 void Engine::writerLoop() {
+  const auto retry = std::chrono::milliseconds(options_.storageRetryMs);
   for (;;) {
     std::vector<Pending> batch;
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) return;  // stopping, and everything queued is done
+      // Wakes without work too, so that a background error (a failed flush) is noticed before a
+      // command meets it, and a degraded store recovers while no command arrives.
+      wake_.wait_for(lock, retry, [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty() && stopping_) return;  // everything queued is done
       while (!queue_.empty() && batch.size() < options_.maxBatch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
+    // Before the batch, so that the first batch after space returns is written.
+    checkStorage();
+    if (batch.empty()) continue;
     // Before the batch, so that a caller who hears back knows every record past its TTL at that
     // moment is gone (and tests need not race the writer).
     pruneIdempotencyIfDue();
     processBatch(batch);
   }
+}
+
+void Engine::checkStorage() {
+  if (writable_) {
+    if (auto error = store_->backgroundError()) enterDegraded(*error);
+  } else {
+    tryRecover();
+  }
+}
+
+StorageHealth Engine::storageHealth() const {
+  StorageHealth h;
+  h.failures = storageFailures_.load();
+  std::lock_guard lock(healthMu_);
+  h.writable = writable_.load();
+  if (!h.writable) h.error = storageError_;
+  return h;
+}
+
+void Engine::reportStorage(StorageTransition transition, std::string message) {
+  if (!options_.onBatch) return;
+  BatchStats stats;
+  stats.storage = transition;
+  stats.storageMessage = std::move(message);
+  options_.onBatch(stats);
+}
+
+void Engine::enterDegraded(const std::string& error) {
+  if (!writable_) return;  // one report per episode, not one per batch
+  {
+    std::lock_guard lock(healthMu_);
+    storageError_ = error;
+    writable_ = false;
+  }
+  ++storageFailures_;
+  degradedSince_ = lastRecoveryAttempt_ = std::chrono::steady_clock::now();
+  reportStorage(StorageTransition::failed, error);
+}
+
+bool Engine::tryRecover() {
+  if (writable_) return true;
+  if (stuck_) return false;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - lastRecoveryAttempt_ < std::chrono::milliseconds(options_.storageRetryMs)) return false;
+  lastRecoveryAttempt_ = now;
+  // A reopen on a full disk fails after closing the database; the probe spares that churn.
+  std::string why;
+  if (!store_->looksWritable(options_.storageMinFreeBytes, &why)) return false;
+  try {
+    if (!store_->reopen().ok) return false;
+    // The failed batch never reached the memtables, and RocksDB drops a WAL record written half
+    // way, so the reopened log ends at the last batch that was answered. Should it not (a whole
+    // record whose fsync failed came back), memory is behind the log: writing on would fork the
+    // chain, so stay degraded and ask for a restart, which loads everything from the log.
+    const events::ChainPosition position = appender_->position();
+    const uint64_t storedSeq = store_->lastSeq();
+    if (storedSeq != position.lastSeq || store_->chainHead() != position.head) {
+      stuck_ = true;
+      std::string error = "after reopening the database its log ends at event " +
+                          std::to_string(storedSeq) + " but pitd's state at event " +
+                          std::to_string(position.lastSeq) + "; restart pitd";
+      {
+        std::lock_guard lock(healthMu_);
+        storageError_ = error;
+      }
+      reportStorage(StorageTransition::failed, error);
+      return false;
+    }
+  } catch (const events::StoreError&) {
+    return false;  // the reopened database could not be read; try again later
+  }
+  {
+    std::lock_guard lock(healthMu_);
+    storageError_.clear();
+    writable_ = true;
+  }
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - degradedSince_).count();
+  reportStorage(StorageTransition::recovered,
+                "writes resumed after " + std::to_string(ms) + " ms without them");
+  return true;
 }
 
 void Engine::pruneIdempotencyIfDue() {
@@ -221,7 +309,7 @@ void Engine::pruneIdempotencyIfDue() {
   });
   // Best effort: a failed prune changes nothing that matters (expired records are ignored anyway)
   // and is tried again at the next interval.
-  if (batch.Count() > 0) (void)store_->write(batch, options_.sync);
+  if (batch.Count() > 0 && writable_) (void)store_->write(batch, options_.sync);
 }
 
 size_t Engine::scheduleDueExpiries() {
@@ -261,19 +349,28 @@ void Engine::processBatch(std::vector<Pending>& pending) {
     if (wrote) {
       appender_->finishBatch(batch);
       auto start = std::chrono::steady_clock::now();
-      auto outcome = store_->write(batch, options_.sync);
+      // While degraded nothing is written until tryRecover() has reopened the database.
+      events::WriteOutcome outcome;
+      if (writable_) {
+        outcome = store_->write(batch, options_.sync);
+      } else {
+        outcome.ok = false;
+      }
       stats.writeMicros = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - start)
                               .count();
       stats.ok = outcome.ok;
       if (!outcome.ok) {
+        // Nothing of the batch is applied to memory: the token view, the chain position, the
+        // stream versions and the event time stay as the last durable batch left them.
         appender_->abortBatch();
-        // RocksDB stops writes after an I/O error; try to resume so the next batch may succeed.
-        store_->resume();
+        enterDegraded(outcome.message);
+        const std::string error = storageHealth().error;
         for (auto& r : results) {
           r = CommandResult::failure(
               {Code::unavailable,
-               "the database could not be written (" + outcome.message + "); nothing was changed",
+               "storage is unavailable (" + error +
+                   "); the command was not applied: retry later",
                {}});
         }
       } else {

@@ -9,7 +9,18 @@
 // durable; a failed write answers every command of the batch `unavailable` and changes nothing.
 // Reads: verify() answers from memory only; the query methods read RocksDB and are safe on any
 // thread at any time.
+//
+// Storage faults (a full or read-only file system, a failed flush or compaction): the batch whose
+// write fails is answered `unavailable`, and the in-memory state (token view, chain position,
+// stream versions, event time) stays as the last durable batch left it. The engine is then
+// *degraded*: batches that would append are answered `unavailable` without touching RocksDB,
+// while those that append nothing (rejections, idempotent replays) and every read go on. The
+// writer retries on its own, at most every storageRetryMs, with or without traffic: once the
+// file system is writable with storageMinFreeBytes free, it reopens the database (events::Store)
+// and, if the log ends exactly where memory does, writes again. One BatchStats with a `storage`
+// transition reports each episode's start and end (pitd logs them and shows storageHealth()).
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -39,11 +50,26 @@ inline constexpr int64_t kIdempotencyTtlMs = 24LL * 3600 * 1000;
 // How often the writer drops idempotency records older than the TTL (they are ignored at once).
 inline constexpr int64_t kIdempotencyPruneIntervalMs = 3600LL * 1000;
 
+// A change of the storage's state, reported once per fault episode.
+enum class StorageTransition {
+  none,
+  failed,     // the first failure of an episode: writes stop
+  recovered,  // the database was reopened and takes writes again
+};
+
 struct BatchStats {
-  size_t commands = 0;   // commands decided in the batch
+  size_t commands = 0;   // commands decided in the batch (0: a storage report outside a batch)
   size_t events = 0;     // events appended
   int64_t writeMicros = 0;  // time spent in the (synced) RocksDB write
   bool ok = true;
+  StorageTransition storage = StorageTransition::none;
+  std::string storageMessage;  // with `storage`: RocksDB's error, or how long the episode lasted
+};
+
+struct StorageHealth {
+  bool writable = true;
+  uint64_t failures = 0;  // fault episodes since start
+  std::string error;      // while not writable: the error that started the episode
 };
 
 struct EngineOptions {
@@ -54,6 +80,10 @@ struct EngineOptions {
   ScopeCatalogue catalogue = ScopeCatalogue::builtIn();
   size_t maxBatch = 1024;
   std::function<void(const BatchStats&)> onBatch;  // called on the writer thread
+  // While degraded: how often the writer tries to recover, and the free space it waits for.
+  int64_t storageRetryMs = 500;
+  uint64_t storageMinFreeBytes = 1 << 20;
+  rocksdb::Env* env = nullptr;  // events::Store::Options::env (tests inject faults through it)
 };
 
 struct CommandResult {
@@ -133,6 +163,8 @@ class Engine {
   events::UnixMillis now() const { return options_.clock(); }
   size_t tokenCount() const { return tokens_.size(); }
   uint64_t lastSeq() const { return committedSeq_.load(); }
+  // Thread-safe: whether commands can be written now (see the storage faults note above).
+  StorageHealth storageHealth() const;
   const events::Store& store() const { return *store_; }
 
  private:
@@ -154,6 +186,14 @@ class Engine {
   events::DecodedEvent readEventOrThrow(uint64_t seq) const;
   std::string newIntegrationId() const;
   void pruneIdempotencyIfDue();  // writer thread only
+  // Writer thread only: notices a background error, or tries to recover while degraded.
+  void checkStorage();
+  // Writer thread only. Starts a fault episode (once) after a failed write or a background error.
+  void enterDegraded(const std::string& error);
+  // Writer thread only. While degraded, at most every storageRetryMs: reopens the database when
+  // the file system looks writable. True when writes may go on.
+  bool tryRecover();
+  void reportStorage(StorageTransition transition, std::string message);
 
   EngineOptions options_;
   std::unique_ptr<events::Store> store_;
@@ -162,6 +202,14 @@ class Engine {
   std::atomic<uint64_t> committedSeq_{0};
   events::UnixMillis lastEventTime_ = 0;  // writer thread only: event times never go backwards
   events::UnixMillis lastIdempotencyPrune_ = 0;  // writer thread only
+
+  // Storage faults. Written by the writer thread; read by storageHealth() on any thread.
+  std::atomic<bool> writable_{true};
+  std::atomic<uint64_t> storageFailures_{0};
+  mutable std::mutex healthMu_;
+  std::string storageError_;  // GUARDED_BY(healthMu_)
+  bool stuck_ = false;  // writer thread only: the reopened log disagrees with memory; restart
+  std::chrono::steady_clock::time_point degradedSince_, lastRecoveryAttempt_;  // writer only
 
   std::mutex mu_;
   std::condition_variable wake_;

@@ -4,14 +4,78 @@
 #include <rocksdb/table.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <unistd.h>
 #include <memory>
 
 namespace pitlog::events {
+
+// Remembers RocksDB's first background error and keeps RocksDB from recovering by itself: after a
+// failed WAL append its automatic recovery (for a full disk, a thread that polls the free space
+// and resumes) may clear the error while the failed log writer is still the current one, and the
+// next write then aborts in Debian's build (an assertion in WritableFileWriter). Only reopen()
+// leaves the error state, when the writer decides.
+class Store::FaultListener : public rocksdb::EventListener {
+ public:
+  // Called with RocksDB's DB mutex held: short, no I/O.
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
+    std::lock_guard lock(mu_);
+    if (!error_) error_ = error->ToString();
+  }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status error,
+                            bool* autoRecovery) override {
+    error.PermitUncheckedError();
+    *autoRecovery = false;
+  }
+  std::optional<std::string> error() const {
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+  void reset() {
+    std::lock_guard lock(mu_);
+    error_.reset();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::optional<std::string> error_;  // GUARDED_BY(mu_)
+};
+
 namespace {
+
+// RocksDB's own log (<data>/LOG) written through stdio, errors ignored. RocksDB's file logger
+// writes through a WritableFileWriter, which after one failed append (a full disk) aborts the
+// process at its next line in Debian's build (an assertion) - and closing a database after a
+// fault logs a line. A log line lost to a full disk is no loss.
+class TolerantFileLogger : public rocksdb::Logger {
+ public:
+  TolerantFileLogger(const std::string& path, rocksdb::InfoLogLevel level)
+      : rocksdb::Logger(level), file_(std::fopen(path.c_str(), "ae")) {}
+  ~TolerantFileLogger() override {
+    if (file_) std::fclose(file_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (!file_) return;
+    std::lock_guard lock(mu_);
+    std::vfprintf(file_, format, ap);
+    std::fputc('\n', file_);
+    std::fflush(file_);
+    std::clearerr(file_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::FILE* file_;
+};
 
 std::string describe(const rocksdb::Status& s) { return s.ToString(); }
 
@@ -54,7 +118,12 @@ std::unique_ptr<Store> Store::open(const Options& options) {
   db.max_background_jobs = 2;
   db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db.keep_log_file_num = 5;
+  if (options.env) db.env = options.env;
   if (options.mode == Mode::secondary) db.max_open_files = -1;  // required by secondaries
+  if (options.mode == Mode::readWrite) {
+    db.info_log = std::make_shared<TolerantFileLogger>(
+        (std::filesystem::path(options.path) / "LOG").string(), db.info_log_level);
+  }
 
   if (exists) {
     std::vector<std::string> present;
@@ -69,32 +138,17 @@ std::unique_ptr<Store> Store::open(const Options& options) {
   }
 
   auto cache = rocksdb::NewLRUCache(options.blockCacheBytes);
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  store->descriptors_.emplace_back(rocksdb::kDefaultColumnFamilyName,
+                                   rocksdb::ColumnFamilyOptions());
   for (int i = 0; i < keys::kFamilyCount; ++i) {
-    descriptors.emplace_back(keys::familyNames()[i],
-                             familyOptions(static_cast<keys::Family>(i), cache));
+    store->descriptors_.emplace_back(keys::familyNames()[i],
+                                     familyOptions(static_cast<keys::Family>(i), cache));
   }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s;
-  switch (options.mode) {
-    case Mode::readWrite:
-      s = rocksdb::DB::Open(db, options.path, descriptors, &handles, &raw);
-      break;
-    case Mode::readOnly:
-      s = rocksdb::DB::OpenForReadOnly(db, options.path, descriptors, &handles, &raw);
-      break;
-    case Mode::secondary: {
-      std::string secondary = options.secondaryPath;
-      if (secondary.empty()) {
-        secondary = (fs::temp_directory_path() /
-                     ("pitlog-secondary-" + std::to_string(::getpid()))).string();
-      }
-      s = rocksdb::DB::OpenAsSecondary(db, options.path, secondary, descriptors, &handles, &raw);
-      break;
-    }
-  }
+  store->listener_ = std::make_shared<FaultListener>();
+  db.listeners.push_back(store->listener_);
+  store->dbOptions_ = db;
+  store->secondaryPath_ = options.secondaryPath;
+  rocksdb::Status s = store->openDb(options.mode);
   if (!s.ok()) {
     std::string why = describe(s);
     if (s.IsIOError() && why.find("lock") != std::string::npos) {
@@ -103,10 +157,6 @@ std::unique_ptr<Store> Store::open(const Options& options) {
     }
     throw StoreError("cannot open the database at " + options.path + ": " + why);
   }
-  store->db_.reset(raw);
-  // handles[0] is the default family, which pitlog does not use; keep it for clean close.
-  store->handles_.assign(handles.begin() + 1, handles.end());
-  store->handles_.push_back(handles[0]);
 
   if (auto v = store->get(keys::Family::meta, keys::kMetaSchemaVersion)) {
     auto version = keys::readFixed32(*v);
@@ -127,20 +177,61 @@ std::unique_ptr<Store> Store::open(const Options& options) {
   return store;
 }
 
+rocksdb::Status Store::openDb(Mode mode) {
+  namespace fs = std::filesystem;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  switch (mode) {
+    case Mode::readWrite:
+      s = rocksdb::DB::Open(dbOptions_, path_, descriptors_, &handles, &raw);
+      break;
+    case Mode::readOnly:
+      s = rocksdb::DB::OpenForReadOnly(dbOptions_, path_, descriptors_, &handles, &raw);
+      break;
+    case Mode::secondary: {
+      std::string secondary = secondaryPath_;
+      if (secondary.empty()) {
+        secondary = (fs::temp_directory_path() /
+                     ("pitlog-secondary-" + std::to_string(::getpid()))).string();
+      }
+      s = rocksdb::DB::OpenAsSecondary(dbOptions_, path_, secondary, descriptors_, &handles, &raw);
+      break;
+    }
+  }
+  if (!s.ok()) return s;
+  db_.reset(raw);
+  writable_ = mode == Mode::readWrite;
+  // handles[0] is the default family, which pitlog does not use; keep it for clean close.
+  handles_.assign(handles.begin() + 1, handles.end());
+  handles_.push_back(handles[0]);
+  return s;
+}
+
+void Store::closeDb(bool flush) {
+  if (!db_) return;
+  if (flush) db_->Flush(rocksdb::FlushOptions(), handles_).PermitUncheckedError();
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  handles_.clear();
+  db_->Close().PermitUncheckedError();
+  db_.reset();
+  writable_ = false;
+}
+
 Store::~Store() {
   if (!db_) return;
-  if (mode_ == Mode::readWrite) {
-    // A clean close leaves no WAL to replay: the next start reads tables instead of rebuilding
-    // memtables from the log, which is most of a large database's start-up time otherwise.
-    db_->Flush(rocksdb::FlushOptions(), handles_).PermitUncheckedError();
-  }
-  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-  db_->Close().PermitUncheckedError();
+  // A clean close leaves no WAL to replay: the next start reads tables instead of rebuilding
+  // memtables from the log, which is most of a large database's start-up time otherwise. Not
+  // after a background error: nothing can be written then, and the next start replays the WAL.
+  std::unique_lock lock(dbMu_);
+  closeDb(writable_ && !listener_->error());
 }
 
 static rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 
 std::optional<std::string> Store::get(keys::Family f, std::string_view key) const {
+  std::shared_lock lock(dbMu_);
+  if (!db_) throw StoreError("the database at " + path_ + " is closed after a storage fault");
   std::string value;
   auto s = db_->Get(rocksdb::ReadOptions(), family(f), slice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -150,6 +241,8 @@ std::optional<std::string> Store::get(keys::Family f, std::string_view key) cons
 
 void Store::scanPrefix(keys::Family f, std::string_view prefix,
                        const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::shared_lock lock(dbMu_);
+  if (!db_) throw StoreError("the database at " + path_ + " is closed after a storage fault");
   rocksdb::ReadOptions ro;
   // A whole-family scan (load, replay, tools) would only evict the point lookups' working set.
   ro.fill_cache = !prefix.empty();
@@ -168,6 +261,8 @@ void Store::scanPrefix(keys::Family f, std::string_view prefix,
 
 void Store::scanRange(keys::Family f, std::string_view from, std::string_view to,
                       const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::shared_lock lock(dbMu_);
+  if (!db_) throw StoreError("the database at " + path_ + " is closed after a storage fault");
   rocksdb::ReadOptions ro;
   rocksdb::Slice upper = slice(to);
   if (!to.empty()) ro.iterate_upper_bound = &upper;
@@ -185,6 +280,8 @@ void Store::scanRange(keys::Family f, std::string_view from, std::string_view to
 void Store::scanRangeReverse(
     keys::Family f, std::string_view from, std::string_view to,
     const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::shared_lock lock(dbMu_);
+  if (!db_) throw StoreError("the database at " + path_ + " is closed after a storage fault");
   rocksdb::ReadOptions ro;
   rocksdb::Slice lower = slice(from);
   ro.iterate_lower_bound = &lower;
@@ -233,26 +330,81 @@ static WriteOutcome outcomeOf(const rocksdb::Status& s) {
 }
 
 WriteOutcome Store::write(rocksdb::WriteBatch& batch, bool sync) {
+  std::shared_lock lock(dbMu_);
+  if (!db_ || !writable_) {
+    WriteOutcome out;
+    out.ok = false;
+    out.message = "the database is not open for writing";
+    return out;
+  }
+  // A database with a background error would refuse the write anyway; saying so here keeps
+  // every write away from a failed log writer (see FaultListener).
+  if (auto error = listener_->error()) {
+    WriteOutcome out;
+    out.ok = false;
+    out.noSpace = true;
+    out.message = *error;
+    return out;
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   return outcomeOf(db_->Write(wo, &batch));
 }
 
-WriteOutcome Store::resume() { return outcomeOf(db_->Resume()); }
+std::optional<std::string> Store::backgroundError() const { return listener_->error(); }
+
+bool Store::looksWritable(uint64_t minFreeBytes, std::string* why) const {
+  struct statvfs fs {};
+  if (::statvfs(path_.c_str(), &fs) != 0) {
+    *why = std::string("statvfs: ") + std::strerror(errno);
+    return false;
+  }
+  if (fs.f_flag & ST_RDONLY) {
+    *why = "the file system is read-only";
+    return false;
+  }
+  const uint64_t available = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (available < minFreeBytes) {
+    *why = "only " + std::to_string(available) + " bytes are free";
+    return false;
+  }
+  return true;
+}
+
+WriteOutcome Store::reopen() {
+  std::unique_lock lock(dbMu_);
+  if (mode_ != Mode::readWrite) throw StoreError("reopen() is for the read-write database");
+  closeDb(false);
+  listener_->reset();
+  auto s = openDb(Mode::readWrite);
+  if (s.ok()) return {};
+  WriteOutcome out = outcomeOf(s);
+  listener_->reset();
+  // Reads go on from a read-only open until the next attempt; if even that fails, reads throw
+  // StoreError (the queries answer 500) and the next reopen() tries again.
+  auto ro = openDb(Mode::readOnly);
+  if (!ro.ok()) out.message += "; the read-only open failed too: " + ro.ToString();
+  return out;
+}
 
 bool Store::catchUp(std::string* error) {
+  std::shared_lock lock(dbMu_);
   auto s = db_->TryCatchUpWithPrimary();
   if (!s.ok() && error) *error = s.ToString();
   return s.ok();
 }
 
 uint64_t Store::estimateKeys(keys::Family f) const {
+  std::shared_lock lock(dbMu_);
+  if (!db_) return 0;
   uint64_t n = 0;
   db_->GetIntProperty(family(f), "rocksdb.estimate-num-keys", &n);
   return n;
 }
 
 uint64_t Store::familySize(keys::Family f) const {
+  std::shared_lock lock(dbMu_);
+  if (!db_) return 0;
   uint64_t sst = 0, mem = 0;
   db_->GetIntProperty(family(f), "rocksdb.total-sst-files-size", &sst);
   db_->GetIntProperty(family(f), "rocksdb.cur-size-all-mem-tables", &mem);

@@ -2,16 +2,26 @@
 // The RocksDB database behind pitlog: opening it with its column families (keys.h), point reads,
 // ordered scans, and atomic batch writes. It knows nothing of what the values mean.
 //
-// Thread-safety: all methods are safe to call concurrently (RocksDB is); write() is meant to be
-// called by the single writer only, which is what gives the log its gap-free order.
+// Thread-safety: all methods are safe to call concurrently (RocksDB is); write() and reopen() are
+// meant to be called by the single writer only, which is what gives the log its gap-free order.
+// family() and db() hand out RocksDB objects that reopen() replaces: use them on the writer
+// thread, or where no reopen() can run (tools, tests, start-up).
 // Errors: open() throws StoreError with a message for a person; reads of a healthy database do
 // not fail, and an I/O error during a read throws StoreError too; write() returns its outcome.
+//
+// Storage faults (a full or read-only file system): after a failed WAL write, flush or
+// compaction RocksDB keeps a background error and refuses writes. pitlog does not let RocksDB
+// recover by itself (DB::Resume() after a failed WAL append can leave the failed log writer in
+// use, and Debian's build asserts on it): the listener turns its automatic recovery off, and the
+// owner of the writes calls reopen() once the file system looks writable again (looksWritable()).
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -44,6 +54,8 @@ class Store {
     Mode mode = Mode::readWrite;
     std::string secondaryPath;  // for Mode::secondary: a private directory for its own logs
     size_t blockCacheBytes = 64 << 20;
+    // Not owned; must outlive the store. Tests pass one whose file system injects write errors.
+    rocksdb::Env* env = nullptr;
   };
 
   static std::unique_ptr<Store> open(const Options& options);
@@ -75,8 +87,19 @@ class Store {
 
   // Atomically applies the batch; with sync, returns only once it is on stable storage.
   WriteOutcome write(rocksdb::WriteBatch& batch, bool sync);
-  // After a failed write left RocksDB in its background-error state, tries to resume it.
-  WriteOutcome resume();
+
+  // The first background error RocksDB reported since the last (re)open (a failed flush,
+  // compaction or WAL write), or nullopt. Writes fail until reopen() succeeds.
+  std::optional<std::string> backgroundError() const;
+  // A cheap probe (statvfs) before a reopen: the data dir's file system is mounted read-write
+  // and has at least minFreeBytes available. Otherwise false, with the reason in *why.
+  bool looksWritable(uint64_t minFreeBytes, std::string* why) const;
+  // Read-write mode only: closes the database and opens it again, which drops RocksDB's
+  // background error, recovers the WAL up to its last whole record (a write that failed half
+  // way is not there) and starts a new WAL. Readers on other threads wait while it runs. When
+  // the read-write open fails (the disk is still full), the database is opened read-only so that
+  // reads go on, and the outcome says why; call again later.
+  WriteOutcome reopen();
 
   // Secondary mode only: replays the primary's new writes. Returns false with a message on error.
   bool catchUp(std::string* error);
@@ -87,11 +110,26 @@ class Store {
   uint64_t estimateKeys(keys::Family f) const;
 
  private:
+  class FaultListener;
   Store() = default;
+  // Opens db_ and handles_ in `mode` with the options saved by open(). Returns RocksDB's status.
+  rocksdb::Status openDb(Mode mode);
+  // Destroys the handles and closes db_; flushes first when `flush` (a clean close).
+  void closeDb(bool flush);
+
   Mode mode_ = Mode::readWrite;
   std::string path_;
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::string secondaryPath_;
+  rocksdb::DBOptions dbOptions_;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors_;
+  std::shared_ptr<FaultListener> listener_;
+  // Shared by every use of db_ and handles_, exclusive in reopen(). Scans that read inside their
+  // visitor take it twice on one thread: glibc's rwlock (libstdc++'s shared_mutex) prefers
+  // readers, so a nested shared lock never waits behind a queued reopen().
+  mutable std::shared_mutex dbMu_;
+  std::unique_ptr<rocksdb::DB> db_;                    // GUARDED_BY(dbMu_)
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // GUARDED_BY(dbMu_), see family()
+  bool writable_ = false;                              // GUARDED_BY(dbMu_): opened read-write
 };
 
 }  // namespace pitlog::events

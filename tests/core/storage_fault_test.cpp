@@ -1,0 +1,285 @@
+// Storage faults in-process: a RocksDB file system that fails every write on demand, as a full
+// disk (ENOSPC) or a file system turned read-only (EROFS) does. The engine must answer the batch
+// that meets the fault `unavailable`, keep its memory exactly as the last durable batch left it,
+// go on answering what needs no write, and write again by itself once the fault is gone - with
+// a log that verifies and holds exactly the acknowledged events.
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "core_support.h"
+#include "support/temp_dir.h"
+
+using namespace pitlog;
+using namespace pitlog::coretest;
+using commands::Code;
+using pitlog::testing::TempDir;
+
+namespace {
+
+enum class Fault { none, noSpace, readOnly };
+
+rocksdb::IOStatus injected(Fault f) {
+  if (f == Fault::noSpace) return rocksdb::IOStatus::NoSpace("injected", "No space left on device");
+  return rocksdb::IOStatus::IOError("injected", "Read-only file system");
+}
+
+// A writable file whose appends, syncs and closes fail while the fault is on.
+class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  FaultyFile(std::unique_ptr<rocksdb::FSWritableFile> file, const std::atomic<Fault>& fault)
+      : FSWritableFileOwnerWrapper(std::move(file)), fault_(fault) {}
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                           rocksdb::IODebugContext* d) override {
+    if (auto f = fault_.load(); f != Fault::none) return injected(f);
+    return FSWritableFileOwnerWrapper::Append(data, o, d);
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                           const rocksdb::DataVerificationInfo& v,
+                           rocksdb::IODebugContext* d) override {
+    if (auto f = fault_.load(); f != Fault::none) return injected(f);
+    return FSWritableFileOwnerWrapper::Append(data, o, v, d);
+  }
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    if (auto f = fault_.load(); f != Fault::none) return injected(f);
+    return FSWritableFileOwnerWrapper::Sync(o, d);
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    if (auto f = fault_.load(); f != Fault::none) return injected(f);
+    return FSWritableFileOwnerWrapper::Fsync(o, d);
+  }
+
+ private:
+  const std::atomic<Fault>& fault_;
+};
+
+// The default file system, with writes failing while `fault` is on: new files cannot be made
+// and open ones cannot grow. Reads always work.
+class FaultyFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  FaultyFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "FaultyFileSystem"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* d) override {
+    if (auto f = fault.load(); f != Fault::none) return injected(f);
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    auto s = target()->NewWritableFile(name, o, &file, d);
+    if (s.ok()) *result = std::make_unique<FaultyFile>(std::move(file), fault);
+    return s;
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& o,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                       rocksdb::IODebugContext* d) override {
+    if (auto f = fault.load(); f != Fault::none) return injected(f);
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    auto s = target()->ReopenWritableFile(name, o, &file, d);
+    if (s.ok()) *result = std::make_unique<FaultyFile>(std::move(file), fault);
+    return s;
+  }
+  rocksdb::IOStatus RenameFile(const std::string& from, const std::string& to,
+                               const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    if (auto f = fault.load(); f != Fault::none) return injected(f);
+    return target()->RenameFile(from, to, o, d);
+  }
+
+  std::atomic<Fault> fault{Fault::none};
+};
+
+struct Fixture {
+  TempDir dir{"storage-fault"};
+  FakeClock clock;
+  std::shared_ptr<FaultyFileSystem> fs = std::make_shared<FaultyFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  std::vector<cmd::BatchStats> reports;  // storage transitions, in order
+  std::mutex reportsMu;
+  std::unique_ptr<cmd::Engine> engine;
+
+  void open() {
+    auto o = engineOptions(dir.sub("data"), clock);
+    o.sync = true;
+    o.env = env.get();
+    o.storageRetryMs = 20;
+    o.storageMinFreeBytes = 0;
+    o.onBatch = [this](const cmd::BatchStats& s) {
+      if (s.storage == cmd::StorageTransition::none) return;
+      std::lock_guard lock(reportsMu);
+      reports.push_back(s);
+    };
+    engine = cmd::Engine::open(std::move(o));
+  }
+  size_t transitions(cmd::StorageTransition t) {
+    std::lock_guard lock(reportsMu);
+    return std::count_if(reports.begin(), reports.end(),
+                         [t](const cmd::BatchStats& s) { return s.storage == t; });
+  }
+  cmd::CommandResult create(const std::string& name,
+                            std::optional<cmd::IdempotencyKey> key = std::nullopt) {
+    auto c = command("acme", adminActor("acme"), createAction(name));
+    c.idempotency = std::move(key);
+    return engine->execute(std::move(c));
+  }
+  cmd::CommandResult rotate(const std::string& id, uint32_t ifMatch) {
+    auto c = command("acme", adminActor("acme"), cmd::RotateToken{id, cmd::ExpireMode::later});
+    c.ifMatch = cmd::IfMatch{false, {ifMatch}};
+    return engine->execute(std::move(c));
+  }
+  // Waits (without sending a command) until the writer has recovered on its own.
+  bool waitWritable() {
+    for (int i = 0; i < 500; ++i) {
+      if (engine->storageHealth().writable) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+};
+
+void faultEpisode(Fault kind) {
+  Fixture f;
+  f.open();
+  auto a = f.create("before");
+  REQUIRE(a.ok());
+  REQUIRE(a.token);
+  const std::string tokenA = *a.token;
+  const std::string id = a.integration->id;
+  const uint64_t seqBefore = f.engine->lastSeq();
+  const size_t tokensBefore = f.engine->tokenCount();
+
+  f.fs->fault = kind;
+  // The batch that meets the fault, and every one after it, is unavailable and changes nothing.
+  auto failedCreate = f.create("during", idemKey("k1", "create during"));
+  CHECK(failedCreate.code == Code::unavailable);
+  CHECK(failedCreate.message.find("storage is unavailable") != std::string::npos);
+  CHECK_FALSE(failedCreate.token);
+  auto failedRotate = f.rotate(id, 1);
+  CHECK(failedRotate.code == Code::unavailable);
+  auto health = f.engine->storageHealth();
+  CHECK_FALSE(health.writable);
+  CHECK(health.failures == 1);
+  CHECK_FALSE(health.error.empty());
+  CHECK(f.engine->lastSeq() == seqBefore);
+  CHECK(f.engine->tokenCount() == tokensBefore);
+  // Memory and reads go on: the token verifies, the view is the one before the fault.
+  CHECK(f.engine->verify(tokenA).active);
+  auto view = f.engine->integration("acme", id);
+  REQUIRE(view);
+  CHECK(view->version == 1);
+  // A command that appends nothing is answered as usual (no rotation pending: conflict).
+  auto cancel = f.engine->execute(command("acme", adminActor("acme"), cmd::CancelRotation{id}));
+  CHECK(cancel.code == Code::conflict);
+  // One episode, however many commands meet it.
+  CHECK(f.create("again").code == Code::unavailable);
+  CHECK(f.engine->storageHealth().failures == 1);
+  CHECK(f.transitions(cmd::StorageTransition::failed) == 1);
+
+  // The writer keeps trying while the fault lasts (its reopen fails) and stays degraded.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_FALSE(f.engine->storageHealth().writable);
+  CHECK(f.transitions(cmd::StorageTransition::recovered) == 0);
+
+  // The fault goes away: the writer recovers by itself, without a command or a restart.
+  f.fs->fault = Fault::none;
+  REQUIRE(f.waitWritable());
+  CHECK(f.transitions(cmd::StorageTransition::recovered) == 1);
+  CHECK(f.engine->verify(tokenA).active);
+  // The stream version and the sequence did not move: If-Match 1 holds, the next seq follows.
+  auto rotated = f.rotate(id, 1);
+  REQUIRE(rotated.ok());
+  CHECK(rotated.version == 2);
+  CHECK(rotated.firstSeq == seqBefore + 1);
+  // The idempotency record of the failed create was never written: the key is fresh.
+  auto retried = f.create("during", idemKey("k1", "create during"));
+  REQUIRE(retried.ok());
+  CHECK_FALSE(retried.replayed);
+  CHECK(retried.token);
+  CHECK(f.engine->verify(tokenA).active);  // previous token, inside the rotation window
+  CHECK(f.engine->verify(*rotated.token).active);
+
+  // The log holds exactly the acknowledged events and verifies; so after a restart.
+  const uint64_t last = f.engine->lastSeq();
+  CHECK(last == seqBefore + 2);
+  f.engine->stop();
+  CHECK(storeProblem(f.engine->store()) == std::nullopt);
+  f.engine.reset();
+  f.open();
+  CHECK(f.engine->lastSeq() == last);
+  CHECK(f.engine->verify(*retried.token).active);
+  CHECK(storeProblem(f.engine->store()) == std::nullopt);
+}
+
+}  // namespace
+
+TEST_CASE("storage fault: a full disk answers unavailable, changes nothing, and recovers alone") {
+  faultEpisode(Fault::noSpace);
+}
+
+TEST_CASE("storage fault: a read-only file system (a fatal error to RocksDB) recovers too") {
+  faultEpisode(Fault::readOnly);
+}
+
+TEST_CASE("storage fault: a failed background flush is noticed without a command") {
+  Fixture f;
+  f.open();
+  REQUIRE(f.create("one").ok());
+  f.fs->fault = Fault::noSpace;
+  // A flush writes a table file: it fails in the background and RocksDB keeps the error.
+  auto& store = const_cast<ev::Store&>(f.engine->store());
+  auto s = store.db().Flush(rocksdb::FlushOptions(), store.family(ev::keys::Family::events));
+  CHECK_FALSE(s.ok());
+  bool noticed = false;
+  for (int i = 0; i < 200 && !noticed; ++i) {
+    noticed = !f.engine->storageHealth().writable;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(noticed);
+  CHECK(f.create("two").code == Code::unavailable);
+  f.fs->fault = Fault::none;
+  REQUIRE(f.waitWritable());
+  REQUIRE(f.create("three").ok());
+  CHECK(f.engine->lastSeq() == 2);
+  f.engine->stop();
+  CHECK(storeProblem(f.engine->store()) == std::nullopt);
+}
+
+TEST_CASE("storage fault: many episodes under concurrent commands lose nothing acknowledged") {
+  Fixture f;
+  f.open();
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> acknowledged{0}, unavailable{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 3; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; !done; ++i) {
+        auto r = f.create("c" + std::to_string(t) + "-" + std::to_string(i));
+        if (r.ok()) {
+          ++acknowledged;
+        } else if (r.code == Code::unavailable) {
+          ++unavailable;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (int episode = 0; episode < 6; ++episode) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    f.fs->fault = episode % 2 ? Fault::readOnly : Fault::noSpace;
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    f.fs->fault = Fault::none;
+    REQUIRE(f.waitWritable());
+  }
+  done = true;
+  for (auto& c : clients) c.join();
+  CHECK(other == 0);
+  CHECK(unavailable > 0);
+  // Every create is one event: the log holds exactly the acknowledged ones.
+  CHECK(f.engine->lastSeq() == acknowledged.load());
+  CHECK(f.engine->tokenCount() == acknowledged.load());
+  f.engine->stop();
+  CHECK(storeProblem(f.engine->store()) == std::nullopt);
+}
