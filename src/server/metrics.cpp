@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "server/log.h"
+
 namespace pitlog::server {
 
 namespace {
@@ -87,6 +89,15 @@ void Metrics::recordRequest(const std::string& route, const std::string& method,
 }
 
 void Metrics::recordBatch(const commands::BatchStats& stats) {
+  using commands::StorageTransition;
+  if (stats.storage == StorageTransition::failed) {
+    log::error("storage unavailable: commands are answered 503 until the data dir is writable "
+               "again; introspection goes on from memory",
+               {{"error", stats.storageMessage}});
+  } else if (stats.storage == StorageTransition::recovered) {
+    log::info("storage recovered: commands are written again", {{"detail", stats.storageMessage}});
+  }
+  if (stats.commands == 0) return;  // a storage report outside any batch
   std::lock_guard lock(mu_);
   ++batches_;
   if (!stats.ok) ++failedBatches_;
@@ -142,6 +153,13 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   sample(out, "pitlog_tokens_in_memory", "", static_cast<double>(gauges.tokensInMemory));
   header(out, "pitlog_log_last_sequence", "gauge", "Sequence number of the last committed event.");
   sample(out, "pitlog_log_last_sequence", "", static_cast<double>(gauges.lastSequence));
+  header(out, "pitlog_storage_writable", "gauge",
+         "1 when commands can be written; 0 while the data dir is full or read-only (commands "
+         "answer 503, introspection goes on).");
+  sample(out, "pitlog_storage_writable", "", gauges.storageWritable ? 1 : 0);
+  header(out, "pitlog_storage_failures_total", "counter",
+         "Storage fault episodes (writes stopped until pitd recovered by itself) since start.");
+  sample(out, "pitlog_storage_failures_total", "", static_cast<double>(gauges.storageFailures));
   return out;
 }
 

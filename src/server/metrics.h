@@ -38,6 +38,8 @@ enum class IntrospectionOutcome { active, scopeDenied, inactive };
 struct MetricsGauges {
   size_t tokensInMemory = 0;
   uint64_t lastSequence = 0;
+  bool storageWritable = true;   // Engine::storageHealth()
+  uint64_t storageFailures = 0;  // fault episodes since start
 };
 
 class Metrics {
@@ -48,7 +50,9 @@ class Metrics {
   // the concrete path, so that the label set stays bounded.
   void recordRequest(const std::string& route, const std::string& method, int status,
                      double seconds);
-  // One group commit of the engine (EngineOptions::onBatch).
+  // One group commit of the engine (EngineOptions::onBatch). A report of a storage fault episode
+  // starting or ending (stats.storage) is logged here, once per transition: this is the one
+  // observer of the writer that pitd wires, and the engine's layer has no log.
   void recordBatch(const commands::BatchStats& stats);
   void recordIntrospection(IntrospectionOutcome outcome);
 

@@ -76,16 +76,25 @@ Reply Handlers::introspect(Call& call) {
   return reply;
 }
 
+// Still 200 while the storage is not writable: introspection, the hot path, answers from memory,
+// so a load balancer should keep sending it traffic; the body says that commands cannot be
+// written (pitlog_storage_writable says it to monitoring).
 Reply Handlers::health(Call&) {
   Reply reply;
-  reply.body = renderer_.health();
+  if (engine_.storageHealth().writable) {
+    reply.body = renderer_.health();
+  } else {
+    reply.body = R"({"status":"degraded","storage":"unwritable"})";
+  }
   return reply;
 }
 
 Reply Handlers::metricsPage(Call&) {
   Reply reply;
   reply.contentType = "text/plain; version=0.0.4; charset=utf-8";
-  reply.body = metrics_.render({engine_.tokenCount(), engine_.lastSeq()});
+  const auto storage = engine_.storageHealth();
+  reply.body = metrics_.render(
+      {engine_.tokenCount(), engine_.lastSeq(), storage.writable, storage.failures});
   return reply;
 }
 
