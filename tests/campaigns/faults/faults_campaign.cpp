@@ -1,0 +1,473 @@
+// The storage-fault campaign (issue #5, campaign 2) against the real pitd.
+//
+// pitd runs on a small tmpfs (the caller mounts it) under a steady load of commands. Episodes
+// alternate a full disk (a filler file takes the last byte) and a read-only file system
+// (readonly_shim.c). In each: commands must answer 503 `unavailable` in the API's error shape,
+// /healthz must answer, the metrics must say the storage is not writable, introspection and reads
+// must go on from memory; then the fault is lifted and the same pitd (same pid, no restart) must
+// take commands again. At the end: every acknowledged command's events are in the log exactly
+// once, no event belongs to a command that was not acknowledged, `pit-replay verify` passes, and
+// a restart sees the same log. Then pitd's start-up refusals are checked.
+//
+// Usage: pitlog_faults_campaign --pit-replay P --mount DIR --work DIR [--shim SO]
+//        [--episodes N] [--workers N] [--figures FILE]
+// Prints one line per episode and `FIGURES {json}` last; exits 1 when any check fails.
+// Plaintext tokens never reach the output.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fs_faults.h"
+#include "startup_refusals.h"
+#include "support/http_client.h"
+#include "support/json.h"
+#include "support/pitd_process.h"
+
+namespace {
+
+using namespace pitlog::campaigns::faults;
+using pitlog::testing::Headers;
+using pitlog::testing::httpRequest;
+using pitlog::testing::HttpResponse;
+using pitlog::testing::Json;
+using pitlog::testing::PitdProcess;
+using pitlog::testing::readFile;
+using pitlog::testing::redacted;
+using Clock = std::chrono::steady_clock;
+
+const std::string kAccount = "acme";
+const std::string kBody = R"({"name":"fault","scopes":["contacts.readonly"]})";
+
+struct Args {
+  std::string pitReplay, mount, work, shim, figures;
+  int episodes = 4;
+  int workers = 2;
+};
+
+struct Figures {
+  int episodesEnospc = 0, episodesReadonly = 0;
+  std::atomic<uint64_t> commands503{0}, commandsAcknowledged{0};
+  uint64_t lost = 0, halfWritten = 0, unknownOutcome = 0;
+  uint64_t introspectionsDuringFault = 0, introspectionErrors = 0;
+  int recoveredWithoutRestart = 0;
+  int startupRefusalsChecked = 0;
+  double maxRecoverySeconds = 0;
+  std::vector<std::string> failures;
+};
+
+Figures figures;
+std::mutex failMu;
+
+void fail(const std::string& what) {
+  std::lock_guard lock(failMu);
+  std::cerr << "FAIL " << what << "\n";
+  figures.failures.push_back(what);
+}
+
+class Client {
+ public:
+  Client(int port, std::string key) : port_(port), key_(std::move(key)) {}
+  Headers headers(const std::string& requestId, bool body, const Headers& extra = {}) const {
+    Headers h{{"Authorization", "Bearer " + key_}, {"X-Actor-User", "alice"},
+              {"X-Actor-Role", "admin"}, {"X-Request-Id", requestId}};
+    if (body) h.emplace_back("Content-Type", "application/json");
+    h.insert(h.end(), extra.begin(), extra.end());
+    return h;
+  }
+  HttpResponse send(const std::string& method, const std::string& path, const std::string& body,
+                    const std::string& requestId, const Headers& extra = {}) const {
+    return httpRequest(port_, method, path, headers(requestId, !body.empty(), extra), body);
+  }
+  HttpResponse get(const std::string& target) const {
+    return httpRequest(port_, "GET", target, headers("get", false));
+  }
+  int port() const { return port_; }
+
+ private:
+  int port_;
+  std::string key_;
+};
+
+// What the campaign asked for and heard back, by request id: the events each acknowledged
+// request must have left in the log, and the requests answered 503 (which must have left none).
+class Ledger {
+ public:
+  void acknowledged(const std::string& requestId, size_t events) {
+    std::lock_guard lock(mu_);
+    acked_[requestId] = events;
+    ++figures.commandsAcknowledged;
+  }
+  void unavailable(const std::string& requestId) {
+    std::lock_guard lock(mu_);
+    refused_.insert(requestId);
+    ++figures.commands503;
+  }
+  void unknown(const std::string& requestId) {
+    std::lock_guard lock(mu_);
+    unknown_.insert(requestId);
+  }
+  // Compares with the events of the log, counted by request id.
+  void check(const std::map<std::string, size_t>& logged) {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, n] : acked_) {
+      auto it = logged.find(id);
+      size_t have = it == logged.end() ? 0 : it->second;
+      if (have < n) figures.lost += n - have;
+      if (have > n) figures.halfWritten += have - n;
+    }
+    for (const auto& [id, n] : logged) {
+      if (acked_.count(id)) continue;
+      if (unknown_.count(id)) {
+        ++figures.unknownOutcome;  // the answer was lost, the command may well have committed
+        continue;
+      }
+      figures.halfWritten += n;  // answered 503 (or never sent), yet in the log
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, size_t> acked_;
+  std::set<std::string> refused_, unknown_;
+};
+
+Ledger ledger;
+
+bool isUnavailable(const HttpResponse& r) {
+  if (r.status != 503) return false;
+  try {
+    auto e = Json::parse(r.body)["error"];
+    return e["code"].str() == "unavailable" && !e["message"].str().empty();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// One command with its own request id, recorded in the ledger. Returns the response.
+HttpResponse command(const Client& c, const std::string& method, const std::string& path,
+                     const std::string& body, const std::string& requestId,
+                     const Headers& extra = {}) {
+  HttpResponse r;
+  try {
+    r = c.send(method, path, body, requestId, extra);
+  } catch (const std::exception& e) {
+    ledger.unknown(requestId);
+    fail("request " + requestId + " got no answer: " + e.what());
+    return r;
+  }
+  if (r.status == 200 || r.status == 201) {
+    ledger.acknowledged(requestId, 1);
+  } else if (isUnavailable(r)) {
+    ledger.unavailable(requestId);
+  } else {
+    fail("request " + requestId + " answered " + std::to_string(r.status) + ": " +
+         redacted(r.body));
+  }
+  return r;
+}
+
+// A worker's integration: its id and the version it knows (If-Match on every change, so that a
+// stream version moved by a command answered 503 shows up as a 412).
+struct Owned {
+  std::string id;
+  uint32_t version = 0;
+};
+
+void worker(const Client& c, int index, const std::atomic<bool>& stop) {
+  std::vector<Owned> owned;
+  for (uint64_t n = 0; !stop; ++n) {
+    const std::string rid = "w" + std::to_string(index) + "-" + std::to_string(n);
+    const int pick = static_cast<int>(n % 4);
+    if (owned.empty() || pick == 0) {
+      auto r = command(c, "POST", "/v1/accounts/" + kAccount + "/integrations", kBody, rid);
+      if (r.status == 201) {
+        auto j = Json::parse(r.body)["integration"];
+        owned.push_back({j["id"].str(), static_cast<uint32_t>(j["version"].num())});
+      }
+    } else {
+      auto& o = owned[n % owned.size()];
+      const std::string path = "/v1/accounts/" + kAccount + "/integrations/" + o.id;
+      HttpResponse r;
+      Headers ifMatch{{"If-Match", "\"" + std::to_string(o.version) + "\""}};
+      if (pick == 3) {
+        // Rotate with expire now: never a 409 for a pending rotation.
+        r = command(c, "POST", path + "/rotate", R"({"expire":"now"})", rid, ifMatch);
+      } else {
+        r = command(c, "PATCH", path, R"({"name":"n)" + std::to_string(n) + "\"}", rid, ifMatch);
+      }
+      if (r.status == 200) o.version = static_cast<uint32_t>(Json::parse(r.body)["integration"]["version"].num());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+// A rotate with `now` appends RotationStarted plus one Expired per valid token: the ledger counts
+// commands, so the log is compared by request id with "at least one event" for those.
+std::map<std::string, size_t> loggedCommands(const Client& c) {
+  std::map<std::string, size_t> byRequest;
+  std::map<std::string, uint64_t> lastSeqOf;
+  std::string after = "0";
+  for (;;) {
+    auto r = c.get("/v1/accounts/" + kAccount + "/audit?limit=1000&after=" + after);
+    if (r.status != 200) throw std::runtime_error("audit answered " + std::to_string(r.status));
+    auto j = Json::parse(r.body);
+    auto events = j["events"];
+    for (size_t i = 0; i < events.size(); ++i) {
+      const auto e = events[i];
+      // Events of one command are consecutive and share the request id: count the command once.
+      const std::string rid = e["requestId"].str();
+      const uint64_t seq = static_cast<uint64_t>(e["seq"].num());
+      auto it = lastSeqOf.find(rid);
+      if (it == lastSeqOf.end() || it->second + 1 != seq) ++byRequest[rid];
+      lastSeqOf[rid] = seq;
+    }
+    if (j["next"].isNull()) break;
+    after = std::to_string(static_cast<uint64_t>(j["next"].num()));
+  }
+  return byRequest;
+}
+
+bool metricSays(const Client& c, const std::string& line) {
+  auto r = c.get("/metrics");
+  return r.status == 200 && r.body.find("\n" + line + "\n") != std::string::npos;
+}
+
+// Introspects every seed token (each must be active) and reads one integration.
+void checkReadsFromMemory(const Client& c, const std::vector<std::string>& tokens,
+                          const std::string& seedId, const std::string& episode) {
+  for (const auto& token : tokens) {
+    ++figures.introspectionsDuringFault;
+    try {
+      auto r = httpRequest(c.port(), "POST", "/v1/introspect",
+                           c.headers("introspect", true), R"({"token":")" + token + "\"}");
+      if (r.status != 200 || !Json::parse(r.body)["active"].boolean()) {
+        ++figures.introspectionErrors;
+        fail(episode + ": introspection answered " + std::to_string(r.status) + " " +
+             redacted(r.body));
+      }
+    } catch (const std::exception& e) {
+      ++figures.introspectionErrors;
+      fail(episode + ": introspection failed: " + e.what());
+    }
+  }
+  auto view = c.get("/v1/accounts/" + kAccount + "/integrations/" + seedId);
+  if (view.status != 200) fail(episode + ": GET integration answered " + std::to_string(view.status));
+}
+
+// Sends probe creates until one answers 503 (a few may still fit in a page the WAL had).
+bool provokeUnavailable(const Client& c, const std::string& episode, int* probe) {
+  for (int i = 0; i < 200; ++i) {
+    auto r = command(c, "POST", "/v1/accounts/" + kAccount + "/integrations", kBody,
+                     episode + "-probe-" + std::to_string((*probe)++));
+    if (isUnavailable(r)) return true;
+  }
+  return false;
+}
+
+// After the fault is lifted: probes until a create is acknowledged. Returns the seconds it took,
+// or a negative number when it never was.
+double awaitRecovery(const Client& c, const std::string& episode, int* probe) {
+  const auto start = Clock::now();
+  while (Clock::now() - start < std::chrono::seconds(20)) {
+    auto r = command(c, "POST", "/v1/accounts/" + kAccount + "/integrations", kBody,
+                     episode + "-probe-" + std::to_string((*probe)++));
+    if (r.status == 201) return std::chrono::duration<double>(Clock::now() - start).count();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return -1;
+}
+
+void runEpisode(const Client& c, PitdProcess& pitd, const std::string& name, bool readOnly,
+                DiskFiller& filler, ReadOnlySwitch& roSwitch,
+                const std::vector<std::string>& seedTokens, const std::string& seedId) {
+  const pid_t pid = pitd.pid();
+  int probe = 0;
+  if (readOnly) {
+    roSwitch.on();
+  } else {
+    filler.fill();
+  }
+  if (!provokeUnavailable(c, name, &probe)) {
+    fail(name + ": no command answered 503 while the fault lasted");
+  }
+  auto health = c.get("/healthz");
+  if (health.status != 200 || health.body.find("degraded") == std::string::npos) {
+    fail(name + ": /healthz answered " + std::to_string(health.status) + " " + health.body);
+  }
+  if (!metricSays(c, "pitlog_storage_writable 0")) fail(name + ": pitlog_storage_writable is not 0");
+  checkReadsFromMemory(c, seedTokens, seedId, name);
+  if (readOnly) {
+    roSwitch.off();
+  } else {
+    filler.free();
+  }
+  const double seconds = awaitRecovery(c, name, &probe);
+  if (seconds < 0) {
+    fail(name + ": pitd did not take commands again within 20 s of the fault's end");
+  } else if (pitd.pid() != pid || ::kill(pid, 0) != 0) {
+    fail(name + ": pitd restarted");
+  } else {
+    ++figures.recoveredWithoutRestart;
+    figures.maxRecoverySeconds = std::max(figures.maxRecoverySeconds, seconds);
+  }
+  if (!metricSays(c, "pitlog_storage_writable 1")) fail(name + ": pitlog_storage_writable is not 1");
+  if (c.get("/healthz").body != R"({"status":"ok"})") fail(name + ": /healthz is not ok again");
+  (readOnly ? figures.episodesReadonly : figures.episodesEnospc)++;
+  std::cout << name << ": recovered in " << seconds << " s\n" << std::flush;
+}
+
+std::string figuresJson(bool skippedReadonly, double seconds) {
+  std::ostringstream o;
+  o << R"({"campaign":"faults","skipped":false)"
+    << ",\"episodes_enospc\":" << figures.episodesEnospc
+    << ",\"episodes_readonly\":" << figures.episodesReadonly
+    << ",\"readonly_mechanism\":\"" << (skippedReadonly ? "none" : "ld_preload_erofs") << "\""
+    << ",\"commands_503\":" << figures.commands503.load()
+    << ",\"commands_acknowledged\":" << figures.commandsAcknowledged.load()
+    << ",\"lost\":" << figures.lost << ",\"half_written\":" << figures.halfWritten
+    << ",\"unknown_outcome\":" << figures.unknownOutcome
+    << ",\"introspections_during_fault\":" << figures.introspectionsDuringFault
+    << ",\"introspection_errors\":" << figures.introspectionErrors
+    << ",\"recovered_without_restart\":" << figures.recoveredWithoutRestart
+    << ",\"max_recovery_seconds\":" << figures.maxRecoverySeconds
+    << ",\"startup_refusals_checked\":" << figures.startupRefusalsChecked
+    << ",\"failures\":" << figures.failures.size() << ",\"seconds\":" << static_cast<int>(seconds)
+    << "}";
+  return o.str();
+}
+
+Args parseArgs(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--pit-replay") a.pitReplay = v;
+    else if (k == "--mount") a.mount = v;
+    else if (k == "--work") a.work = v;
+    else if (k == "--shim") a.shim = v;
+    else if (k == "--figures") a.figures = v;
+    else if (k == "--episodes") a.episodes = std::stoi(v);
+    else if (k == "--workers") a.workers = std::stoi(v);
+    else throw std::invalid_argument("unknown option " + k);
+  }
+  if (a.pitReplay.empty() || a.mount.empty() || a.work.empty()) {
+    throw std::invalid_argument("--pit-replay, --mount and --work are required");
+  }
+  return a;
+}
+
+int run(const Args& args) {
+  const auto start = Clock::now();
+  const std::string data = args.mount + "/data";
+  const std::string log = args.work + "/pitd.log";
+  DiskFiller filler(args.mount + "/filler");
+  ReadOnlySwitch roSwitch(args.work + "/readonly.flag");
+  roSwitch.off();
+  const bool haveShim = !args.shim.empty() && std::filesystem::exists(args.shim);
+
+  // The shim is loaded into pitd only (and is inert until the flag exists).
+  if (haveShim) {
+    ::setenv("LD_PRELOAD", args.shim.c_str(), 1);
+    ::setenv("PITLOG_FAULTS_DIR", args.mount.c_str(), 1);
+    ::setenv("PITLOG_FAULTS_RO_FLAG", roSwitch.flag().c_str(), 1);
+  }
+  const std::vector<std::string> pitdArgs = {"--data", data, "--http", "127.0.0.1:0", "--rpc", "off"};
+  auto pitd = std::make_unique<PitdProcess>(log, pitdArgs);
+  ::unsetenv("LD_PRELOAD");
+  const std::string key = readFile(data + "/service.key").substr(0, readFile(data + "/service.key").find('\n'));
+  Client client(pitd->port(), key);
+
+  // Seed integrations whose tokens are introspected during every fault; no worker touches them.
+  std::vector<std::string> seedTokens;
+  std::string seedId;
+  for (int i = 0; i < 3; ++i) {
+    auto r = command(client, "POST", "/v1/accounts/" + kAccount + "/integrations", kBody,
+                     "seed-" + std::to_string(i));
+    if (r.status != 201) throw std::runtime_error("cannot seed: " + redacted(r.body));
+    auto j = Json::parse(r.body);
+    seedTokens.push_back(j["token"].str());
+    seedId = j["integration"]["id"].str();
+  }
+
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < args.workers; ++w) {
+    workers.emplace_back([&, w] { worker(client, w, stop); });
+  }
+  for (int e = 0; e < args.episodes; ++e) {
+    const bool readOnly = haveShim && e % 2 == 1;
+    const std::string name = std::string(readOnly ? "readonly-" : "enospc-") + std::to_string(e);
+    runEpisode(client, *pitd, name, readOnly, filler, roSwitch, seedTokens, seedId);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // some load between faults
+  }
+  stop = true;
+  for (auto& t : workers) t.join();
+
+  // The log holds exactly the acknowledged commands.
+  const auto logged = loggedCommands(client);
+  ledger.check(logged);
+  const uint64_t lastSeq = [&] {
+    auto r = client.get("/metrics");
+    auto at = r.body.find("\npitlog_log_last_sequence ");
+    return at == std::string::npos ? 0ULL : std::stoull(r.body.substr(at + 26));
+  }();
+  if (int code = pitd->stop(); code != 0) fail("pitd exited " + std::to_string(code) + " on SIGTERM");
+  const int verify = std::system((args.pitReplay + " --data " + data + " verify > " + args.work +
+                                  "/verify.log 2>&1").c_str());
+  if (verify != 0) fail("pit-replay verify failed: " + readFile(args.work + "/verify.log"));
+
+  // A restart sees the same log, and the seed tokens.
+  pitd = std::make_unique<PitdProcess>(log, pitdArgs);
+  Client again(pitd->port(), key);
+  {
+    auto r = again.get("/metrics");
+    if (r.body.find("\npitlog_log_last_sequence " + std::to_string(lastSeq) + "\n") == std::string::npos) {
+      fail("after a restart the last sequence is not " + std::to_string(lastSeq));
+    }
+    for (const auto& t : seedTokens) {
+      auto i = httpRequest(again.port(), "POST", "/v1/introspect", again.headers("after", true),
+                           R"({"token":")" + t + "\"}");
+      if (i.status != 200 || !Json::parse(i.body)["active"].boolean()) fail("a seed token is inactive after restart");
+    }
+  }
+  pitd->stop();
+  pitd.reset();
+
+  for (const auto& r : checkStartupRefusals(args.work)) {
+    ++figures.startupRefusalsChecked;
+    std::cout << "startup refusal, " << r.name << ": exit " << r.exitCode << ", " << r.detail << "\n";
+    if (!r.ok) fail("startup refusal, " + r.name + ": " + r.detail);
+  }
+
+  if (figures.lost) fail(std::to_string(figures.lost) + " acknowledged events are missing");
+  if (figures.halfWritten) fail(std::to_string(figures.halfWritten) + " events of unacknowledged commands");
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::string json = figuresJson(!haveShim, seconds);
+  if (!args.figures.empty()) std::ofstream(args.figures) << json << "\n";
+  std::cout << "FIGURES " << json << "\n";
+  return figures.failures.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parseArgs(argc, argv));
+  } catch (const std::exception& e) {
+    std::cerr << "faults campaign: " << e.what() << "\n";
+    return 1;
+  }
+}
