@@ -64,8 +64,13 @@ kj::Promise<std::string> readLimited(kj::AsyncInputStream& in, size_t limit) {
 
 }  // namespace
 
-ApiService::ApiService(commands::Engine& engine, const ServiceKeys& keys, Metrics& metrics)
-    : engine_(engine), keys_(keys), metrics_(metrics), handlers_(engine, renderer_, metrics) {
+ApiService::ApiService(commands::Engine& engine, const ServiceKeys& keys, Metrics& metrics,
+                       kj::Maybe<kj::Timer&> timer)
+    : engine_(engine),
+      keys_(keys),
+      metrics_(metrics),
+      timer_(timer),
+      handlers_(engine, renderer_, metrics) {
   kj::HttpHeaderTable::Builder builder;
   ids_.authorization = builder.add("Authorization");
   ids_.actorUser = builder.add("X-Actor-User");
@@ -106,6 +111,12 @@ kj::Promise<void> ApiService::request(HttpMethod method, kj::StringPtr url,
   req.idempotencyKey = copy(ids_.idempotencyKey);
   req.contentType = copy(kj::HttpHeaderId::CONTENT_TYPE);
   KJ_IF_MAYBE(length, requestBody.tryGetLength()) { req.contentLength = *length; }
+  KJ_IF_MAYBE(text, headers.get(kj::HttpHeaderId::CONTENT_LENGTH)) {
+    req.contentLengthMalformed =
+        text->size() == 0 ||
+        !std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; });
+    req.twoFramings = headers.get(kj::HttpHeaderId::TRANSFER_ENCODING) != nullptr;
+  }
 
   Exchange& ref = *x;
   return kj::evalNow([&]() { return process(ref, requestBody); })
@@ -133,6 +144,27 @@ kj::Promise<void> ApiService::handleClientProtocolError(
   metrics_.recordRequest("-", "-", reply.status, 0);
   log::info("http", {{"method", "-"}, {"route", "-"}, {"status", std::to_string(reply.status)},
                      {"error", protocolError.description.cStr()}});
+  return sendError(response, reply);
+}
+
+kj::Promise<void> ApiService::handleApplicationError(kj::Exception exception,
+                                                     kj::Maybe<Response&> response) {
+  if (exception.getType() == kj::Exception::Type::DISCONNECTED) return kj::READY_NOW;
+  KJ_IF_MAYBE(r, response) {
+    Reply reply = handlers_.errorReply(
+        Code::invalidArgument,
+        "the request's framing is not valid HTTP (Content-Length, Transfer-Encoding)");
+    metrics_.recordRequest("-", "-", reply.status, 0);
+    // kj's description names its source lines: the log may have it, the client may not.
+    log::info("http", {{"method", "-"}, {"route", "-"}, {"status", std::to_string(reply.status)},
+                       {"error", exception.getDescription().cStr()}});
+    return sendError(*r, reply);
+  }
+  log::info("http", {{"error", exception.getDescription().cStr()}});
+  return kj::READY_NOW;  // the response had begun: kj closes the connection
+}
+
+kj::Promise<void> ApiService::sendError(Response& response, const Reply& reply) {
   kj::HttpHeaders headers(*table_);
   headers.set(kj::HttpHeaderId::CONTENT_TYPE, "application/json");
   auto body = kj::heapString(reply.body.data(), reply.body.size());
@@ -263,6 +295,10 @@ std::optional<Reply> ApiService::checkForm(Exchange& x) {
     }
   }
 
+  if (req.contentLengthMalformed) {
+    return bad("Content-Length must be a decimal number of bytes", "Content-Length");
+  }
+  if (req.twoFramings) return bad("send Content-Length or Transfer-Encoding, not both", "");
   if (req.method != HttpMethod::GET && req.contentLength && *req.contentLength > kMaxBodyBytes) {
     return handlers_.errorReply(Code::payloadTooLarge,
                                 "the body is larger than " + std::to_string(kMaxBodyBytes) +
@@ -271,9 +307,39 @@ std::optional<Reply> ApiService::checkForm(Exchange& x) {
   return std::nullopt;
 }
 
+kj::Promise<ApiService::BodyRead> ApiService::readBody(kj::AsyncInputStream& body) {
+  auto read = readLimited(body, kMaxBodyBytes)
+                  .then([](std::string bytes) { return BodyRead{std::move(bytes)}; },
+                        [](kj::Exception&& e) -> BodyRead {
+                          // A client that hung up mid-body is gone: nothing to answer.
+                          if (e.getType() == kj::Exception::Type::DISCONNECTED) {
+                            kj::throwFatalException(kj::mv(e));
+                          }
+                          // Anything else kj throws while decoding the body is the client's
+                          // framing (a chunk size that is not hex, or overflows).
+                          return BodyRead{std::nullopt, BodyRead::badFraming};
+                        });
+  KJ_IF_MAYBE(timer, timer_) {
+    return read.exclusiveJoin(timer->afterDelay(kBodyTimeout).then([]() {
+      return BodyRead{std::nullopt, BodyRead::timedOut};
+    }));
+  }
+  return read;
+}
+
 kj::Promise<Reply> ApiService::withBody(Exchange& x, kj::AsyncInputStream& body) {
   if (x.call.method == HttpMethod::GET) return handlers_.handle(x.call);
-  return readLimited(body, kMaxBodyBytes).then([this, &x](std::string bytes) -> kj::Promise<Reply> {
+  return readBody(body).then([this, &x](BodyRead read) -> kj::Promise<Reply> {
+    if (read.failure == BodyRead::timedOut) {
+      return handlers_.errorReply(Code::invalidArgument,
+                                  "the request body did not arrive within " +
+                                      std::to_string(kBodyTimeout / kj::SECONDS) + " s");
+    }
+    if (read.failure == BodyRead::badFraming) {
+      return handlers_.errorReply(Code::invalidArgument,
+                                  "the request body's chunked framing is not valid HTTP");
+    }
+    std::string bytes = std::move(*read.bytes);
     Call& call = x.call;
     const Request& req = x.request;
     const RouteId route = call.match.route->id;

@@ -5,8 +5,9 @@
 //
 // Order of checks (API.md: authentication, then the request's form, then what the engine
 // decides): service key (401) -> route (404) -> X-Request-Id, path ids and actor headers (400)
-// -> method (405) -> query, If-Match, Idempotency-Key (400) -> body size (413) -> media type
-// (415) -> body content (400) -> handler (403, 404, 412, 409 and the rules of validate()).
+// -> method (405) -> query, If-Match, Idempotency-Key, Content-Length syntax (400) -> body size
+// (413) -> media type (415) -> body content (400) -> handler (403, 404, 412, 409 and the rules of
+// validate()).
 //
 // Threading: lives on the event loop thread; the header table is built once, in the constructor.
 #include <kj/compat/http.h>
@@ -24,7 +25,15 @@ namespace pitlog::server::http {
 
 class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandler {
  public:
-  ApiService(commands::Engine& engine, const ServiceKeys& keys, Metrics& metrics);
+  // How long a request body may take to arrive once the headers are in, as long as kj gives the
+  // headers (HttpServerSettings::headerTimeout): a client that announces a body and sends less
+  // is answered 400 and closed, instead of holding its connection and request forever.
+  static constexpr kj::Duration kBodyTimeout = 15 * kj::SECONDS;
+
+  // `timer` bounds body reads (kBodyTimeout); without one they are unbounded, so pitd's wiring
+  // passes the event loop's timer.
+  ApiService(commands::Engine& engine, const ServiceKeys& keys, Metrics& metrics,
+             kj::Maybe<kj::Timer&> timer = nullptr);
 
   const kj::HttpHeaderTable& headerTable() const { return *table_; }
 
@@ -38,6 +47,13 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
   kj::Promise<void> handleClientProtocolError(kj::HttpHeaders::ProtocolError protocolError,
                                               Response& response) override;
 
+  // kj reports here what it cannot frame once the headers parsed: a Content-Length that is not
+  // one number (two different ones, "-1"), an unknown Transfer-Encoding. request() answers every
+  // failure of its own, so what arrives here is the client's: 400 invalid_argument in the JSON
+  // error shape, never kj's text/plain 500 with its internals. A client that hung up gets nothing.
+  kj::Promise<void> handleApplicationError(kj::Exception exception,
+                                           kj::Maybe<Response&> response) override;
+
  private:
   struct Exchange;
   struct HeaderIds {
@@ -46,15 +62,24 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
   };
 
   kj::Promise<Reply> process(Exchange& x, kj::AsyncInputStream& body);
+  kj::Promise<void> sendError(Response& response, const Reply& reply);
   kj::Promise<Reply> withBody(Exchange& x, kj::AsyncInputStream& body);
   std::optional<Reply> checkForm(Exchange& x);
   kj::Promise<void> send(Response& response, Exchange& x, Reply reply);
+
+  // The body, at most kMaxBodyBytes + 1 bytes of it, or why there is none to judge.
+  struct BodyRead {
+    std::optional<std::string> bytes;
+    enum Failure { none, timedOut, badFraming } failure = none;
+  };
+  kj::Promise<BodyRead> readBody(kj::AsyncInputStream& body);
 
   kj::Own<kj::HttpHeaderTable> table_;
   HeaderIds ids_;
   commands::Engine& engine_;
   const ServiceKeys& keys_;
   Metrics& metrics_;
+  kj::Maybe<kj::Timer&> timer_;
   Renderer renderer_;
   Handlers handlers_;
 };

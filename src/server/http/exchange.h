@@ -24,6 +24,13 @@ struct Request {
   std::optional<std::string> authorization, actorUser, actorRole, requestId, ifMatch,
       idempotencyKey, contentType;
   std::optional<uint64_t> contentLength;
+  // kj reads Content-Length with strtoull, which takes "-1" for 2^64-1 and skips leading
+  // whitespace and '+': pitd wants 1*DIGIT (RFC 9110 §8.6) and answers anything else 400.
+  bool contentLengthMalformed = false;
+  // Both Content-Length and Transfer-Encoding: kj follows the latter (RFC 9112 §6.1 allows it),
+  // but a proxy in front that follows the former would see another request boundary, so pitd
+  // refuses the request instead (smuggling).
+  bool twoFramings = false;
 };
 
 // A request whose form (ids, headers, query, body size and media type) is known to be good.

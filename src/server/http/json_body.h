@@ -2,8 +2,9 @@
 // Strict decoding of JSON request bodies into the request structs of server/api.capnp, with the
 // Cap'n Proto codec (unknown fields rejected). Before the codec runs, the body is checked for
 // what the codec would either accept silently or reject without naming the field: invalid UTF-8,
-// a top level that is not an object, duplicate or unknown fields, values of the wrong JSON type
-// (null included), and missing required fields. Each failure is a 400 naming the field.
+// raw NUL bytes (the codec stops reading at one), a top level that is not an object, duplicate or
+// unknown fields, values of the wrong JSON type (null included), and missing required fields.
+// Each failure is a 400, naming the field when there is one.
 #include <capnp/compat/json.h>
 #include <capnp/dynamic.h>
 #include <capnp/message.h>
