@@ -66,6 +66,7 @@ struct Figures {
   int recoveredWithoutRestart = 0;
   int startupRefusalsChecked = 0;
   double maxRecoverySeconds = 0;
+  size_t logLinesFailed = 0, logLinesRecovered = 0;
   std::vector<std::string> failures;
 };
 
@@ -309,7 +310,16 @@ void runEpisode(const Client& c, PitdProcess& pitd, const std::string& name, boo
     fail(name + ": /healthz answered " + std::to_string(health.status) + " " + health.body);
   }
   if (!metricSays(c, "pitlog_storage_writable 0")) fail(name + ": pitlog_storage_writable is not 0");
-  checkReadsFromMemory(c, seedTokens, seedId, name);
+  // The fault lasts past a few of the writer's recovery attempts (every 500 ms), which must see
+  // that the file system is still full or read-only and leave pitd degraded; meanwhile reads go
+  // on from memory.
+  const auto faultEnds = Clock::now() + std::chrono::milliseconds(1200);
+  while (Clock::now() < faultEnds) {
+    checkReadsFromMemory(c, seedTokens, seedId, name);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto late = command(c, "POST", "/v1/accounts/" + kAccount + "/integrations", kBody, name + "-late");
+  if (!isUnavailable(late)) fail(name + ": a command was not answered 503 late in the fault");
   if (readOnly) {
     roSwitch.off();
   } else {
@@ -344,6 +354,8 @@ std::string figuresJson(bool skippedReadonly, double seconds) {
     << ",\"introspection_errors\":" << figures.introspectionErrors
     << ",\"recovered_without_restart\":" << figures.recoveredWithoutRestart
     << ",\"max_recovery_seconds\":" << figures.maxRecoverySeconds
+    << ",\"log_lines_failed\":" << figures.logLinesFailed
+    << ",\"log_lines_recovered\":" << figures.logLinesRecovered
     << ",\"startup_refusals_checked\":" << figures.startupRefusalsChecked
     << ",\"failures\":" << figures.failures.size() << ",\"seconds\":" << static_cast<int>(seconds)
     << "}";
@@ -425,6 +437,23 @@ int run(const Args& args) {
     return at == std::string::npos ? 0ULL : std::stoull(r.body.substr(at + 26));
   }();
   if (int code = pitd->stop(); code != 0) fail("pitd exited " + std::to_string(code) + " on SIGTERM");
+  // One error line per episode and one line on each recovery, not one per refused request.
+  {
+    const std::string text = readFile(log);
+    auto count = [&](const std::string& words) {
+      size_t n = 0;
+      for (auto at = text.find(words); at != std::string::npos; at = text.find(words, at + 1)) ++n;
+      return n;
+    };
+    const size_t episodes = static_cast<size_t>(figures.episodesEnospc + figures.episodesReadonly);
+    figures.logLinesFailed = count("error storage unavailable");
+    figures.logLinesRecovered = count("info storage recovered");
+    if (figures.logLinesFailed != episodes || figures.logLinesRecovered != episodes) {
+      fail("pitd logged " + std::to_string(figures.logLinesFailed) + " storage failures and " +
+           std::to_string(figures.logLinesRecovered) + " recoveries for " +
+           std::to_string(episodes) + " episodes");
+    }
+  }
   const int verify = std::system((args.pitReplay + " --data " + data + " verify > " + args.work +
                                   "/verify.log 2>&1").c_str());
   if (verify != 0) fail("pit-replay verify failed: " + readFile(args.work + "/verify.log"));
