@@ -39,11 +39,11 @@ namespace po = boost::program_options;
 
 struct Options {
   int cycles = 20;
-  int workers = 12;
+  int workers = 8;
   int windowSeconds = 3;
-  int minLoadMs = 200;
-  int maxLoadMs = 1200;
-  size_t sweepSample = 400;  // older tokens introspected per cycle, besides the recent ones
+  int minLoadMs = 150;
+  int maxLoadMs = 900;
+  size_t sweepSample = 300;  // older tokens introspected per cycle, besides the recent ones
   uint64_t seed = 0;
 };
 
@@ -110,12 +110,23 @@ class Campaign {
     for (auto& t : threads) t.join();
     if (status != 128 + SIGKILL) problems_.push_back("pitd ended with " + std::to_string(status) + " before the kill");
 
+    auto lap = std::chrono::steady_clock::now();
+    auto msSince = [&lap]() {
+      auto now = std::chrono::steady_clock::now();
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - lap).count();
+      lap = now;
+      return ms;
+    };
     checkLog(cycle);
     verify("after the kill of cycle " + std::to_string(cycle));
+    const auto checkMs = msSince();
     start();
+    const auto restartMs = msSince();
     sweep(cycle, false);
+    const auto sweepMs = msSince();
     Tally t = totals();
-    std::cout << "cycle " << cycle << "/" << o_.cycles << ": load " << loadMs << " ms, sent "
+    std::cout << "cycle " << cycle << "/" << o_.cycles << ": load " << loadMs << " ms, log+verify "
+              << checkMs << " ms, restart " << restartMs << " ms, sweep " << sweepMs << " ms; sent "
               << t.commandsSent << ", acknowledged " << t.acknowledged << ", cut: committed "
               << t.uncertainCommitted << " absent " << t.uncertainAbsent << ", tokens "
               << model_.tokenCount() << ", events " << log_.all().size() << std::endl;
@@ -189,7 +200,7 @@ class Campaign {
       if (e.actorRole != "system") problems_.push_back("a client event after the last cycle: seq " + std::to_string(e.seq));
     }
     for (auto& p : logProblems) problems_.push_back(p);
-    for (auto& p : checkScheduler(log_.all(), model_.windowMs(), stoppedAt, 1000)) {
+    for (auto& p : checkScheduler(log_.all(), model_.windowMs(), stoppedAt, 1000, &windowsElapsed_)) {
       problems_.push_back("scheduler: " + p);
     }
     verify("at the end");
@@ -226,6 +237,7 @@ class Campaign {
     f.set("tokens_checked", tokensChecked_ + t.reads);
     f.set("checks_skipped_near_deadline", sweepSkipped_ + t.readsSkippedNearDeadline);
     f.set("events", static_cast<int64_t>(log_.all().size()));
+    f.set("windows_closed_by_scheduler", windowsElapsed_);
     f.set("verify_failures", verifyFailures_);
     f.set("token_leaks", tokenLeaks_);
     f.set("failures", static_cast<int64_t>(problems_.size()));
@@ -248,6 +260,7 @@ class Campaign {
   int64_t wrongIntrospections_ = 0;
   int64_t verifyFailures_ = 0;
   int64_t tokenLeaks_ = 0;
+  int64_t windowsElapsed_ = 0;
   double seconds_ = 0;
 };
 

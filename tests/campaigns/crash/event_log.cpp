@@ -86,7 +86,8 @@ std::vector<LoggedEvent> EventLog::readNew(std::vector<std::string>* problems) {
 }
 
 std::vector<std::string> checkScheduler(const std::vector<LoggedEvent>& events, Millis windowMs,
-                                        Millis stoppedAt, Millis graceMs) {
+                                        Millis stoppedAt, Millis graceMs, int64_t* windowsElapsed) {
+  *windowsElapsed = 0;
   struct Stream {
     std::map<std::string, Millis> windows;  // previous token -> its deadline, while open
     bool deleted = false;
@@ -110,6 +111,7 @@ std::vector<std::string> checkScheduler(const std::vector<LoggedEvent>& events, 
     } else if (e.type == "Expired") {
       auto w = s.windows.find(e.tokenId);
       if (e.reason == "window_elapsed") {
+        ++*windowsElapsed;
         if (e.actorRole != "system") problems.push_back("window_elapsed not by system" + where(e));
         if (w == s.windows.end()) {
           problems.push_back("scheduler expired a token with no open window" + where(e));

@@ -58,8 +58,9 @@ class EventLog {
 // Checks the expiry scheduler against the whole log: its `Expired` (window_elapsed) names a
 // token whose window really elapsed and was neither cancelled nor cut short, and every window
 // that elapsed more than `graceMs` before `stoppedAt` was closed by some event (the scheduler's
-// catch-up after a kill included). Returns one line per problem.
+// catch-up after a kill included). Returns one line per problem; counts in *windowsElapsed the
+// windows the scheduler closed.
 std::vector<std::string> checkScheduler(const std::vector<LoggedEvent>& events, Millis windowMs,
-                                        Millis stoppedAt, Millis graceMs);
+                                        Millis stoppedAt, Millis graceMs, int64_t* windowsElapsed);
 
 }  // namespace pitlog::campaigns::crash

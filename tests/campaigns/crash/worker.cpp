@@ -247,7 +247,8 @@ void Worker::judgeAnswer(Request& r, const std::string& body) {
       break;
   }
   if (std::find(allowed.begin(), allowed.end(), r.status) == allowed.end()) {
-    wrong(r, "the model expected " + std::to_string(allowed.front()), body);
+    std::string context = r.ifMatch.empty() ? "" : " (If-Match " + r.ifMatch + ")";
+    wrong(r, "the model expected " + std::to_string(allowed.front()) + context, body);
   }
   if (!isSuccess(r.status)) return;
 
