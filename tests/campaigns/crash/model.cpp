@@ -69,7 +69,7 @@ void Model::rotated(const std::string& id, const ModelToken& token, bool expireN
     // A previous token whose window already elapsed is simply replaced: it was invalid anyway.
     i.previous = i.current;
     i.previousDeadline = when + windowMs_;
-    i.lastDeadline = std::max(i.lastDeadline, i.previousDeadline);
+    i.deadlines.push_back(i.previousDeadline);
   }
   i.current = token.tokenId;
   tokens_[token.tokenId] = token;
@@ -109,9 +109,10 @@ bool Model::deadlinePassedSince(const std::string& id, Millis since, Millis to) 
   // The scheduler writes a window's Expired some time after its deadline (its period, a busy
   // writer, or the catch-up after a restart when the kill came first), so a version learnt a
   // little after a deadline may still be moved on by it.
-  constexpr Millis kSchedulerLagMs = 3000;
-  return i.lastDeadline != 0 && i.lastDeadline >= since - kSchedulerLagMs &&
-         i.lastDeadline <= to + marginMs_;
+  constexpr Millis kSchedulerLagMs = 5000;
+  return std::any_of(i.deadlines.begin(), i.deadlines.end(), [&](Millis d) {
+    return d >= since - kSchedulerLagMs && d <= to + marginMs_;
+  });
 }
 
 std::optional<ExpectedIntrospection> Model::expected(const std::string& tokenId, Millis from,

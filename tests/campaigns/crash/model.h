@@ -73,7 +73,9 @@ class Model {
     std::string current;
     std::string previous;  // "" when no rotation is pending
     Millis previousDeadline = 0;
-    Millis lastDeadline = 0;  // the latest deadline ever set, for the scheduler's version bumps
+    // Every deadline ever set: the scheduler may write a window's Expired (a new version) even
+    // after a later rotation replaced that window.
+    std::vector<Millis> deadlines;
   };
   Integration& at(const std::string& id);
   const Integration& at(const std::string& id) const;
