@@ -1,11 +1,13 @@
 // Writes seed corpora for the fuzz targets from a real lifecycle run through the Engine, so the
-// fuzzers start from valid events, views, tokens and times instead of from nothing.
+// fuzzers start from valid events, views, tokens and times instead of from nothing; fuzz_http's
+// seeds are requests for every route (fuzz/http_seeds.cpp), fuzz_config's are config files.
 //   make_corpus OUT_DIR
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "commands/engine.h"
+#include "http_seeds.h"
 
 using namespace pitlog;
 namespace fs = std::filesystem;
@@ -76,6 +78,13 @@ int main(int argc, char** argv) {
   write(out / "fuzz_time", "d1", "36h");
   write(out / "fuzz_time", "d2", "250ms");
   write(out / "fuzz_validate", "v1", std::string("  My App \x01" "desc\x01" "acme\x01" "contacts.write\x01" "contacts.readonly"));
+  for (const auto& [name, input] : fuzz::httpSeeds()) write(out / "fuzz_http", name, input);
+  write(out / "fuzz_config", "full",
+        "# pitd.conf\ndata = /var/lib/pitlog\nhttp = 0.0.0.0:8080\nrpc = off\n"
+        "service-keys = /etc/pitlog/keys\nscopes = /etc/pitlog/scopes.txt\n"
+        "rotation-window = 36h\nsync = false\nlog-level = debug\nlog-format = json\n");
+  write(out / "fuzz_config", "ipv6", "http = [::1]:0\nrpc = 127.0.0.1:65535\nrotation-window = 2s\n");
+  write(out / "fuzz_config", "scopes", "contacts.readonly\n# comment\ncontacts.write\n");
   store.reset();
   fs::remove_all(db);
   return 0;

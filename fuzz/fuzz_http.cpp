@@ -1,0 +1,193 @@
+// libFuzzer target: pitd's HTTP request handler (server/http/api_service.h), the same
+// kj::HttpService and kj::HttpServer settings pitd serves, over an in-memory pipe. Each input is
+// the bytes of one connection (fuzz/http_input.h: raw, or a structured request with a valid key
+// and actor whose JSON body the fuzzer mutates).
+//
+// Built once per process: one event loop, one engine on a temp data dir (sync off: durability
+// is not under test here) holding integrations of two accounts, so that ids and tokens exist.
+// Inputs share that database (a delete stays deleted); a long run starts a fresh one now and then.
+//
+// Oracles beyond ASan/UBSan/LSan:
+//   - no answer is 500 `internal`: pitd answers 500 only for a bug or a damaged database;
+//   - a connection whose answers are all errors appended nothing (API.md: a request that
+//     fails changes nothing);
+//   - every connection is answered and closed within kDeadline: a hang is a finding too.
+#include <kj/async-io.h>
+#include <kj/compat/http.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "commands/engine.h"
+#include "http_input.h"
+#include "server/http/api_service.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/service_keys.h"
+
+using namespace pitlog;
+
+namespace {
+
+// Bigger inputs add little but time: the 64 KiB body limit is reached through Content-Length.
+constexpr size_t kMaxInput = 16 * 1024;
+// Far above any honest answer (which takes well under a millisecond); only a hang reaches it.
+constexpr kj::Duration kDeadline = 10 * kj::SECONDS;
+constexpr size_t kMaxResponse = 4 * 1024 * 1024;
+constexpr const char* kServiceKey = "fuzz-service-key-0123456789";
+// Every create adds to the engine's memory for good: a long run starts a fresh database past
+// this many events, so that libFuzzer's RSS limit measures leaks, not the data set.
+constexpr uint64_t kMaxEvents = 200'000;
+
+struct Harness {
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+  std::string dir;
+  std::unique_ptr<commands::Engine> engine;
+  server::ServiceKeys keys = server::ServiceKeys::parse(kServiceKey);
+  server::Metrics metrics;
+  std::unique_ptr<server::http::ApiService> api;
+  std::unique_ptr<kj::HttpServer> http;
+  fuzz::Placeholders values;
+
+  Harness() {
+    // Records are rendered (their escaping is under test too) and dropped.
+    server::log::configure("info", server::LogFormat::json);
+    auto logger = std::make_shared<spdlog::logger>("pitd", std::make_shared<spdlog::sinks::null_sink_mt>());
+    logger->set_level(spdlog::level::info);
+    spdlog::set_default_logger(std::move(logger));
+    start();
+  }
+
+  void start() {
+    char tmpl[] = "/tmp/pitlog-fuzz-http-XXXXXX";
+    if (!::mkdtemp(tmpl)) std::abort();
+    dir = tmpl;
+    commands::EngineOptions options;
+    options.dataDir = dir + "/db";
+    options.sync = false;
+    options.onBatch = [this](const commands::BatchStats& s) { metrics.recordBatch(s); };
+    engine = commands::Engine::open(std::move(options));
+    seed();
+
+    api = std::make_unique<server::http::ApiService>(*engine, keys, metrics,
+                                                     io.provider->getTimer());
+    kj::HttpServerSettings settings;  // pitd's: the defaults with its error handler
+    settings.errorHandler = *api;
+    http = std::make_unique<kj::HttpServer>(io.provider->getTimer(), api->headerTable(), *api,
+                                            settings);
+  }
+
+  // Integrations made through the engine, as pitd's commands would make them.
+  void seed() {
+    auto run = [&](const std::string& account, commands::Action action) {
+      commands::Command c;
+      c.accountId = account;
+      c.actor = {account, "alice", events::Role::admin};
+      c.requestId = "fuzz-seed";
+      c.action = std::move(action);
+      auto r = engine->execute(std::move(c));
+      if (!r.ok()) std::abort();
+      return r;
+    };
+    auto a = run("acme", commands::CreateIntegration{"Zapier", "sync", {"contacts.readonly"}});
+    auto b = run("acme", commands::CreateIntegration{"Make", "", {"contacts.write"}});
+    auto rotated = run("acme", commands::RotateToken{b.integration->id, commands::ExpireMode::later});
+    auto g = run("globex", commands::CreateIntegration{"Other", "", {"contacts.readonly"}});
+    run("acme", commands::SetPermission{"bob", true});
+    values.id = a.integration->id;
+    values.id2 = b.integration->id;
+    values.other = g.integration->id;
+    values.token = *rotated.token;
+    values.key = kServiceKey;
+  }
+
+  void stop() {
+    http.reset();
+    api.reset();
+    engine->stop();
+    engine.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+Harness* harness = nullptr;
+
+[[noreturn]] void finding(const char* what, const std::string& response) {
+  // The response, not the request: the request may hold $TOKEN's plaintext.
+  std::fprintf(stderr, "fuzz_http: %s\nresponse head: %.400s\n", what, response.c_str());
+  std::abort();
+}
+
+// Status codes of the responses in `out`, which may hold several (pipelined requests).
+bool anySuccess(const std::string& out) {
+  for (size_t at = out.find("HTTP/1.1 2"); at != std::string::npos;
+       at = out.find("HTTP/1.1 2", at + 1)) {
+    if (at == 0 || out.compare(at - 2, 2, "\r\n") == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  harness = new Harness();  // reachable until exit, so LSan does not count it
+  std::atexit([] { harness->stop(); });
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size > kMaxInput) return -1;  // not added to the corpus
+  Harness& h = *harness;
+  const std::string request =
+      fuzz::decodeInput(std::string_view(reinterpret_cast<const char*>(data), size), h.values);
+  if (request.empty()) return 0;
+  if (h.engine->lastSeq() > kMaxEvents) {
+    h.stop();
+    h.start();
+  }
+  const uint64_t seqBefore = h.engine->lastSeq();
+
+  auto pipe = kj::newTwoWayPipe();
+  kj::Own<kj::AsyncIoStream> client = kj::mv(pipe.ends[0]);
+  // The connection ends when the server is done with it, answered or not; its errors (a client
+  // that sent garbage) are the server's business, not findings.
+  auto serving = h.http->listenHttp(kj::mv(pipe.ends[1]))
+                     .catch_([](kj::Exception&&) {})
+                     .eagerlyEvaluate(nullptr);
+  // The whole request, then EOF, as a client that sends and waits would; a server that answers
+  // early (413) and hangs up makes this fail, which is fine.
+  auto bytes = kj::heapString(request.data(), request.size());
+  auto writing = client->write(bytes.begin(), bytes.size())
+                     .then([&client]() { client->shutdownWrite(); })
+                     .catch_([](kj::Exception&&) {})
+                     .attach(kj::mv(bytes))
+                     .eagerlyEvaluate(nullptr);
+  auto reading = client->readAllText(kMaxResponse)
+                     .catch_([](kj::Exception&&) { return kj::String(); })
+                     .then([](kj::String s) { return kj::Maybe<kj::String>(kj::mv(s)); });
+  auto timeout = h.io.provider->getTimer().afterDelay(kDeadline).then(
+      []() { return kj::Maybe<kj::String>(nullptr); });
+  auto answer = reading.exclusiveJoin(kj::mv(timeout)).wait(h.io.waitScope);
+
+  std::string response;
+  KJ_IF_MAYBE(text, answer) {
+    response.assign(text->cStr(), text->size());
+  } else {
+    finding("the connection was neither answered nor closed in time", response);
+  }
+  serving.wait(h.io.waitScope);
+  writing = nullptr;
+
+  if (response.find("HTTP/1.1 500") != std::string::npos) finding("pitd answered 500", response);
+  if (h.engine->lastSeq() != seqBefore && !anySuccess(response)) {
+    finding("an answer that was not a success appended events", response);
+  }
+  return 0;
+}
