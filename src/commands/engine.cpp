@@ -251,8 +251,17 @@ void Engine::enterDegraded(const std::string& error) {
   reportStorage(StorageTransition::failed, error);
 }
 
+void Engine::catchUpWithStore() {
+  tokens_.load(*store_);
+  appender_ = std::make_unique<events::LogAppender>(*store_);
+  const uint64_t last = store_->lastSeq();
+  lastEventTime_ = std::max(lastEventTime_, readEventOrThrow(last).reader().getAt());
+  committedSeq_ = last;
+}
+
 bool Engine::tryRecover() {
   if (writable_) return true;
+  uint64_t recoveredEvents = 0;
   if (stuck_) return false;
   const auto now = std::chrono::steady_clock::now();
   if (now - lastRecoveryAttempt_ < std::chrono::milliseconds(options_.storageRetryMs)) return false;
@@ -262,23 +271,31 @@ bool Engine::tryRecover() {
   if (!store_->looksWritable(options_.storageMinFreeBytes, &why)) return false;
   try {
     if (!store_->reopen().ok) return false;
-    // The failed batch never reached the memtables, and RocksDB drops a WAL record written half
-    // way, so the reopened log ends at the last batch that was answered. Should it not (a whole
-    // record whose fsync failed came back), memory is behind the log: writing on would fork the
-    // chain, so stay degraded and ask for a restart, which loads everything from the log.
+    // A batch whose append failed never reached the memtables, and RocksDB drops a WAL record
+    // written half way, so the reopened log usually ends where memory does. A batch whose fsync
+    // failed may have reached the log whole and comes back (its commands were answered "may have
+    // been applied"): memory then catches up with the log, provided the log continues memory's
+    // chain. Anything else would fork the chain: stay degraded and ask for a restart.
     const events::ChainPosition position = appender_->position();
     const uint64_t storedSeq = store_->lastSeq();
     if (storedSeq != position.lastSeq || store_->chainHead() != position.head) {
-      stuck_ = true;
-      std::string error = "after reopening the database its log ends at event " +
-                          std::to_string(storedSeq) + " but pitd's state at event " +
-                          std::to_string(position.lastSeq) + "; restart pitd";
-      {
-        std::lock_guard lock(healthMu_);
-        storageError_ = error;
+      const bool continues =
+          storedSeq > position.lastSeq &&
+          (position.lastSeq == 0 || readEventOrThrow(position.lastSeq).hash() == position.head);
+      if (!continues) {
+        stuck_ = true;
+        std::string error = "after reopening the database its log ends at event " +
+                            std::to_string(storedSeq) + ", which does not continue pitd's state " +
+                            "at event " + std::to_string(position.lastSeq) + "; restart pitd";
+        {
+          std::lock_guard lock(healthMu_);
+          storageError_ = error;
+        }
+        reportStorage(StorageTransition::failed, error);
+        return false;
       }
-      reportStorage(StorageTransition::failed, error);
-      return false;
+      catchUpWithStore();
+      recoveredEvents = storedSeq - position.lastSeq;
     }
   } catch (const events::StoreError&) {
     return false;  // the reopened database could not be read; try again later
@@ -290,8 +307,12 @@ bool Engine::tryRecover() {
   }
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now - degradedSince_).count();
-  reportStorage(StorageTransition::recovered,
-                "writes resumed after " + std::to_string(ms) + " ms without them");
+  std::string detail = "writes resumed after " + std::to_string(ms) + " ms without them";
+  if (recoveredEvents > 0) {
+    detail += "; " + std::to_string(recoveredEvents) +
+              " events of commands answered 'may have been applied' were durable and are loaded";
+  }
+  reportStorage(StorageTransition::recovered, std::move(detail));
   return true;
 }
 
@@ -365,14 +386,15 @@ void Engine::processBatch(std::vector<Pending>& pending) {
         // stream versions and the event time stay as the last durable batch left them.
         appender_->abortBatch();
         enterDegraded(outcome.message);
-        const std::string error = storageHealth().error;
-        for (auto& r : results) {
-          r = CommandResult::failure(
-              {Code::unavailable,
-               "storage is unavailable (" + error +
-                   "); the command was not applied: retry later",
-               {}});
-        }
+        // A failed fsync leaves the batch's outcome unknown: its WAL record may be whole and
+        // come back when the database is reopened. A failed append (or no write) is a no.
+        const bool maybeApplied = outcome.message.find("sync") != std::string::npos;
+        const std::string text =
+            "storage is unavailable (" + storageHealth().error + "); " +
+            (maybeApplied ? "the command may have been applied: retry it with the same "
+                            "Idempotency-Key to learn its outcome"
+                          : "the command was not applied: retry later");
+        for (auto& r : results) r = CommandResult::failure({Code::unavailable, text, {}});
       } else {
         stats.events = appender_->position().lastSeq - seqBefore;
         appender_->commitBatch();

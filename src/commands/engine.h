@@ -17,7 +17,8 @@
 // while those that append nothing (rejections, idempotent replays) and every read go on. The
 // writer retries on its own, at most every storageRetryMs, with or without traffic: once the
 // file system is writable with storageMinFreeBytes free, it reopens the database (events::Store)
-// and, if the log ends exactly where memory does, writes again. One BatchStats with a `storage`
+// and writes again: the log ends where memory does, or (a batch whose fsync failed, answered "may
+// have been applied", was durable after all) memory catches up with it. One BatchStats with a `storage`
 // transition reports each episode's start and end (pitd logs them and shows storageHealth()).
 #include <atomic>
 #include <chrono>
@@ -194,6 +195,9 @@ class Engine {
   // the file system looks writable. True when writes may go on.
   bool tryRecover();
   void reportStorage(StorageTransition transition, std::string message);
+  // Writer thread only: reloads the token view, chain position and event time from the store,
+  // whose log went further than memory (a batch whose fsync failed was durable after all).
+  void catchUpWithStore();
 
   EngineOptions options_;
   std::unique_ptr<events::Store> store_;
@@ -208,7 +212,7 @@ class Engine {
   std::atomic<uint64_t> storageFailures_{0};
   mutable std::mutex healthMu_;
   std::string storageError_;  // GUARDED_BY(healthMu_)
-  bool stuck_ = false;  // writer thread only: the reopened log disagrees with memory; restart
+  bool stuck_ = false;  // writer thread only: the reopened log forks from memory; restart
   std::chrono::steady_clock::time_point degradedSince_, lastRecoveryAttempt_;  // writer only
 
   std::mutex mu_;

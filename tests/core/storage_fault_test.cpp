@@ -21,8 +21,9 @@ using pitlog::testing::TempDir;
 
 namespace {
 
-enum class Fault { none, noSpace, readOnly };
+enum class Fault { none, noSpace, readOnly, syncOnly };
 
+// syncOnly: appends land, fsync fails - the data may be on disk all the same.
 rocksdb::IOStatus injected(Fault f) {
   if (f == Fault::noSpace) return rocksdb::IOStatus::NoSpace("injected", "No space left on device");
   return rocksdb::IOStatus::IOError("injected", "Read-only file system");
@@ -35,21 +36,22 @@ class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
       : FSWritableFileOwnerWrapper(std::move(file)), fault_(fault) {}
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* d) override {
-    if (auto f = fault_.load(); f != Fault::none) return injected(f);
+    if (auto f = fault_.load(); f != Fault::none && f != Fault::syncOnly) return injected(f);
     return FSWritableFileOwnerWrapper::Append(data, o, d);
   }
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
                            const rocksdb::DataVerificationInfo& v,
                            rocksdb::IODebugContext* d) override {
-    if (auto f = fault_.load(); f != Fault::none) return injected(f);
+    if (auto f = fault_.load(); f != Fault::none && f != Fault::syncOnly) return injected(f);
     return FSWritableFileOwnerWrapper::Append(data, o, v, d);
   }
+  // Worded as RocksDB's posix file system words a failed fdatasync, which the engine recognises.
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
-    if (auto f = fault_.load(); f != Fault::none) return injected(f);
+    if (fault_.load() != Fault::none) return rocksdb::IOStatus::IOError("While fdatasync", "injected");
     return FSWritableFileOwnerWrapper::Sync(o, d);
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
-    if (auto f = fault_.load(); f != Fault::none) return injected(f);
+    if (fault_.load() != Fault::none) return rocksdb::IOStatus::IOError("While fsync", "injected");
     return FSWritableFileOwnerWrapper::Fsync(o, d);
   }
 
@@ -280,6 +282,31 @@ TEST_CASE("storage fault: many episodes under concurrent commands lose nothing a
   // Every create is one event: the log holds exactly the acknowledged ones.
   CHECK(f.engine->lastSeq() == acknowledged.load());
   CHECK(f.engine->tokenCount() == acknowledged.load());
+  f.engine->stop();
+  CHECK(storeProblem(f.engine->store()) == std::nullopt);
+}
+
+TEST_CASE("storage fault: a failed fsync answers 'may have been applied'; memory catches up") {
+  Fixture f;
+  f.open();
+  REQUIRE(f.create("one").ok());
+  f.fs->fault = Fault::syncOnly;
+  auto maybe = f.create("two", idemKey("k2", "create two"));
+  CHECK(maybe.code == Code::unavailable);
+  CHECK(maybe.message.find("may have been applied") != std::string::npos);
+  CHECK(f.engine->lastSeq() == 1);
+  f.fs->fault = Fault::none;
+  REQUIRE(f.waitWritable());
+  // The WAL record was whole: the reopened log holds the batch, and memory follows it.
+  CHECK(f.engine->lastSeq() == 2);
+  CHECK(f.engine->tokenCount() == 2);
+  // The same Idempotency-Key tells the client the outcome.
+  auto replay = f.create("two", idemKey("k2", "create two"));
+  REQUIRE(replay.ok());
+  CHECK(replay.replayed);
+  auto next = f.create("three");
+  REQUIRE(next.ok());
+  CHECK(next.firstSeq == 3);
   f.engine->stop();
   CHECK(storeProblem(f.engine->store()) == std::nullopt);
 }
