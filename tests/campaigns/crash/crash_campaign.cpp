@@ -66,8 +66,8 @@ class Campaign {
     const auto started = std::chrono::steady_clock::now();
     try {
       start();
-      for (int cycle = 1; cycle <= o_.cycles && problems_.empty(); ++cycle) runCycle(cycle);
-      if (problems_.empty()) finish();
+      for (int cycle = 1; cycle <= o_.cycles && !failed(); ++cycle) runCycle(cycle);
+      if (!failed()) finish();
     } catch (const std::exception& e) {
       problems_.push_back(std::string("campaign aborted: ") + testing::redacted(e.what()));
     }
@@ -211,6 +211,15 @@ class Campaign {
     for (const auto& id : leaked) problems_.push_back("token " + id + " found on disk or in a log");
   }
 
+  // Stops the cycles at the first problem: later ones would mostly be its consequences.
+  bool failed() const {
+    if (!problems_.empty()) return true;
+    for (const auto& w : workers_) {
+      if (!w->problems().empty()) return true;
+    }
+    return false;
+  }
+
   Tally totals() const {
     Tally t;
     for (const auto& w : workers_) t.add(w->tally());
@@ -234,7 +243,8 @@ class Campaign {
     f.set("idempotent_retries", t.idempotentRetries);
     f.set("idempotent_replays", t.idempotentReplays);
     f.set("tokens_issued", static_cast<int64_t>(model_.tokenCount()));
-    f.set("tokens_checked", tokensChecked_ + t.reads);
+    f.set("tokens_checked", tokensChecked_ + t.introspectionsChecked);
+    f.set("other_reads_checked", t.reads - t.introspectionsChecked);
     f.set("checks_skipped_near_deadline", sweepSkipped_ + t.readsSkippedNearDeadline);
     f.set("events", static_cast<int64_t>(log_.all().size()));
     f.set("windows_closed_by_scheduler", windowsElapsed_);

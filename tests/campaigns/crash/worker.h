@@ -57,7 +57,8 @@ struct Tally {
   int64_t duplicated = 0;
   int64_t phantom = 0;  // events for a request that was refused
   int64_t wrongAnswers = 0;
-  int64_t reads = 0;
+  int64_t reads = 0;                 // introspections, GETs of integrations and permissions
+  int64_t introspectionsChecked = 0;  // introspections compared with the model
   int64_t readsSkippedNearDeadline = 0;
   int64_t idempotentRetries = 0;
   int64_t idempotentReplays = 0;
