@@ -21,5 +21,8 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-cmake --build "$build_dir" --target crash_campaign >/dev/null
+if ! build_output=$(cmake --build "$build_dir" --target crash_campaign 2>&1); then
+  echo "$build_output" >&2
+  exit 1
+fi
 exec "$build_dir/tests/campaigns/crash/crash_campaign" --cycles "$cycles" "${args[@]}"

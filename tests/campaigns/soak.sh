@@ -21,5 +21,8 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-cmake --build "$build_dir" --target soak_campaign >/dev/null
+if ! build_output=$(cmake --build "$build_dir" --target soak_campaign 2>&1); then
+  echo "$build_output" >&2
+  exit 1
+fi
 exec "$build_dir/tests/campaigns/soak/soak_campaign" --seconds "$seconds" "${args[@]}"
