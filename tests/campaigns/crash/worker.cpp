@@ -104,6 +104,9 @@ bool Worker::issue(Request& r) {
   } else {
     ++tally_.refused;
   }
+  if (response.header("x-request-id") != r.requestId) {
+    wrong(r, "X-Request-Id is not echoed", response.body);
+  }
   try {
     if (r.replayOf) {
       judgeReplay(r, response.body);
