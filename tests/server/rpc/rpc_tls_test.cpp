@@ -39,7 +39,7 @@ kj::Own<kj::TlsContext> trusting(const std::string& certPem, kj::Maybe<kj::TlsCe
 
 }  // namespace
 
-TEST_CASE("RPC over TLS: login, create, introspect; plain and distrusting clients fail alone",
+TEST_CASE("RPC over TLS: login, create, introspect - plain and distrusting clients fail alone",
           "[tls]") {
   TempDir dir("pitd-rpc-tls");
   auto cert = makeSelfSignedCert(dir.str(), "pitd");
