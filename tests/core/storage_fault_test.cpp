@@ -286,7 +286,7 @@ TEST_CASE("storage fault: many episodes under concurrent commands lose nothing a
   CHECK(storeProblem(f.engine->store()) == std::nullopt);
 }
 
-TEST_CASE("storage fault: a failed fsync answers 'may have been applied'; memory catches up") {
+TEST_CASE("storage fault: a failed fsync answers 'may have been applied', then memory catches up") {
   Fixture f;
   f.open();
   REQUIRE(f.create("one").ok());
