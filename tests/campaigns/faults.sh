@@ -34,8 +34,12 @@ figures() {  # the figures line, also written to $PITLOG_FIGURES_DIR/faults.json
 }
 
 if [[ -z "${PITLOG_FAULTS_INNER:-}" ]]; then
-  cmake --build "$build" --target pitlog_faults_campaign pitlog_faults_readonly pitd pit-replay \
-    > /dev/null
+  buildlog=$(mktemp /tmp/pitlog-faults-build.XXXXXX)
+  if ! cmake --build "$build" --target pitlog_faults_campaign pitlog_faults_readonly pitd \
+      pit-replay > "$buildlog" 2>&1; then
+    cat "$buildlog" >&2; rm -f "$buildlog"; exit 1
+  fi
+  rm -f "$buildlog"
   # Mounting a tmpfs needs root; a user namespace gives a non-root CI the same.
   probe=$(mktemp -d /tmp/pitlog-faults-probe.XXXXXX)
   if mount -t tmpfs -o size=1m tmpfs "$probe" 2>/dev/null; then
