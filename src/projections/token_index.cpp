@@ -32,18 +32,21 @@ std::shared_ptr<const ScopeSet> TokenIndex::intern(const std::vector<std::string
 }
 
 size_t TokenIndex::probe(const Digest& d) const {
-  const size_t mask = table_.size() - 1;
-  for (size_t i = home(d);; i = (i + 1) & mask) {
+  for (size_t i = home(d);; i = next(i)) {
     const Slot& s = table_[i];
     if (!s.grant || s.digest == d) return i;
   }
 }
 
 void TokenIndex::reserve(size_t entries) {
-  size_t capacity = table_.size();
-  while (entries * 10 > capacity * 7) capacity *= 2;
-  if (capacity == table_.size()) return;
-  std::vector<Slot> old(capacity);
+  if (entries * 4 <= table_.size() * 3) return;
+  // Grown by half (not doubled) past the current need: appends stay amortised O(1), and a large
+  // index never sits at a load of 0.375 as a doubled one can.
+  rehash(std::max(table_.size() + table_.size() / 2, entries * 4 / 3 + 1));
+}
+
+void TokenIndex::rehash(size_t capacity) {
+  std::vector<Slot> old(std::max<size_t>(capacity, 1024));
   old.swap(table_);
   for (auto& s : old) {
     if (s.grant) table_[probe(s.digest)] = std::move(s);
@@ -68,13 +71,17 @@ void TokenIndex::load(const events::Store& store) {
     put(*digest, *entry, nullptr);
     return true;
   });
+  // RocksDB's key count is an estimate: size the table to what was loaded, at a load of 0.7, so
+  // memory follows the live tokens and the next tokens have room before the table grows.
+  if (used_ * 10 / 7 + 1 != table_.size()) rehash(used_ * 10 / 7 + 1);
 }
 
 std::optional<TokenSlot> TokenIndex::find(const Digest& digest) const {
   std::shared_lock lock(mu_);
   const Slot& s = table_[probe(digest)];
   if (!s.grant) return std::nullopt;
-  TokenSlot out{s.grant, s.state, s.issuedAt, std::nullopt};
+  TokenSlot out{s.grant, s.previous ? TokenState::previous : TokenState::current, s.issuedAt,
+                std::nullopt};
   if (s.hasDeadline) out.expiresAt = s.expiresAt;
   return out;
 }
@@ -112,7 +119,7 @@ void TokenIndex::put(const Digest& digest, const TokenEntry& entry, GrantCache* 
   Slot& s = table_[probe(digest)];
   s.digest = digest;
   s.grant = grant;
-  s.state = entry.state;
+  s.previous = entry.state == TokenState::previous;
   s.issuedAt = entry.issuedAt;
   s.hasDeadline = entry.expiresAt.has_value();
   s.expiresAt = entry.expiresAt.value_or(0);
@@ -126,7 +133,7 @@ void TokenIndex::erase(const Digest& digest) {
   size_t i = probe(digest);
   if (!table_[i].grant) return;
   Slot& victim = table_[i];
-  if (victim.state == TokenState::previous && victim.hasDeadline) {
+  if (victim.previous && victim.hasDeadline) {
     auto d = deadlines_.find({victim.expiresAt, victim.grant->integrationId});
     if (d != deadlines_.end()) deadlines_.erase(d);
   }
@@ -134,8 +141,7 @@ void TokenIndex::erase(const Digest& digest) {
   --used_;
   // Backward-shift deletion: move later members of the probe run into the hole, so lookups
   // never need tombstones.
-  const size_t mask = table_.size() - 1;
-  for (size_t hole = i, j = (i + 1) & mask; table_[j].grant; j = (j + 1) & mask) {
+  for (size_t hole = i, j = next(i); table_[j].grant; j = next(j)) {
     size_t want = home(table_[j].digest);
     // Move j into the hole when its home is not in the cyclic range (hole, j].
     bool inRange = hole <= j ? (want > hole && want <= j) : (want > hole || want <= j);

@@ -3,11 +3,14 @@
 // RocksDB; it reads this index, which is loaded from the tokens family at start and updated by
 // the writer after each durable commit.
 //
-// Layout, chosen for the hot path (bench/verify_inproc): an open-addressing table with linear
-// probing keyed by the digest itself (already uniformly random, so its first 8 bytes are the
-// hash), one cache line per probe, no per-entry allocation. What a token grants (account,
+// Layout, chosen for the hot path (bench/verify_inproc) and for memory: an open-addressing table
+// with linear probing keyed by the digest itself (already uniformly random, so its first 8 bytes
+// are the hash), one 64-byte slot (a cache line) per probe, no per-entry allocation. The table's
+// size is not a power of two: a hash is mapped onto it by multiplication (Lemire's "fastrange"),
+// so it can be sized to the load factor it needs (at most 0.75, grown by half) instead of doubling,
+// which at a million tokens would leave half of it empty. What a token grants (account,
 // integration, scopes) lives in a Grant shared by the tokens of one integration, and scope sets
-// are interned, so a live token costs well under 300 bytes.
+// are interned, so a live token costs under 300 bytes (bench/log_bench reports it).
 //
 // Thread-safety: find() and the other readers may run on any number of threads at once; apply()
 // and load() are called by the single writer. A shared mutex separates them.
@@ -75,29 +78,37 @@ class TokenIndex {
   size_t tableBytes() const;
 
  private:
-  struct Slot {
+  // 64 bytes, aligned to a cache line: issuedAt takes 48 bits (milliseconds until the year 6429)
+  // so that the state and the deadline flag fit beside it.
+  struct alignas(64) Slot {
     Digest digest{};
     std::shared_ptr<const Grant> grant;  // null: the slot is empty
-    UnixMillis issuedAt = 0;
+    int64_t issuedAt : 48 = 0;
+    uint64_t previous : 1 = 0;     // TokenState::previous
+    uint64_t hasDeadline : 1 = 0;
     UnixMillis expiresAt = 0;
-    TokenState state = TokenState::current;
-    bool hasDeadline = false;
   };
+  static_assert(sizeof(Slot) == 64, "one cache line per probe");
   using GrantCache = std::unordered_map<std::string, std::shared_ptr<const Grant>>;
 
-  // REQUIRES: mu_ held exclusively, for all four.
+  // REQUIRES: mu_ held exclusively, for all five.
   // With grants, tokens of one integration put together share one Grant.
   void put(const Digest& digest, const TokenEntry& entry, GrantCache* grants);
   void erase(const Digest& digest);
   void reserve(size_t entries);
+  void rehash(size_t capacity);
   std::shared_ptr<const ScopeSet> intern(const std::vector<std::string>& scopes);
 
-  size_t home(const Digest& d) const { return events::DigestHash{}(d) & (table_.size() - 1); }
+  size_t home(const Digest& d) const {
+    return static_cast<size_t>((static_cast<unsigned __int128>(events::DigestHash{}(d)) *
+                                table_.size()) >> 64);
+  }
+  size_t next(size_t i) const { return i + 1 == table_.size() ? 0 : i + 1; }
   // The slot holding digest, or the empty slot where it would go.
   size_t probe(const Digest& d) const;
 
   mutable std::shared_mutex mu_;
-  std::vector<Slot> table_;  // size is a power of two; load factor kept at or below 0.7
+  std::vector<Slot> table_;  // load factor kept at or below 0.75
   size_t used_ = 0;
   std::multiset<std::pair<UnixMillis, std::string>> deadlines_;
   std::unordered_map<std::string, std::shared_ptr<const ScopeSet>> scopeSets_;
