@@ -74,6 +74,11 @@ using Body = std::variant<body::Created, body::ScopesUpdated, body::RotationStar
 const char* typeName(schema::Event::Body::Which which);
 std::optional<schema::Event::Body::Which> typeFromName(std::string_view name);
 
+// The Text fields (and lists of Text) that DecodedEvent::decode() reads to prove them terminated,
+// as dotted paths from the Event root ("actor.userId", "body.created.scopes"). A test compares
+// the list with the schema, so a Text field added to event.capnp cannot escape the check.
+const std::vector<std::string>& eventTextFields();
+
 struct NewEvent {
   std::string streamId;
   std::string accountId;
