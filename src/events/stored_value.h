@@ -4,6 +4,7 @@
 // rules for untrusted bytes (alignment, a traversal limit tied to the value's size, no exception
 // escaping) live in one place.
 #include <capnp/message.h>
+#include <kj/common.h>
 #include <kj/exception.h>
 
 #include <cstring>
@@ -30,6 +31,28 @@ std::string canonicalBytes(Reader reader) {
   auto words = capnp::canonicalize(reader);
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+// Builds a Root with fill(builder) and returns its canonical bytes. The message's first segment
+// is this thread's scratch space (Cap'n Proto re-zeroes what it used), so a small value costs no
+// allocation beyond canonicalize()'s; a nested call, or a value larger than the scratch, simply
+// takes more from the heap.
+template <typename Root, typename Fill>
+std::string encodeStoredValue(Fill&& fill) {
+  thread_local capnp::word scratch[512] = {};
+  thread_local bool inUse = false;
+  const bool mine = !inUse;
+  inUse = true;
+  KJ_DEFER(if (mine) inUse = false);
+  std::optional<capnp::MallocMessageBuilder> message;
+  if (mine) {
+    message.emplace(kj::ArrayPtr<capnp::word>(scratch, 512));
+  } else {
+    message.emplace(512);
+  }
+  auto root = message->template initRoot<Root>();
+  fill(root);
+  return canonicalBytes(root.asReader());
 }
 
 // Reads a stored value as a Root and returns read(root); nullopt when the bytes are not a

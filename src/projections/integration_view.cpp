@@ -139,40 +139,39 @@ IntegrationView apply(IntegrationView v, const Event::Reader& e) {
 }
 
 std::string encodeIntegration(const IntegrationView& v) {
-  capnp::MallocMessageBuilder message(256);
-  auto b = message.initRoot<views::IntegrationView>();
-  b.setId(v.id);
-  b.setAccountId(v.accountId);
-  b.setName(v.name);
-  b.setDescription(v.description);
-  auto scopes = b.initScopes(static_cast<unsigned>(v.scopes.size()));
-  for (unsigned i = 0; i < v.scopes.size(); ++i) scopes.set(i, v.scopes[i]);
-  b.setDeleted(v.deleted);
-  b.setVersion(v.version);
-  b.setCreatedAt(v.createdAt);
-  b.setCreatedBy(v.createdBy);
-  b.setCreatedSeq(v.createdSeq);
-  b.setUpdatedAt(v.updatedAt);
-  b.setDeletedAt(v.deletedAt);
-  b.setLastSeq(v.lastSeq);
-  auto tokens = b.initTokens(static_cast<unsigned>(v.tokens.size()));
-  for (unsigned i = 0; i < v.tokens.size(); ++i) {
-    const auto& t = v.tokens[i];
-    auto tb = tokens[i];
-    tb.setDigest(capnp::Data::Reader(t.digest.data(), t.digest.size()));
-    tb.setState(t.state == TokenState::current ? views::TokenState::CURRENT
-                                               : views::TokenState::PREVIOUS);
-    tb.setIssuedAt(t.issuedAt);
-    tb.setHasDeadline(t.expiresAt.has_value());
-    tb.setExpiresAt(t.expiresAt.value_or(0));
-    tb.setHint(t.hint);
-  }
-  b.setRotationPending(v.rotation.has_value());
-  if (v.rotation) {
-    b.setRotationStartedAt(v.rotation->startedAt);
-    b.setRotationPreviousExpiresAt(v.rotation->previousExpiresAt);
-  }
-  return events::canonicalBytes(b.asReader());
+  return events::encodeStoredValue<views::IntegrationView>([&](views::IntegrationView::Builder b) {
+    b.setId(v.id);
+    b.setAccountId(v.accountId);
+    b.setName(v.name);
+    b.setDescription(v.description);
+    auto scopes = b.initScopes(static_cast<unsigned>(v.scopes.size()));
+    for (unsigned i = 0; i < v.scopes.size(); ++i) scopes.set(i, v.scopes[i]);
+    b.setDeleted(v.deleted);
+    b.setVersion(v.version);
+    b.setCreatedAt(v.createdAt);
+    b.setCreatedBy(v.createdBy);
+    b.setCreatedSeq(v.createdSeq);
+    b.setUpdatedAt(v.updatedAt);
+    b.setDeletedAt(v.deletedAt);
+    b.setLastSeq(v.lastSeq);
+    auto tokens = b.initTokens(static_cast<unsigned>(v.tokens.size()));
+    for (unsigned i = 0; i < v.tokens.size(); ++i) {
+      const auto& t = v.tokens[i];
+      auto tb = tokens[i];
+      tb.setDigest(capnp::Data::Reader(t.digest.data(), t.digest.size()));
+      tb.setState(t.state == TokenState::current ? views::TokenState::CURRENT
+                                                 : views::TokenState::PREVIOUS);
+      tb.setIssuedAt(t.issuedAt);
+      tb.setHasDeadline(t.expiresAt.has_value());
+      tb.setExpiresAt(t.expiresAt.value_or(0));
+      tb.setHint(t.hint);
+    }
+    b.setRotationPending(v.rotation.has_value());
+    if (v.rotation) {
+      b.setRotationStartedAt(v.rotation->startedAt);
+      b.setRotationPreviousExpiresAt(v.rotation->previousExpiresAt);
+    }
+  });
 }
 
 std::optional<IntegrationView> decodeIntegration(std::string_view bytes) {

@@ -1,6 +1,5 @@
 #include "projections/projector.h"
 
-#include <unordered_map>
 
 namespace pitlog::projections {
 
@@ -10,12 +9,49 @@ using events::schema::Event;
 namespace keys = events::keys;
 
 std::optional<IntegrationView> loadIntegration(ViewStore& views, std::string_view id) {
-  auto bytes = views.get(Family::integrations, id);
-  if (!bytes) return std::nullopt;
-  return decodeIntegration(*bytes);
+  return views.getIntegration(id);
 }
 
 static std::string_view digestKey(const Digest& d) { return Sha256::asView(d); }
+
+namespace {
+
+const TokenRecord* findRecord(const IntegrationView& v, const Digest& d) {
+  for (const auto& t : v.tokens) {
+    if (t.digest == d) return &t;
+  }
+  return nullptr;
+}
+
+TokenEntry entryOf(const IntegrationView& v, const TokenRecord& t) {
+  return TokenEntry{v.id, v.accountId, t.state, t.issuedAt, t.expiresAt, v.scopes};
+}
+
+// Writes the token entries that differ between the views: those no longer implied are erased,
+// those implied now are written when new or changed (what a token entry holds beyond its record
+// is the integration's account and scopes). An integration has one to three tokens, so plain
+// scans beat any map.
+void projectTokens(ViewStore& views, const IntegrationView& before, const IntegrationView& after,
+                   std::vector<TokenChange>* tokenChanges) {
+  static const IntegrationView kNone;
+  const IntegrationView& was = before.deleted ? kNone : before;
+  const IntegrationView& now = after.deleted ? kNone : after;
+  for (const auto& t : was.tokens) {
+    if (findRecord(now, t.digest)) continue;
+    views.erase(Family::tokens, digestKey(t.digest));
+    if (tokenChanges) tokenChanges->push_back({t.digest, std::nullopt});
+  }
+  const bool grantChanged = was.accountId != now.accountId || was.scopes != now.scopes;
+  for (const auto& t : now.tokens) {
+    const TokenRecord* prior = findRecord(was, t.digest);
+    if (prior && *prior == t && !grantChanged) continue;
+    TokenEntry entry = entryOf(now, t);
+    views.put(Family::tokens, digestKey(t.digest), encodeTokenEntry(entry));
+    if (tokenChanges) tokenChanges->push_back({t.digest, std::move(entry)});
+  }
+}
+
+}  // namespace
 
 IntegrationView project(ViewStore& views, const Event::Reader& event,
                         std::vector<TokenChange>* tokenChanges) {
@@ -30,31 +66,12 @@ IntegrationView project(ViewStore& views, const Event::Reader& event,
   }
 
   const std::string_view id = textView(event.getStreamId());
-  IntegrationView before = loadIntegration(views, id).value_or(IntegrationView{});
+  IntegrationView before = views.getIntegration(id).value_or(IntegrationView{});
   IntegrationView after = apply(before, event);
 
-  views.put(Family::integrations, id, encodeIntegration(after));
+  views.putIntegration(id, after);
   if (event.getBody().isCreated()) views.put(Family::byAccount, keys::byAccountKey(account, id), {});
-
-  // Token entries: drop those no longer implied, write those implied now (scopes or deadlines
-  // may have changed even for a token that stays).
-  auto oldEntries = tokenEntries(before);
-  auto newEntries = tokenEntries(after);
-  std::unordered_map<Digest, const TokenEntry*, events::DigestHash> next;
-  for (const auto& [digest, entry] : newEntries) next.emplace(digest, &entry);
-  for (const auto& [digest, entry] : oldEntries) {
-    if (next.count(digest)) continue;
-    views.erase(Family::tokens, digestKey(digest));
-    if (tokenChanges) tokenChanges->push_back({digest, std::nullopt});
-  }
-  std::unordered_map<Digest, const TokenEntry*, events::DigestHash> prior;
-  for (const auto& [digest, entry] : oldEntries) prior.emplace(digest, &entry);
-  for (const auto& [digest, entry] : newEntries) {
-    auto it = prior.find(digest);
-    if (it != prior.end() && *it->second == entry) continue;
-    views.put(Family::tokens, digestKey(digest), encodeTokenEntry(entry));
-    if (tokenChanges) tokenChanges->push_back({digest, entry});
-  }
+  projectTokens(views, before, after, tokenChanges);
   return after;
 }
 

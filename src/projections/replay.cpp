@@ -37,6 +37,7 @@ ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOpti
     held.reset();
   };
   bool bounded = options.toSeq != 0 || options.until.has_value();
+  out.expectEvents(options.toSeq != 0 ? std::min(options.toSeq, store.lastSeq()) : store.lastSeq());
   std::optional<DecodedEvent> event;
   events::forEachEvent(store, 1, options.toSeq, [&](uint64_t seq, std::string_view bytes) {
     if (auto error = chain.feed(seq, bytes, &event)) {

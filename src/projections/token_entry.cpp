@@ -20,18 +20,17 @@ std::vector<std::pair<Digest, TokenEntry>> tokenEntries(const IntegrationView& v
 }
 
 std::string encodeTokenEntry(const TokenEntry& e) {
-  capnp::MallocMessageBuilder message(128);
-  auto b = message.initRoot<views::TokenEntry>();
-  b.setIntegrationId(e.integrationId);
-  b.setAccountId(e.accountId);
-  b.setState(e.state == TokenState::current ? views::TokenState::CURRENT
-                                            : views::TokenState::PREVIOUS);
-  b.setIssuedAt(e.issuedAt);
-  b.setHasDeadline(e.expiresAt.has_value());
-  b.setExpiresAt(e.expiresAt.value_or(0));
-  auto scopes = b.initScopes(static_cast<unsigned>(e.scopes.size()));
-  for (unsigned i = 0; i < e.scopes.size(); ++i) scopes.set(i, e.scopes[i]);
-  return events::canonicalBytes(b.asReader());
+  return events::encodeStoredValue<views::TokenEntry>([&](views::TokenEntry::Builder b) {
+    b.setIntegrationId(e.integrationId);
+    b.setAccountId(e.accountId);
+    b.setState(e.state == TokenState::current ? views::TokenState::CURRENT
+                                              : views::TokenState::PREVIOUS);
+    b.setIssuedAt(e.issuedAt);
+    b.setHasDeadline(e.expiresAt.has_value());
+    b.setExpiresAt(e.expiresAt.value_or(0));
+    auto scopes = b.initScopes(static_cast<unsigned>(e.scopes.size()));
+    for (unsigned i = 0; i < e.scopes.size(); ++i) scopes.set(i, e.scopes[i]);
+  });
 }
 
 std::optional<TokenEntry> decodeTokenEntry(std::string_view bytes) {

@@ -1,36 +1,88 @@
 #include "projections/view_store.h"
 
+#include <stdexcept>
+
 namespace pitlog::projections {
 
+std::optional<IntegrationView> ViewStore::getIntegration(std::string_view id) {
+  auto bytes = get(Family::integrations, id);
+  if (!bytes) return std::nullopt;
+  return decodeIntegration(*bytes);
+}
+
+void ViewStore::putIntegration(std::string_view id, const IntegrationView& view) {
+  put(Family::integrations, id, encodeIntegration(view));
+}
+
+std::optional<IntegrationView> MemoryViewStore::getIntegration(std::string_view id) {
+  auto it = integrations_.find(id);
+  if (it == integrations_.end()) return std::nullopt;
+  return it->second;
+}
+
+void MemoryViewStore::putIntegration(std::string_view id, const IntegrationView& view) {
+  if (auto it = integrations_.find(id); it != integrations_.end()) {
+    it->second = view;
+  } else {
+    integrations_.emplace(std::string(id), view);
+  }
+}
+
 std::optional<std::string> MemoryViewStore::get(Family f, std::string_view key) {
-  auto& m = families_[static_cast<int>(f)];
+  return lookup(f, key);
+}
+
+void MemoryViewStore::put(Family f, std::string_view key, std::string_view value) {
+  if (f == Family::integrations) {
+    // Bytes that do not decode cannot be held decoded; replay never writes such bytes.
+    auto view = decodeIntegration(value);
+    if (!view) throw std::invalid_argument("not an integration view: " + std::string(key));
+    putIntegration(key, *view);
+    return;
+  }
+  // One hash and probe: replay's puts are mostly of new keys (audit entries, tokens).
+  families_[static_cast<int>(f)].try_emplace(std::string(key)).first->second.assign(value);
+}
+
+void MemoryViewStore::expectEvents(uint64_t events) {
+  // Each event adds an audit entry; most create an integration and a token.
+  families_[static_cast<int>(Family::auditByAccount)].reserve(events);
+  families_[static_cast<int>(Family::tokens)].reserve(events);
+  families_[static_cast<int>(Family::byAccount)].reserve(events);
+  integrations_.reserve(events);
+}
+
+std::optional<std::string> MemoryViewStore::lookup(Family f, std::string_view key) const {
+  if (f == Family::integrations) {
+    auto it = integrations_.find(key);
+    if (it == integrations_.end()) return std::nullopt;
+    return encodeIntegration(it->second);
+  }
+  const auto& m = families_[static_cast<int>(f)];
   auto it = m.find(key);
   if (it == m.end()) return std::nullopt;
   return it->second;
 }
 
-void MemoryViewStore::put(Family f, std::string_view key, std::string_view value) {
-  auto& m = families_[static_cast<int>(f)];
-  if (auto it = m.find(key); it != m.end()) {
-    it->second.assign(value);
-  } else {
-    m.emplace(std::string(key), std::string(value));
-  }
-}
-
-std::optional<std::string_view> MemoryViewStore::lookup(Family f, std::string_view key) const {
-  const auto& m = families_[static_cast<int>(f)];
-  auto it = m.find(key);
-  if (it == m.end()) return std::nullopt;
-  return std::string_view(it->second);
-}
-
 MemoryViewStore::Sorted MemoryViewStore::family(Family f) const {
+  if (f == Family::integrations) {
+    Sorted out;
+    for (const auto& [id, view] : integrations_) out.emplace(id, encodeIntegration(view));
+    return out;
+  }
   const auto& m = families_[static_cast<int>(f)];
   return Sorted(m.begin(), m.end());
 }
 
+size_t MemoryViewStore::size(Family f) const {
+  return f == Family::integrations ? integrations_.size() : families_[static_cast<int>(f)].size();
+}
+
 void MemoryViewStore::erase(Family f, std::string_view key) {
+  if (f == Family::integrations) {
+    if (auto it = integrations_.find(key); it != integrations_.end()) integrations_.erase(it);
+    return;
+  }
   auto& m = families_[static_cast<int>(f)];
   if (auto it = m.find(key); it != m.end()) m.erase(it);
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "events/keys.h"
+#include "projections/integration_view.h"
 
 namespace pitlog::projections {
 
@@ -21,10 +22,21 @@ class ViewStore {
   virtual std::optional<std::string> get(Family f, std::string_view key) = 0;
   virtual void put(Family f, std::string_view key, std::string_view value) = 0;
   virtual void erase(Family f, std::string_view key) = 0;
+
+  // The integration view of `id`, and its replacement. These defaults go through the bytes of
+  // the integrations family; MemoryViewStore keeps integrations decoded instead, since replay
+  // reads and rewrites one per event and needs the bytes only when asked for them.
+  virtual std::optional<IntegrationView> getIntegration(std::string_view id);
+  virtual void putIntegration(std::string_view id, const IntegrationView& view);
+
+  // A hint before a replay of about `events` events (a memory store presizes its maps).
+  virtual void expectEvents(uint64_t events) {}
 };
 
 // Views held in memory: replay's output, and what tests compare. Hash maps while replay writes
 // (it does millions of point reads and writes); family() gives the sorted form for comparison.
+// Integrations are held decoded and encoded when their bytes are read (get, lookup, family), so
+// the fold never decodes and re-encodes a view per event.
 class MemoryViewStore : public ViewStore {
  public:
   using Sorted = std::map<std::string, std::string, std::less<>>;
@@ -32,20 +44,28 @@ class MemoryViewStore : public ViewStore {
   std::optional<std::string> get(Family f, std::string_view key) override;
   void put(Family f, std::string_view key, std::string_view value) override;
   void erase(Family f, std::string_view key) override;
+  std::optional<IntegrationView> getIntegration(std::string_view id) override;
+  void putIntegration(std::string_view id, const IntegrationView& view) override;
+
+  // Room for about `events` events' worth of views, so that a replay does not rehash as it goes.
+  void expectEvents(uint64_t events) override;
 
   // One family in key order (a copy: call it once per family, not in a loop).
   Sorted family(Family f) const;
   // A point read without copying the family.
-  std::optional<std::string_view> lookup(Family f, std::string_view key) const;
-  size_t size(Family f) const { return families_[static_cast<int>(f)].size(); }
+  std::optional<std::string> lookup(Family f, std::string_view key) const;
+  size_t size(Family f) const;
 
  private:
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, std::string, Hash, std::equal_to<>>
-      families_[events::keys::kFamilyCount];
+  template <typename Value>
+  using Map = std::unordered_map<std::string, Value, Hash, std::equal_to<>>;
+
+  Map<std::string> families_[events::keys::kFamilyCount];  // all but integrations
+  Map<IntegrationView> integrations_;
 };
 
 // The families that projections own (and replay rebuilds and compares).
