@@ -65,16 +65,21 @@ void build(const std::string& dir, size_t integrations) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: log_bench DIR [integrations=100000]\n");
+    std::fprintf(stderr, "usage: log_bench DIR [integrations=100000] [keep]\n"
+                         "  keep: reuse DIR/log when it exists, and leave it (for profiling)\n");
     return 2;
   }
   const std::string dir = std::string(argv[1]) + "/log";
   const size_t integrations = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 100'000;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const bool keep = argc > 3 && std::string(argv[3]) == "keep";
   auto start = bench::Clock::now();
-  build(dir, integrations);
-  std::fprintf(stderr, "built %zu integrations in %.1f s\n", integrations, bench::secondsSince(start));
+  if (!keep || !fs::exists(dir)) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    build(dir, integrations);
+    std::fprintf(stderr, "built %zu integrations in %.1f s\n", integrations,
+                 bench::secondsSince(start));
+  }
 
   // Startup and memory first, in a process whose memory holds nothing else yet.
   long rssBefore = residentKiB();
@@ -124,6 +129,6 @@ int main(int argc, char** argv) {
               bench::median(ratios), *std::min_element(ratios.begin(), ratios.end()),
               *std::max_element(ratios.begin(), ratios.end()), ok ? "yes" : "NO");
   store.reset();
-  fs::remove_all(dir);
+  if (!keep) fs::remove_all(dir);
   return ok ? 0 : 1;
 }
