@@ -150,7 +150,7 @@ TEST_CASE("SIGTERM during concurrent writes loses no acknowledged command") {
         acknowledged.size());
 }
 
-TEST_CASE("no plaintext token in pitd's log or data directory") {
+TEST_CASE("no plaintext token in pitd's log, metrics or data directory") {
   TestServer s({"--log-level", "trace"});
   std::vector<std::string> tokens;
   for (int i = 0; i < 3; ++i) {
@@ -172,19 +172,24 @@ TEST_CASE("no plaintext token in pitd's log or data directory") {
     // Misuse that must not be echoed anywhere either: a token as the service key.
     httpRequest(s.port(), "GET", "/v1/scopes", {{"Authorization", "Bearer " + t}});
   }
+  // Metrics label requests by route, never by what a request carried.
+  const std::string metrics = httpRequest(s.port(), "GET", "/metrics").body;
+  REQUIRE_FALSE(metrics.empty());
   CHECK(s.stop() == 0);
   s.start();  // a restart logs what it loads
   CHECK(s.stop() == 0);
 
   const std::string log = s.log();
   REQUIRE_FALSE(log.empty());
-  size_t inLog = 0, inData = 0;
+  size_t inLog = 0, inData = 0, inMetrics = 0;
   for (const auto& t : tokens) {
     if (log.find(t) != std::string::npos) ++inLog;
     if (treeContains(s.dataDir(), t)) ++inData;
+    if (metrics.find(t) != std::string::npos) ++inMetrics;
   }
   CHECK(inLog == 0);
   CHECK(inData == 0);
+  CHECK(inMetrics == 0);
   // Nor the service key in the log: the log names the key's file.
   const bool keyLogged = log.find(s.key()) != std::string::npos;
   CHECK_FALSE(keyLogged);
