@@ -104,6 +104,11 @@ HttpResponse roundTrip(int port, const std::string& bytes) {
     size_t length = std::stoul(r.header("content-length"));
     while (rest.size() < length && socket.readMore(&rest)) {
     }
+    // A body cut short (the server died mid-answer) is no answer: never pass it off as one.
+    if (rest.size() < length) {
+      throw std::runtime_error("connection closed after " + std::to_string(rest.size()) + " of " +
+                               std::to_string(length) + " body bytes");
+    }
     r.body = rest.substr(0, length);
   } else if (lower(r.header("transfer-encoding")) == "chunked") {
     std::string body;
