@@ -138,7 +138,8 @@ int serve(const Config& config) {
                               {"rotation_window_ms", std::to_string(config.rotationWindowMs)},
                               {"sync", config.sync ? "true" : "false"}});
 
-  http::ApiService api(*engine, keys, metrics);
+  // With the timer, a body announced and never sent in full is answered 400 in bounded time.
+  http::ApiService api(*engine, keys, metrics, io.provider->getTimer());
   kj::HttpServerSettings settings;
   settings.errorHandler = api;
   kj::HttpServer httpServer(io.provider->getTimer(), api.headerTable(), api, settings);

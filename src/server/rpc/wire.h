@@ -15,8 +15,6 @@
 
 namespace pitlog::rpc {
 
-namespace schema = ::pitlog::rpc::schema;
-
 // A call's parameters may be at most this large, as an HTTP body may (API.md: 64 KiB).
 inline constexpr uint64_t kMaxPayloadBytes = 64 * 1024;
 
