@@ -29,26 +29,36 @@ mkdir -p "$work"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-failed=0
-for t in "${targets[@]}"; do
-  corpus="$work/corpus/$t"
+# One target per core at a time: each libFuzzer process is single-threaded.
+run_target() {
+  local t="$1" corpus="$work/corpus/$1" log="$work/$1.log" verdict runs rate
   mkdir -p "$corpus" "$work/artifacts/$t"
   [ -d "$work/seeds/$t" ] && cp -n "$work/seeds/$t"/* "$corpus"/ 2>/dev/null || true
-  log="$work/$t.log"
   # fuzz_http runs a whole request pipeline per input, so libFuzzer's entropic schedule (which
   # weighs every one of its ~30k features after each run) would cost more than the request:
   # the plain schedule gives it several times the executions in the same time.
-  extra=()
+  local extra=()
   [ "$t" = fuzz_http ] && extra=(-entropic=0)
   if "$build/fuzz/$t" -max_total_time="$seconds" -dict=fuzz/pitlog.dict -print_final_stats=1 \
        "${extra[@]}" -artifact_prefix="$work/artifacts/$t/" "$corpus" >"$log" 2>&1; then
     verdict="0 findings"
   else
     verdict="FINDING (see $log and $work/artifacts/$t/)"
-    failed=1
   fi
   runs=$(grep -m1 -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
   rate=$(grep -m1 -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}')
-  echo "fuzz: $t ${seconds}s runs=${runs:-?} exec/s=${rate:-?} corpus=$(ls "$corpus" | wc -l) $verdict"
+  echo "fuzz: $t ${seconds}s runs=${runs:-?} exec/s=${rate:-?} corpus=$(ls "$corpus" | wc -l) $verdict" \
+    >"$work/$t.result"
+}
+jobs_max=$(nproc)
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  run_target "$t" &
+done
+wait
+failed=0
+for t in "${targets[@]}"; do
+  cat "$work/$t.result"
+  grep -q " 0 findings$" "$work/$t.result" || failed=1
 done
 exit $failed

@@ -25,7 +25,7 @@ scripts/fuzz.sh "${PITLOG_FUZZ_SECONDS:-30}"
 phase "reliability campaigns (short forms)"
 tests/campaigns/crash.sh
 tests/campaigns/faults.sh
-tests/campaigns/soak.sh
+tests/campaigns/soak.sh --seconds 30
 phase "ThreadSanitizer"
 scripts/tsan.sh
 phase "benchmarks (smoke form)"

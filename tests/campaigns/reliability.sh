@@ -40,7 +40,7 @@ run crash tests/campaigns/crash.sh "${form[@]}"
 run faults tests/campaigns/faults.sh "${form[@]}"
 run soak tests/campaigns/soak.sh "${form[@]}" --seconds "$soak_seconds"
 run fuzz bash -c "scripts/fuzz.sh $fuzz_seconds | tee $PITLOG_FIGURES_DIR/fuzz.txt"
-run catalogue bash -c "build/release/tests/server/pitlog_server_e2e_tests '[catalogue]' --success=false 2>&1 | tee $PITLOG_FIGURES_DIR/catalogue.txt | tail -5"
+run catalogue bash -c "build/release/tests/server/pitlog_server_e2e_tests '[catalogue]' 2>&1 | tee $PITLOG_FIGURES_DIR/catalogue.txt | tail -5"
 run tsan bash -c "scripts/tsan.sh 2>&1 | tee $PITLOG_FIGURES_DIR/tsan.txt | tail -5"
 
 fig() { jq -r "$2 // \"?\"" "$PITLOG_FIGURES_DIR/$1.json" 2>/dev/null || echo "?"; }
@@ -60,10 +60,10 @@ if $long; then
     echo "| crash (SIGKILL under concurrent HTTP load) | $(fig crash .cycles) kill/restart cycles, $(fig crash .commands_sent) commands sent, $(fig crash .acknowledged) acknowledged, $(fig crash .tokens_checked) token introspections checked against the model | $(verdict crash); pit-replay verify failures: $(fig crash .verify_failures); duplicated events: $(fig crash .duplicated); tokens found on disk or in logs: $(fig crash .token_leaks) | lost acknowledged commands: **$(fig crash .lost)** |"
     echo "| storage faults (full and read-only filesystem) | $(fig faults .episodes_enospc) disk-full and $(fig faults .episodes_readonly) read-only episodes; $(fig faults .commands_503) commands answered 503, $(fig faults .commands_acknowledged) acknowledged; $(fig faults .introspections_during_fault) introspections during faults; $(fig faults .startup_refusals_checked) startup refusals | $(verdict faults); recovered without restart: $(fig faults .recovered_without_restart); introspection errors: $(fig faults .introspection_errors); half-written: $(fig faults .half_written) | lost: **$(fig faults .lost)** |"
     echo "| soak (introspection + command trickle) | $(fig soak .seconds) s, $(fig soak .introspections) introspections ($(fig soak .introspections_per_s)/s), $(fig soak .commands) commands | $(verdict soak); errors: $(fig soak .errors), wrong answers: $(fig soak .wrong_answers); RSS $(fig soak .rss_start_kib) KiB at start, $(fig soak .rss_end_kib) KiB at end, peak $(fig soak .rss_peak_kib) KiB | — |"
-    while read -r _ target secs runs corpus verdict_text; do
-      echo "| fuzz: \`$target\` (libFuzzer, ASan+UBSan) | $secs, ${runs#runs=} executions, corpus ${corpus#corpus=} | $(verdict fuzz) | $verdict_text |"
+    while read -r _ target secs runs rate corpus verdict_text; do
+      echo "| fuzz: \`$target\` (libFuzzer, ASan+UBSan) | $secs, ${runs#runs=} executions (${rate#exec/s=}/s), corpus ${corpus#corpus=} | $(verdict fuzz) | $verdict_text |"
     done < <(grep '^fuzz: ' "$PITLOG_FIGURES_DIR/fuzz.txt" || true)
-    echo "| hostile-input catalogue | $(grep -o '[0-9]* hostile requests' "$PITLOG_FIGURES_DIR/catalogue.txt" | head -1 || echo '?') | $(verdict catalogue) | $(grep -E '^(All tests passed|test cases:)' "$PITLOG_FIGURES_DIR/catalogue.txt" | tail -1) |"
+    echo "| hostile-input catalogue (\`[catalogue]\` tests) | $(grep -o 'hostile catalogue: .*' "$PITLOG_FIGURES_DIR/catalogue.txt" | head -1 || echo '?') | $(verdict catalogue) | $(grep -E '^(All tests passed|test cases:)' "$PITLOG_FIGURES_DIR/catalogue.txt" | tail -1) |"
     echo "| ThreadSanitizer (pitd + concurrent tests) | $(grep -E 'tests passed|tests failed' "$PITLOG_FIGURES_DIR/tsan.txt" | tail -1) | $(verdict tsan) | data races reported: $(grep -c 'WARNING: ThreadSanitizer' "$PITLOG_FIGURES_DIR/tsan.txt" || true) |"
   } > RELIABILITY.md
   echo "wrote RELIABILITY.md"
