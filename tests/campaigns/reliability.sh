@@ -6,22 +6,24 @@
 # Options for a shorter long run (the table says which were used):
 #   --fuzz-seconds N (default 300 per target with --long, 30 without)
 #   --soak-seconds N (default 1800 with --long, 60 without)
+#   --crash-cycles N (default 500 with --long, 20 without)
 # Needs the Release build (scripts/setup.sh); builds build/tsan and build/fuzz itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-long=false; fuzz_seconds=""; soak_seconds=""
+long=false; fuzz_seconds=""; soak_seconds=""; crash_cycles=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --long) long=true ;;
     --fuzz-seconds) fuzz_seconds="$2"; shift ;;
     --soak-seconds) soak_seconds="$2"; shift ;;
-    *) echo "usage: $0 [--long] [--fuzz-seconds N] [--soak-seconds N]" >&2; exit 2 ;;
+    --crash-cycles) crash_cycles="$2"; shift ;;
+    *) echo "usage: $0 [--long] [--fuzz-seconds N] [--soak-seconds N] [--crash-cycles N]" >&2; exit 2 ;;
   esac
   shift
 done
-$long && : "${fuzz_seconds:=300}" "${soak_seconds:=1800}"
-: "${fuzz_seconds:=30}" "${soak_seconds:=60}"
+$long && : "${fuzz_seconds:=300}" "${soak_seconds:=1800}" "${crash_cycles:=500}"
+: "${fuzz_seconds:=30}" "${soak_seconds:=60}" "${crash_cycles:=20}"
 form=(); $long && form=(--long)
 
 command -v jq >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null; }
@@ -36,7 +38,7 @@ run() {  # run NAME COMMAND...: a campaign's failure is recorded, the others sti
   if "$@"; then echo "== $name: passed in $(( $(date +%s) - t0 )) s"; else failed+=("$name"); echo "== $name: FAILED"; fi
 }
 
-run crash tests/campaigns/crash.sh "${form[@]}"
+run crash tests/campaigns/crash.sh "${form[@]}" --cycles "$crash_cycles"
 run faults tests/campaigns/faults.sh "${form[@]}"
 run soak tests/campaigns/soak.sh "${form[@]}" --seconds "$soak_seconds"
 run fuzz bash -c "scripts/fuzz.sh $fuzz_seconds | tee $PITLOG_FIGURES_DIR/fuzz.txt"
@@ -50,7 +52,7 @@ if $long; then
   {
     echo "# Reliability figures"
     echo
-    echo "Produced by \`tests/campaigns/reliability.sh --long --fuzz-seconds $fuzz_seconds --soak-seconds $soak_seconds\`"
+    echo "Produced by \`tests/campaigns/reliability.sh --long --fuzz-seconds $fuzz_seconds --soak-seconds $soak_seconds --crash-cycles $crash_cycles\`"
     echo "on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD): $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM,"
     echo "$(. /etc/os-release; echo "$PRETTY_NAME"); $(( ($(date +%s) - started) / 60 )) minutes in all. Rerun that command to reproduce."
     echo "What each campaign does is described at the top of its script in \`tests/campaigns/\`."
