@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <vector>
 
 #include "commands/decide.h"
@@ -102,6 +104,38 @@ std::string envToOption(const std::string& variable) {
 struct BadOption {
   std::string message;
 };
+
+// Boost.Program_options 1.74 writes its error messages by expanding %placeholders% with the
+// offending text, and loops forever (growing a string without bound) when that text holds a
+// placeholder itself: fuzz_config found `x'%canonical_option%' = 1` in a config file. No name of
+// pitd's options has a '%', so a name with one (or a config line that is not `name = value` and
+// has one) is refused here, before Boost sees it. Values may hold '%'; pitd checks them itself.
+void refusePercentInNames(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view token(argv[i]);
+    if (token.size() < 2 || token[0] != '-') continue;
+    if (token.substr(0, token.find('=')).find('%') != std::string_view::npos) {
+      throw BadOption{"unrecognised option (option names have no '%')"};
+    }
+  }
+}
+
+std::string readConfigText(std::istream& file) {
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  size_t lineNo = 0;
+  for (size_t start = 0; start <= text.size(); ++lineNo) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + start, end - start);
+    line = line.substr(0, line.find('#'));
+    if (line.substr(0, line.find('=')).find('%') != std::string_view::npos) {
+      throw BadOption{"--config: line " + std::to_string(lineNo + 1) +
+                      ": not an option of pitd (option names have no '%')"};
+    }
+    start = end + 1;
+  }
+  return text;
+}
 
 std::optional<bool> parseBool(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -228,6 +262,7 @@ ConfigOutcome parseConfig(int argc, const char* const* argv, std::ostream& out, 
     // store() keeps the first value it sees for an option, so the sources go in by precedence.
     // No positional arguments: an empty description makes any of them an error.
     const po::positional_options_description none;
+    refusePercentInNames(argc, argv);
     po::store(po::command_line_parser(argc, argv).options(description).positional(none).run(), vm);
     if (vm.count("help")) {
       printHelp(out, description);
@@ -240,7 +275,8 @@ ConfigOutcome parseConfig(int argc, const char* const* argv, std::ostream& out, 
       const std::string path = vm["config"].as<std::string>();
       std::ifstream file(path);
       if (!file) return usage("--config: cannot read '" + path + "'");
-      po::store(po::parse_config_file(file, description, /*allow_unregistered=*/false), vm);
+      std::istringstream text(readConfigText(file));
+      po::store(po::parse_config_file(text, description, /*allow_unregistered=*/false), vm);
     }
     po::notify(vm);
     outcome.config = interpret(vm);
