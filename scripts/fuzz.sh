@@ -39,7 +39,8 @@ run_target() {
   # the plain schedule gives it several times the executions in the same time.
   local extra=()
   [ "$t" = fuzz_http ] && extra=(-entropic=0)
-  if "$build/fuzz/$t" -max_total_time="$seconds" -dict=fuzz/pitlog.dict -print_final_stats=1 \
+  # -timeout: an input that runs for 10 s is a finding (a hang), not a stall of the whole run.
+  if "$build/fuzz/$t" -max_total_time="$seconds" -timeout=10 -dict=fuzz/pitlog.dict -print_final_stats=1 \
        "${extra[@]}" -artifact_prefix="$work/artifacts/$t/" "$corpus" >"$log" 2>&1; then
     verdict="0 findings"
   else
