@@ -27,8 +27,8 @@ build() {  # build NAME CMAKE_ARGS...
 }
 case "${1:-release}" in
   release) build release -DCMAKE_BUILD_TYPE=Release ;;
-  asan)    build asan -DCMAKE_BUILD_TYPE=Debug -DPITLOG_SANITIZE=ON ;;
+  asan)    build asan -DCMAKE_BUILD_TYPE=Debug -DPITLOG_SANITIZE=ON -DPITLOG_BENCH=OFF -DPITLOG_CAMPAIGNS=OFF ;;
   all)     build release -DCMAKE_BUILD_TYPE=Release
-           build asan -DCMAKE_BUILD_TYPE=Debug -DPITLOG_SANITIZE=ON ;;
+           build asan -DCMAKE_BUILD_TYPE=Debug -DPITLOG_SANITIZE=ON -DPITLOG_BENCH=OFF -DPITLOG_CAMPAIGNS=OFF ;;
   *) echo "usage: scripts/setup.sh [release|asan|all]" >&2; exit 2 ;;
 esac
