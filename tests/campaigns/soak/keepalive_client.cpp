@@ -21,12 +21,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  size_t e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
-
 }  // namespace
 
 KeepAliveConnection::~KeepAliveConnection() { close(); }
@@ -99,24 +93,7 @@ bool KeepAliveConnection::roundTrip(const std::string& bytes, testing::HttpRespo
       throw std::runtime_error("connection closed inside the headers");
     }
   }
-  testing::HttpResponse r;
-  std::string head = buffer_.substr(0, headerEnd);
-  size_t lineEnd = head.find("\r\n");
-  std::string statusLine = head.substr(0, lineEnd);
-  if (statusLine.compare(0, 9, "HTTP/1.1 ") != 0) throw std::runtime_error("bad status line");
-  r.status = std::stoi(statusLine.substr(9, 3));
-  size_t pos = lineEnd == std::string::npos ? head.size() : lineEnd + 2;
-  while (pos < head.size()) {
-    size_t end = head.find("\r\n", pos);
-    if (end == std::string::npos) end = head.size();
-    std::string line = head.substr(pos, end - pos);
-    size_t colon = line.find(':');
-    if (colon != std::string::npos) {
-      r.headers.emplace(lower(line.substr(0, colon)), trim(line.substr(colon + 1)));
-    }
-    pos = end + 2;
-  }
-  r.hasContentLength = r.has("content-length");
+  testing::HttpResponse r = testing::parseResponseHead(buffer_.substr(0, headerEnd));
   if (!r.hasContentLength) throw std::runtime_error("an answer without Content-Length");
   const size_t length = std::stoul(r.header("content-length"));
   const size_t bodyStart = headerEnd + 4;

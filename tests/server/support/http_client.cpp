@@ -73,17 +73,10 @@ std::string trim(const std::string& s) {
   return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
 
-HttpResponse roundTrip(int port, const std::string& bytes) {
-  Socket socket(port);
-  socket.sendAll(bytes);
-  std::string in;
-  size_t headerEnd;
-  while ((headerEnd = in.find("\r\n\r\n")) == std::string::npos) {
-    if (!socket.readMore(&in)) throw std::runtime_error("connection closed before the headers");
-  }
+}  // namespace
+
+HttpResponse parseResponseHead(const std::string& head) {
   HttpResponse r;
-  std::string head = in.substr(0, headerEnd);
-  std::string rest = in.substr(headerEnd + 4);
   size_t lineEnd = head.find("\r\n");
   std::string statusLine = head.substr(0, lineEnd);
   if (statusLine.compare(0, 9, "HTTP/1.1 ") != 0) throw std::runtime_error("bad status line");
@@ -100,6 +93,21 @@ HttpResponse roundTrip(int port, const std::string& bytes) {
     pos = end + 2;
   }
   r.hasContentLength = r.has("content-length");
+  return r;
+}
+
+namespace {
+
+HttpResponse roundTrip(int port, const std::string& bytes) {
+  Socket socket(port);
+  socket.sendAll(bytes);
+  std::string in;
+  size_t headerEnd;
+  while ((headerEnd = in.find("\r\n\r\n")) == std::string::npos) {
+    if (!socket.readMore(&in)) throw std::runtime_error("connection closed before the headers");
+  }
+  HttpResponse r = parseResponseHead(in.substr(0, headerEnd));
+  std::string rest = in.substr(headerEnd + 4);
   if (r.hasContentLength) {
     size_t length = std::stoul(r.header("content-length"));
     while (rest.size() < length && socket.readMore(&rest)) {

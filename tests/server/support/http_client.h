@@ -29,6 +29,10 @@ struct HttpResponse {
 HttpResponse httpRequest(int port, const std::string& method, const std::string& target,
                          const Headers& headers = {}, const std::string& body = {});
 
+// Parses a response's status line and headers (the text before the blank line); the body is the
+// caller's to read. Throws std::runtime_error on a status line that is not HTTP/1.1.
+HttpResponse parseResponseHead(const std::string& head);
+
 // Sends the bytes as they are and parses the response.
 HttpResponse httpRaw(int port, const std::string& bytes);
 
