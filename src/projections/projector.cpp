@@ -1,6 +1,5 @@
 #include "projections/projector.h"
 
-
 namespace pitlog::projections {
 
 using events::Sha256;
@@ -23,10 +22,6 @@ const TokenRecord* findRecord(const IntegrationView& v, const Digest& d) {
   return nullptr;
 }
 
-TokenEntry entryOf(const IntegrationView& v, const TokenRecord& t) {
-  return TokenEntry{v.id, v.accountId, t.state, t.issuedAt, t.expiresAt, v.scopes};
-}
-
 // Writes the token entries that differ between the views: those no longer implied are erased,
 // those implied now are written when new or changed (what a token entry holds beyond its record
 // is the integration's account and scopes). An integration has one to three tokens, so plain
@@ -45,7 +40,7 @@ void projectTokens(ViewStore& views, const IntegrationView& before, const Integr
   for (const auto& t : now.tokens) {
     const TokenRecord* prior = findRecord(was, t.digest);
     if (prior && *prior == t && !grantChanged) continue;
-    TokenEntry entry = entryOf(now, t);
+    TokenEntry entry = tokenEntryOf(now, t);
     views.put(Family::tokens, digestKey(t.digest), encodeTokenEntry(entry));
     if (tokenChanges) tokenChanges->push_back({t.digest, std::move(entry)});
   }

@@ -9,14 +9,9 @@
 
 namespace pitlog::projections {
 
-std::vector<std::pair<Digest, TokenEntry>> tokenEntries(const IntegrationView& view) {
-  std::vector<std::pair<Digest, TokenEntry>> out;
-  if (view.deleted) return out;
-  for (const auto& t : view.tokens) {
-    out.emplace_back(t.digest, TokenEntry{view.id, view.accountId, t.state, t.issuedAt,
-                                          t.expiresAt, view.scopes});
-  }
-  return out;
+TokenEntry tokenEntryOf(const IntegrationView& view, const TokenRecord& token) {
+  return TokenEntry{view.id, view.accountId, token.state, token.issuedAt, token.expiresAt,
+                    view.scopes};
 }
 
 std::string encodeTokenEntry(const TokenEntry& e) {

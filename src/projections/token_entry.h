@@ -19,8 +19,8 @@ struct TokenEntry {
   bool operator==(const TokenEntry&) const = default;
 };
 
-// The token entries an integration view implies, keyed by digest. Empty for a deleted view.
-std::vector<std::pair<Digest, TokenEntry>> tokenEntries(const IntegrationView& view);
+// The token entry one token record of a (live) integration view implies.
+TokenEntry tokenEntryOf(const IntegrationView& view, const TokenRecord& token);
 
 std::string encodeTokenEntry(const TokenEntry& entry);
 std::optional<TokenEntry> decodeTokenEntry(std::string_view bytes);
