@@ -252,7 +252,9 @@ TEST_CASE("storage fault: many episodes under concurrent commands lose nothing a
   Fixture f;
   f.open();
   std::atomic<bool> done{false};
-  std::atomic<uint64_t> acknowledged{0}, unavailable{0}, other{0};
+  // A fault that starts between a batch's WAL append and its fsync leaves a batch that is in
+  // the log but answered "may have been applied": counted apart, as a client would treat it.
+  std::atomic<uint64_t> acknowledged{0}, unavailable{0}, maybeApplied{0}, other{0};
   std::vector<std::thread> clients;
   for (int t = 0; t < 3; ++t) {
     clients.emplace_back([&, t] {
@@ -260,6 +262,9 @@ TEST_CASE("storage fault: many episodes under concurrent commands lose nothing a
         auto r = f.create("c" + std::to_string(t) + "-" + std::to_string(i));
         if (r.ok()) {
           ++acknowledged;
+        } else if (r.code == Code::unavailable &&
+                   r.message.find("may have been applied") != std::string::npos) {
+          ++maybeApplied;
         } else if (r.code == Code::unavailable) {
           ++unavailable;
         } else {
@@ -279,9 +284,11 @@ TEST_CASE("storage fault: many episodes under concurrent commands lose nothing a
   for (auto& c : clients) c.join();
   CHECK(other == 0);
   CHECK(unavailable > 0);
-  // Every create is one event: the log holds exactly the acknowledged ones.
-  CHECK(f.engine->lastSeq() == acknowledged.load());
-  CHECK(f.engine->tokenCount() == acknowledged.load());
+  // Every create is one event: the log holds every acknowledged one, nothing answered plainly
+  // unavailable, and memory equals the log.
+  CHECK(f.engine->lastSeq() >= acknowledged.load());
+  CHECK(f.engine->lastSeq() <= acknowledged.load() + maybeApplied.load());
+  CHECK(f.engine->tokenCount() == f.engine->lastSeq());
   f.engine->stop();
   CHECK(storeProblem(f.engine->store()) == std::nullopt);
 }
