@@ -43,7 +43,8 @@ Refusal expectRefusal(const std::string& name, const std::string& data, const st
 
 // Runs pitlog_faults_alter (alter_db.cpp) on a stopped data dir.
 void alter(const std::string& data, const std::string& what) {
-  const std::string cmd = std::string(PITLOG_FAULTS_ALTER) + " '" + data + "' " + what;
+  std::string cmd = PITLOG_FAULTS_ALTER;
+  cmd += " '" + data + "' " + what;
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
 }
 
