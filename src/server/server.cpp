@@ -11,6 +11,7 @@
 #include "commands/scope_catalogue.h"
 #include "events/store.h"
 #include "server/expiry_scheduler.h"
+#include "server/http_connections.h"
 #include "server/http/api_service.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -143,6 +144,7 @@ int serve(const Config& config) {
   kj::HttpServerSettings settings;
   settings.errorHandler = api;
   kj::HttpServer httpServer(io.provider->getTimer(), api.headerTable(), api, settings);
+  HttpConnections httpConnections(httpServer);  // one write per response (coalescing_stream.h)
   auto httpListener = listen(io, config.http, "http", tls);
 
   kj::Maybe<kj::Own<kj::ConnectionReceiver>> rpcListener;
@@ -161,7 +163,7 @@ int serve(const Config& config) {
   auto signalled = io.unixEventPort.onSignal(SIGTERM)
                        .exclusiveJoin(io.unixEventPort.onSignal(SIGINT))
                        .then([](siginfo_t info) { return info.si_signo; });
-  auto accepting = httpServer.listenHttp(*httpListener).then([]() { return 0; }, [](kj::Exception&& e) {
+  auto accepting = httpConnections.listen(*httpListener).then([]() { return 0; }, [](kj::Exception&& e) {
     log::error("accepting HTTP connections failed", {{"error", e.getDescription().cStr()}});
     return -1;
   });
@@ -174,7 +176,7 @@ int serve(const Config& config) {
   rpcServing = nullptr;
   rpcListener = nullptr;
   expiries = nullptr;
-  httpServer.drain()
+  httpConnections.drain()
       .exclusiveJoin(io.provider->getTimer().afterDelay(kDrainTimeout).then([]() {
         log::warn("requests still in flight after the drain timeout; closing their connections");
       }))
