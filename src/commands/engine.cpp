@@ -42,6 +42,19 @@ struct Engine::Pending {
   Callback done;
 };
 
+// A batch the writer decided, for the syncer to write, apply to memory and answer.
+struct Engine::Decided {
+  uint64_t number = 0;  // from 1, one per batch
+  std::vector<Pending> pending;
+  std::vector<CommandResult> results;  // pending[i]'s answer, if the batch becomes durable
+  rocksdb::WriteBatch batch;
+  std::vector<projections::TokenChange> tokenChanges;
+  uint64_t seqBefore = 0, seqAfter = 0;  // the log's end before and after the batch
+  UnixMillis at = 0;                     // its latest event time
+  std::optional<std::string> internalError;  // a decision threw: the batch is not written
+  bool appends() const { return seqAfter != seqBefore; }
+};
+
 namespace {
 
 struct IdempotencyEntry {
@@ -146,7 +159,9 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
   }
   engine->tokens_.load(store);
   engine->appender_ = std::make_unique<events::LogAppender>(store);
+  engine->decidedTime_ = engine->lastEventTime_;
   engine->committedSeq_ = last;
+  engine->syncer_ = std::thread([e = engine.get()] { e->syncerLoop(); });
   engine->writer_ = std::thread([e = engine.get()] { e->writerLoop(); });
   return engine;
 }
@@ -191,35 +206,212 @@ CommandResult Engine::execute(Command command) {
 
 void Engine::writerLoop() {
   const auto retry = std::chrono::milliseconds(options_.storageRetryMs);
+  std::unique_ptr<Decided> gathering;  // the batch being decided, not yet handed on
   for (;;) {
-    std::vector<Pending> batch;
+    std::vector<Pending> taken;
+    bool handOffNow = false;
     {
       std::unique_lock lock(mu_);
+      auto room = [&] {
+        return (gathering ? gathering->pending.size() : 0) + taken.size() < options_.maxBatch;
+      };
       // Wakes without work too, so that a background error (a failed flush) is noticed before a
       // command meets it, and a degraded store recovers while no command arrives.
-      wake_.wait_for(lock, retry, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty() && stopping_) return;  // everything queued is done
-      while (!queue_.empty() && batch.size() < options_.maxBatch) {
-        batch.push_back(std::move(queue_.front()));
+      wake_.wait_for(lock, retry, [&] {
+        return (!queue_.empty() && room()) || (gathering && syncerIdle()) ||
+               (stopping_ && !gathering);
+      });
+      if (stopping_ && queue_.empty() && !gathering) break;  // everything queued is done
+      while (!queue_.empty() && room()) {
+        taken.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    // Before the batch, so that the first batch after space returns is written.
-    checkStorage();
-    if (batch.empty()) continue;
-    // Before the batch, so that a caller who hears back knows every record past its TTL at that
-    // moment is gone (and tests need not race the writer).
-    pruneIdempotencyIfDue();
-    processBatch(batch);
+    if (!gathering) {
+      // Between batches, so that the first batch after space returns is written, and so that a
+      // caller who hears back knows every idempotency record past its TTL at that moment is gone.
+      checkStorage();
+      if (taken.empty()) continue;
+      pruneIdempotencyIfDue();
+      gathering = startBatch();
+    }
+    if (!taken.empty()) decideInto(*gathering, taken);
+    {
+      std::lock_guard lock(mu_);
+      handOffNow = syncerIdle();
+    }
+    if (handOffNow) handOff(std::move(gathering));
   }
+  waitSyncerIdle();
+  {
+    std::lock_guard lock(mu_);
+    syncerStop_ = true;
+  }
+  syncWake_.notify_one();
+  syncer_.join();
+}
+
+std::unique_ptr<Engine::Decided> Engine::startBatch() {
+  auto d = std::make_unique<Decided>();
+  d->number = ++decidedBatches_;
+  d->seqBefore = appender_->position().lastSeq;
+  undurable_.dropDurable(durableBatch_.load());
+  undurable_.begin(d->number);
+  return d;
+}
+
+void Engine::decideInto(Decided& d, std::vector<Pending>& taken) {
+  // Event times never go backwards, so a time bound in replay is a prefix of the log.
+  const UnixMillis now = std::max(options_.clock(), decidedTime_);
+  const uint64_t seqBefore = appender_->position().lastSeq;
+  PipelinedViewStore views(*store_, d.batch, undurable_);
+  for (auto& p : taken) {
+    CommandResult r;
+    if (!d.internalError) {
+      // Both std and KJ exceptions (a KJ_ASSERT in a decoder) are caught here, once, so that an
+      // internal failure answers its batch and the writer lives on.
+      KJ_IF_MAYBE(exception, kj::runCatchingExceptions(
+                                 [&] { r = executeOne(p, views, d.batch, now, d.tokenChanges); })) {
+        d.internalError = exception->getDescription().cStr();
+      }
+    }
+    d.results.push_back(std::move(r));
+    d.pending.push_back(std::move(p));
+  }
+  if (appender_->position().lastSeq != seqBefore) d.at = decidedTime_ = now;
+}
+
+void Engine::handOff(std::unique_ptr<Decided> d) {
+  d->seqAfter = appender_->position().lastSeq;
+  if (d->appends() && !d->internalError) appender_->finishBatch(d->batch);
+  // From here the appender treats the batch as its base; the undurable views and stream versions
+  // keep what later batches need until it is durable, and a failure restarts the appender.
+  appender_->commitBatch();
+  {
+    std::lock_guard lock(mu_);
+    handed_ = std::move(d);
+  }
+  syncWake_.notify_one();
+}
+
+void Engine::waitSyncerIdle() {
+  std::unique_lock lock(mu_);
+  wake_.wait(lock, [&] { return syncerIdle(); });
+}
+
+bool Engine::restartFromDurable() {
+  try {
+    appender_ = std::make_unique<events::LogAppender>(*store_);
+  } catch (const events::StoreError&) {
+    return false;  // the database cannot be read (a reopen failed): try again later
+  }
+  undurable_.clear();
+  decidedTime_ = lastEventTime_;
+  std::lock_guard lock(mu_);
+  poisoned_ = false;
+  return true;
+}
+
+void Engine::syncerLoop() {
+  for (;;) {
+    std::unique_ptr<Decided> d;
+    {
+      std::unique_lock lock(mu_);
+      syncWake_.wait(lock, [&] { return handed_ || syncerStop_; });
+      if (!handed_) return;
+      d = std::move(handed_);
+      syncing_ = true;
+    }
+    commit(*d);
+    {
+      std::lock_guard lock(mu_);
+      syncing_ = false;
+    }
+    wake_.notify_one();
+  }
+}
+
+void Engine::commit(Decided& d) {
+  BatchStats stats;
+  stats.commands = d.pending.size();
+  bool poisoned;
+  const bool refused = d.appends() && !writable_;  // read once: the writer may clear it
+  {
+    std::lock_guard lock(mu_);
+    poisoned = poisoned_;
+    // A batch that is not written poisons the pipeline before it is answered, so that the writer
+    // never decides on top of it once its callers have heard back.
+    if (d.internalError || refused) poisoned_ = true;
+  }
+  auto failAll = [&](Code code, const std::string& text) {
+    for (auto& r : d.results) r = CommandResult::failure({code, text, {}});
+    stats.ok = false;
+  };
+  if (d.internalError) {
+    failAll(Code::internal, "internal error: " + *d.internalError);
+  } else if (poisoned || refused) {
+    // Decided on top of a batch that failed, or (degraded) nothing is written until tryRecover()
+    // has reopened the database: nothing of it reached RocksDB.
+    failAll(Code::unavailable, "storage is unavailable (" + storageHealth().error +
+                                   "); the command was not applied: retry later");
+  } else if (d.appends()) {
+    auto start = std::chrono::steady_clock::now();
+    events::WriteOutcome outcome = store_->write(d.batch, options_.sync);
+    stats.writeMicros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+    if (outcome.ok) {
+      stats.events = d.seqAfter - d.seqBefore;
+      tokens_.apply(d.tokenChanges);
+      lastEventTime_ = d.at;
+      committedSeq_ = d.seqAfter;
+    } else {
+      // Nothing of the batch is applied to memory: the token view, the sequence and the event
+      // time stay as the last durable batch left them, and the writer restarts from there.
+      {
+        std::lock_guard lock(mu_);
+        poisoned_ = true;
+      }
+      enterDegraded(outcome.message);
+      // A failed fsync leaves the batch's outcome unknown: its WAL record may be whole and
+      // come back when the database is reopened. A failed append is a no.
+      const bool maybeApplied = outcome.message.find("sync") != std::string::npos;
+      failAll(Code::unavailable,
+              "storage is unavailable (" + storageHealth().error + "); " +
+                  (maybeApplied ? "the command may have been applied: retry it with the same "
+                                  "Idempotency-Key to learn its outcome"
+                                : "the command was not applied: retry later"));
+    }
+  }
+  if (stats.ok) durableBatch_ = d.number;
+  report(stats);
+  for (size_t i = 0; i < d.pending.size(); ++i) d.pending[i].done(std::move(d.results[i]));
+}
+
+void Engine::report(const BatchStats& stats) {
+  if (!options_.onBatch) return;
+  std::lock_guard lock(reportMu_);
+  options_.onBatch(stats);
 }
 
 void Engine::checkStorage() {
   if (writable_) {
     if (auto error = store_->backgroundError()) enterDegraded(*error);
-  } else {
-    tryRecover();
   }
+  {
+    std::lock_guard lock(mu_);
+    if (!poisoned_ && writable_) return;
+  }
+  // Only once every handed batch is answered is it settled whether one failed (poisoned_), and
+  // only then does the decision state equal the database's when none did.
+  waitSyncerIdle();
+  bool poisoned;
+  {
+    std::lock_guard lock(mu_);
+    poisoned = poisoned_;
+  }
+  if (poisoned && !restartFromDurable()) return;
+  if (!writable_) tryRecover();
 }
 
 StorageHealth Engine::storageHealth() const {
@@ -232,22 +424,21 @@ StorageHealth Engine::storageHealth() const {
 }
 
 void Engine::reportStorage(StorageTransition transition, std::string message) {
-  if (!options_.onBatch) return;
   BatchStats stats;
   stats.storage = transition;
   stats.storageMessage = std::move(message);
-  options_.onBatch(stats);
+  report(stats);
 }
 
 void Engine::enterDegraded(const std::string& error) {
-  if (!writable_) return;  // one report per episode, not one per batch
   {
     std::lock_guard lock(healthMu_);
+    if (!writable_) return;  // one report per episode, not one per batch
     storageError_ = error;
     writable_ = false;
+    degradedSince_ = lastRecoveryAttempt_ = std::chrono::steady_clock::now();
   }
   ++storageFailures_;
-  degradedSince_ = lastRecoveryAttempt_ = std::chrono::steady_clock::now();
   reportStorage(StorageTransition::failed, error);
 }
 
@@ -255,7 +446,8 @@ void Engine::catchUpWithStore() {
   tokens_.load(*store_);
   appender_ = std::make_unique<events::LogAppender>(*store_);
   const uint64_t last = store_->lastSeq();
-  lastEventTime_ = std::max(lastEventTime_, readEventOrThrow(last).reader().getAt());
+  lastEventTime_ = std::max(lastEventTime_.load(), readEventOrThrow(last).reader().getAt());
+  decidedTime_ = lastEventTime_;
   committedSeq_ = last;
 }
 
@@ -264,8 +456,15 @@ bool Engine::tryRecover() {
   uint64_t recoveredEvents = 0;
   if (stuck_) return false;
   const auto now = std::chrono::steady_clock::now();
-  if (now - lastRecoveryAttempt_ < std::chrono::milliseconds(options_.storageRetryMs)) return false;
-  lastRecoveryAttempt_ = now;
+  std::chrono::steady_clock::time_point degradedSince;
+  {
+    std::lock_guard lock(healthMu_);
+    if (now - lastRecoveryAttempt_ < std::chrono::milliseconds(options_.storageRetryMs)) {
+      return false;
+    }
+    lastRecoveryAttempt_ = now;
+    degradedSince = degradedSince_;
+  }
   // A reopen on a full disk fails after closing the database; the probe spares that churn.
   std::string why;
   if (!store_->looksWritable(options_.storageMinFreeBytes, &why)) return false;
@@ -306,7 +505,7 @@ bool Engine::tryRecover() {
     writable_ = true;
   }
   const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now - degradedSince_).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - degradedSince).count();
   std::string detail = "writes resumed after " + std::to_string(ms) + " ms without them";
   if (recoveredEvents > 0) {
     detail += "; " + std::to_string(recoveredEvents) +
@@ -320,6 +519,9 @@ void Engine::pruneIdempotencyIfDue() {
   const UnixMillis now = options_.clock();
   if (now - lastIdempotencyPrune_ < kIdempotencyPruneIntervalMs) return;
   lastIdempotencyPrune_ = now;
+  // The scan must see every record written so far, and its deletes must not race a batch that
+  // writes a fresh record under an expired key: nothing is in flight while it runs (hourly).
+  waitSyncerIdle();
   rocksdb::WriteBatch batch;
   store_->scanPrefix(Family::idempotency, {}, [&](std::string_view key, std::string_view value) {
     auto record = decodeIdempotency(value);
@@ -349,73 +551,7 @@ size_t Engine::scheduleDueExpiries() {
   return due.size();
 }
 
-void Engine::processBatch(std::vector<Pending>& pending) {
-  rocksdb::WriteBatch batch;
-  projections::BatchViewStore views(*store_, batch);
-  std::vector<projections::TokenChange> tokenChanges;
-  std::vector<CommandResult> results(pending.size());
-  // Event times never go backwards, so a time bound in replay is a prefix of the log.
-  const UnixMillis now = std::max(options_.clock(), lastEventTime_);
-  const uint64_t seqBefore = appender_->position().lastSeq;
-
-  BatchStats stats;
-  stats.commands = pending.size();
-  // Both std and KJ exceptions (a KJ_ASSERT in a decoder) are caught here, once, so that an
-  // internal failure answers its batch and the writer lives on.
-  KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {
-    for (size_t i = 0; i < pending.size(); ++i) {
-      results[i] = executeOne(pending[i], views, batch, now, tokenChanges);
-    }
-    const bool wrote = appender_->position().lastSeq != seqBefore;
-    if (wrote) {
-      appender_->finishBatch(batch);
-      auto start = std::chrono::steady_clock::now();
-      // While degraded nothing is written until tryRecover() has reopened the database.
-      events::WriteOutcome outcome;
-      if (writable_) {
-        outcome = store_->write(batch, options_.sync);
-      } else {
-        outcome.ok = false;
-      }
-      stats.writeMicros = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - start)
-                              .count();
-      stats.ok = outcome.ok;
-      if (!outcome.ok) {
-        // Nothing of the batch is applied to memory: the token view, the chain position, the
-        // stream versions and the event time stay as the last durable batch left them.
-        appender_->abortBatch();
-        enterDegraded(outcome.message);
-        // A failed fsync leaves the batch's outcome unknown: its WAL record may be whole and
-        // come back when the database is reopened. A failed append (or no write) is a no.
-        const bool maybeApplied = outcome.message.find("sync") != std::string::npos;
-        const std::string text =
-            "storage is unavailable (" + storageHealth().error + "); " +
-            (maybeApplied ? "the command may have been applied: retry it with the same "
-                            "Idempotency-Key to learn its outcome"
-                          : "the command was not applied: retry later");
-        for (auto& r : results) r = CommandResult::failure({Code::unavailable, text, {}});
-      } else {
-        stats.events = appender_->position().lastSeq - seqBefore;
-        appender_->commitBatch();
-        tokens_.apply(tokenChanges);
-        lastEventTime_ = now;
-        committedSeq_ = appender_->position().lastSeq;
-      }
-    }
-  })) {
-    appender_->abortBatch();
-    std::string what = exception->getDescription().cStr();
-    for (auto& r : results) {
-      r = CommandResult::failure({Code::internal, "internal error: " + what, {}});
-    }
-    stats.ok = false;
-  }
-  if (options_.onBatch) options_.onBatch(stats);
-  for (size_t i = 0; i < pending.size(); ++i) pending[i].done(std::move(results[i]));
-}
-
-CommandResult Engine::executeOne(Pending& p, projections::BatchViewStore& views,
+CommandResult Engine::executeOne(Pending& p, projections::ViewStore& views,
                                  rocksdb::WriteBatch& batch, UnixMillis now,
                                  std::vector<projections::TokenChange>& tokenChanges) {
   const Command& cmd = p.command;
@@ -477,8 +613,9 @@ CommandResult Engine::executeOne(Pending& p, projections::BatchViewStore& views,
   }
   const auto* setPermission = std::get_if<SetPermission>(&cmd.action);
   if (setPermission) {
-    in.permissionStreamVersion =
-        appender_->streamVersion(keys::permissionStreamId(cmd.accountId, setPermission->userId));
+    const std::string stream = keys::permissionStreamId(cmd.accountId, setPermission->userId);
+    undurable_.tellAppender(*appender_, stream);
+    in.permissionStreamVersion = appender_->streamVersion(stream);
   }
 
   if (!targetId.empty()) {
@@ -494,6 +631,7 @@ CommandResult Engine::executeOne(Pending& p, projections::BatchViewStore& views,
   if (events.empty()) return r;  // the scheduler's no-op
 
   events::EventContext context{cmd.actor, cmd.requestId, now};
+  for (const auto& e : events) undurable_.tellAppender(*appender_, e.streamId);
   auto appended = appender_->append(batch, events, context);
   if (auto* conflict = std::get_if<events::LogAppender::VersionConflict>(&appended)) {
     return CommandResult::failure({Code::versionMismatch,
@@ -501,6 +639,9 @@ CommandResult Engine::executeOne(Pending& p, projections::BatchViewStore& views,
                                    {}});
   }
   auto& written = std::get<std::vector<events::AppendedEvent>>(appended);
+  for (size_t i = 0; i < written.size(); ++i) {
+    undurable_.recordStream(events[i].streamId, written[i].streamVersion);
+  }
   for (const auto& a : written) {
     std::string error;
     auto decoded = DecodedEvent::decode(a.bytes, &error);

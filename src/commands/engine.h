@@ -3,10 +3,12 @@
 // the in-memory token view.
 //
 // Writes: submit() queues a command; the writer takes everything queued, decides each command in
-// order against the state including earlier commands of the same batch, and commits them all as
-// one synced WriteBatch holding their events, stream index, views and idempotency records (group
-// commit: one fsync serves many commands). A caller's callback runs only once its batch is
-// durable; a failed write answers every command of the batch `unavailable` and changes nothing.
+// order against the state including earlier commands (of the same batch, and of earlier batches
+// still being written), and a syncer thread commits each batch as one synced WriteBatch holding
+// its commands' events, stream index, views and idempotency records (group commit: one fsync
+// serves many commands, and the next batch is decided while the previous one is synced). A
+// caller's callback runs only once its batch is durable; a failed write answers every command of
+// the batch, and of every batch decided on top of it, `unavailable`, and changes nothing.
 // Reads: verify() answers from memory only; the query methods read RocksDB and are safe on any
 // thread at any time.
 //
@@ -36,10 +38,10 @@
 #include "commands/decide.h"
 #include "commands/result.h"
 #include "commands/scope_catalogue.h"
+#include "commands/undurable_views.h"
 #include "commands/verify.h"
 #include "events/log.h"
 #include "events/store.h"
-#include "projections/batch_view_store.h"
 #include "projections/token_index.h"
 
 namespace pitlog::commands {
@@ -80,7 +82,7 @@ struct EngineOptions {
   Clock clock = systemClock;
   ScopeCatalogue catalogue = ScopeCatalogue::builtIn();
   size_t maxBatch = 1024;
-  std::function<void(const BatchStats&)> onBatch;  // called on the writer thread
+  std::function<void(const BatchStats&)> onBatch;  // engine threads, never two calls at once
   // While degraded: how often the writer tries to recover, and the free space it waits for.
   int64_t storageRetryMs = 500;
   uint64_t storageMinFreeBytes = 1 << 20;
@@ -170,11 +172,43 @@ class Engine {
 
  private:
   struct Pending;
+  struct Decided;
   explicit Engine(EngineOptions options);
+
+  // The pipeline. The writer thread (stage 1) takes queued commands and decides them into the
+  // batch it is gathering, on top of the batches handed on but not yet durable (undurable_); as
+  // soon as the syncer is idle it hands the gathered batch on, and gathers the next one while that
+  // one is written. The syncer thread (stage 2) writes one batch at a time with sync, and only
+  // then applies it to memory (token view, sequence, event time) and answers its commands, in
+  // order. So one fsync serves everything that arrived while the previous one ran, and deciding
+  // overlaps the fsync instead of following it. RocksDB shows a synced write to readers only
+  // once it is durable, and memory changes only after it, so readers never see undurable state.
+  // A batch that fails (or is refused while degraded) *poisons* the pipeline: every batch handed
+  // on after it was decided on top of it and is answered `unavailable` unwritten, until the
+  // writer, with the syncer idle, restarts its decision state from the database (the last
+  // durable batch) - see restartFromDurable().
   void writerLoop();
-  void processBatch(std::vector<Pending>& batch);
-  CommandResult executeOne(Pending& p, projections::BatchViewStore& views,
-                           rocksdb::WriteBatch& batch, events::UnixMillis now,
+  void syncerLoop();
+  // Writer thread, between batches: a new batch to gather, decided on top of undurable_.
+  std::unique_ptr<Decided> startBatch();
+  // Writer thread: decides `taken` into the gathered batch, in order.
+  void decideInto(Decided& d, std::vector<Pending>& taken);
+  // Writer thread: closes the gathered batch and passes it to the (idle) syncer.
+  void handOff(std::unique_ptr<Decided> d);
+  // Syncer thread: writes one batch, applies it to memory and answers its commands.
+  void commit(Decided& d);
+  // Writer thread: waits until every batch handed on has been answered.
+  void waitSyncerIdle();
+  bool syncerIdle() const { return !handed_ && !syncing_; }  // REQUIRES: mu_ held
+  // Writer thread, syncer idle: forgets what was decided but never became durable (the appender,
+  // the undurable views, the decision time) and starts again from the database. False when the
+  // database cannot be read; the pipeline stays poisoned and it is tried again at the next batch.
+  bool restartFromDurable();
+  // Syncer or writer thread; serialises EngineOptions::onBatch.
+  void report(const BatchStats& stats);
+
+  CommandResult executeOne(Pending& p, projections::ViewStore& views, rocksdb::WriteBatch& batch,
+                           events::UnixMillis now,
                            std::vector<projections::TokenChange>& tokenChanges);
   std::optional<projections::IntegrationView> integrationAtVersion(std::string_view id,
                                                                    uint32_t version) const;
@@ -186,40 +220,57 @@ class Engine {
   // A stored event; StoreError naming the sequence when it is missing or does not decode.
   events::DecodedEvent readEventOrThrow(uint64_t seq) const;
   std::string newIntegrationId() const;
-  void pruneIdempotencyIfDue();  // writer thread only
-  // Writer thread only: notices a background error, or tries to recover while degraded.
+  void pruneIdempotencyIfDue();  // writer thread only, between batches
+  // Writer thread only, between batches: restarts after a poisoned batch, notices a background
+  // error, or tries to recover while degraded.
   void checkStorage();
-  // Writer thread only. Starts a fault episode (once) after a failed write or a background error.
+  // Writer or syncer thread. Starts a fault episode (once) after a failed write or a background
+  // error.
   void enterDegraded(const std::string& error);
-  // Writer thread only. While degraded, at most every storageRetryMs: reopens the database when
-  // the file system looks writable. True when writes may go on.
+  // Writer thread only, syncer idle. While degraded, at most every storageRetryMs: reopens the
+  // database when the file system looks writable. True when writes may go on.
   bool tryRecover();
   void reportStorage(StorageTransition transition, std::string message);
-  // Writer thread only: reloads the token view, chain position and event time from the store,
-  // whose log went further than memory (a batch whose fsync failed was durable after all).
+  // Writer thread only, syncer idle: reloads the token view, chain position and event time from
+  // the store, whose log went further than memory (a batch whose fsync failed was durable after
+  // all).
   void catchUpWithStore();
 
   EngineOptions options_;
   std::unique_ptr<events::Store> store_;
-  std::unique_ptr<events::LogAppender> appender_;  // writer thread only
-  projections::TokenIndex tokens_;
+  projections::TokenIndex tokens_;  // applied by the syncer, reloaded by the writer (syncer idle)
   std::atomic<uint64_t> committedSeq_{0};
-  events::UnixMillis lastEventTime_ = 0;  // writer thread only: event times never go backwards
-  events::UnixMillis lastIdempotencyPrune_ = 0;  // writer thread only
+  // The time of the last durable event: event times never go backwards. Set by the syncer.
+  std::atomic<events::UnixMillis> lastEventTime_{0};
 
-  // Storage faults. Written by the writer thread; read by storageHealth() on any thread.
+  // Writer thread only: the decision state, which runs ahead of what is durable.
+  std::unique_ptr<events::LogAppender> appender_;
+  UndurableBatches undurable_;
+  events::UnixMillis decidedTime_ = 0;  // the latest event time decided
+  uint64_t decidedBatches_ = 0;         // numbers the batches handed on
+  events::UnixMillis lastIdempotencyPrune_ = 0;
+  bool stuck_ = false;  // the reopened log forks from memory; restart
+  // The last batch number the syncer made durable (or answered without a write).
+  std::atomic<uint64_t> durableBatch_{0};
+
+  // Storage faults. Written by the writer and the syncer; read by storageHealth() on any thread.
   std::atomic<bool> writable_{true};
   std::atomic<uint64_t> storageFailures_{0};
   mutable std::mutex healthMu_;
   std::string storageError_;  // GUARDED_BY(healthMu_)
-  bool stuck_ = false;  // writer thread only: the reopened log forks from memory; restart
-  std::chrono::steady_clock::time_point degradedSince_, lastRecoveryAttempt_;  // writer only
+  std::chrono::steady_clock::time_point degradedSince_, lastRecoveryAttempt_;  // GUARDED_BY(healthMu_)
+  std::mutex reportMu_;  // held while onBatch runs
 
   std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<Pending> queue_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;      // GUARDED_BY(mu_)
-  std::thread writer_;
+  std::condition_variable wake_;      // the writer waits here (commands, an idle syncer)
+  std::condition_variable syncWake_;  // the syncer waits here (a handed batch)
+  std::deque<Pending> queue_;         // GUARDED_BY(mu_)
+  bool stopping_ = false;             // GUARDED_BY(mu_)
+  std::unique_ptr<Decided> handed_;   // GUARDED_BY(mu_): the next batch for the syncer
+  bool syncing_ = false;              // GUARDED_BY(mu_): the syncer is committing a batch
+  bool poisoned_ = false;             // GUARDED_BY(mu_): a handed batch failed, see above
+  bool syncerStop_ = false;           // GUARDED_BY(mu_)
+  std::thread writer_, syncer_;
 };
 
 }  // namespace pitlog::commands
