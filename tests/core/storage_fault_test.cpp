@@ -9,6 +9,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "core_support.h"
@@ -30,10 +31,35 @@ rocksdb::IOStatus injected(Fault f) {
 }
 
 // A writable file whose appends, syncs and closes fail while the fault is on.
+// Holds the next fsync (the WAL's, in these tests) until released, so that a test can act while a
+// batch is being made durable. Armed by hold(); the fault is read after the release.
+class SyncGate {
+ public:
+  void hold() {
+    entered_ = {};
+    release_ = {};
+    released_ = release_.get_future().share();
+    armed_ = true;
+  }
+  void waitEntered() { entered_.get_future().wait(); }
+  void release() { release_.set_value(); }
+  void pass() {
+    if (!armed_.exchange(false)) return;
+    entered_.set_value();
+    released_.wait();
+  }
+
+ private:
+  std::atomic<bool> armed_{false};
+  std::promise<void> entered_, release_;
+  std::shared_future<void> released_;
+};
+
 class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
-  FaultyFile(std::unique_ptr<rocksdb::FSWritableFile> file, const std::atomic<Fault>& fault)
-      : FSWritableFileOwnerWrapper(std::move(file)), fault_(fault) {}
+  FaultyFile(std::unique_ptr<rocksdb::FSWritableFile> file, const std::atomic<Fault>& fault,
+             SyncGate& gate)
+      : FSWritableFileOwnerWrapper(std::move(file)), fault_(fault), gate_(gate) {}
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* d) override {
     if (auto f = fault_.load(); f != Fault::none && f != Fault::syncOnly) return injected(f);
@@ -47,16 +73,19 @@ class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
   }
   // Worded as RocksDB's posix file system words a failed fdatasync, which the engine recognises.
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    gate_.pass();
     if (fault_.load() != Fault::none) return rocksdb::IOStatus::IOError("While fdatasync", "injected");
     return FSWritableFileOwnerWrapper::Sync(o, d);
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+    gate_.pass();
     if (fault_.load() != Fault::none) return rocksdb::IOStatus::IOError("While fsync", "injected");
     return FSWritableFileOwnerWrapper::Fsync(o, d);
   }
 
  private:
   const std::atomic<Fault>& fault_;
+  SyncGate& gate_;
 };
 
 // The default file system, with writes failing while `fault` is on: new files cannot be made
@@ -72,7 +101,7 @@ class FaultyFileSystem : public rocksdb::FileSystemWrapper {
     if (auto f = fault.load(); f != Fault::none) return injected(f);
     std::unique_ptr<rocksdb::FSWritableFile> file;
     auto s = target()->NewWritableFile(name, o, &file, d);
-    if (s.ok()) *result = std::make_unique<FaultyFile>(std::move(file), fault);
+    if (s.ok()) *result = std::make_unique<FaultyFile>(std::move(file), fault, gate);
     return s;
   }
   rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& o,
@@ -81,7 +110,7 @@ class FaultyFileSystem : public rocksdb::FileSystemWrapper {
     if (auto f = fault.load(); f != Fault::none) return injected(f);
     std::unique_ptr<rocksdb::FSWritableFile> file;
     auto s = target()->ReopenWritableFile(name, o, &file, d);
-    if (s.ok()) *result = std::make_unique<FaultyFile>(std::move(file), fault);
+    if (s.ok()) *result = std::make_unique<FaultyFile>(std::move(file), fault, gate);
     return s;
   }
   rocksdb::IOStatus RenameFile(const std::string& from, const std::string& to,
@@ -91,6 +120,7 @@ class FaultyFileSystem : public rocksdb::FileSystemWrapper {
   }
 
   std::atomic<Fault> fault{Fault::none};
+  SyncGate gate;
 };
 
 struct Fixture {
@@ -101,6 +131,7 @@ struct Fixture {
   std::vector<cmd::BatchStats> reports;  // storage transitions, in order
   std::mutex reportsMu;
   std::unique_ptr<cmd::Engine> engine;
+  std::atomic<uint64_t> clockReads{0};
 
   void open() {
     auto o = engineOptions(dir.sub("data"), clock);
@@ -108,6 +139,12 @@ struct Fixture {
     o.env = env.get();
     o.storageRetryMs = 20;
     o.storageMinFreeBytes = 0;
+    // The writer reads the clock once per group of commands it decides: counting the reads
+    // tells a test that the writer has taken what it submitted.
+    o.clock = [this, inner = o.clock] {
+      ++clockReads;
+      return inner();
+    };
     o.onBatch = [this](const cmd::BatchStats& s) {
       if (s.storage == cmd::StorageTransition::none) return;
       std::lock_guard lock(reportsMu);
@@ -130,6 +167,17 @@ struct Fixture {
     auto c = command("acme", adminActor("acme"), cmd::RotateToken{id, cmd::ExpireMode::later});
     c.ifMatch = cmd::IfMatch{false, {ifMatch}};
     return engine->execute(std::move(c));
+  }
+  // Submits without waiting for the answer, and returns once the writer has taken the command
+  // (it reads the clock before it decides what it took). Only while the syncer is held: the
+  // command then joins the batch that will follow the held one.
+  std::future<cmd::CommandResult> submitTaken(cmd::Command c) {
+    auto p = std::make_shared<std::promise<cmd::CommandResult>>();
+    auto future = p->get_future();
+    const uint64_t before = clockReads.load();
+    engine->submit(std::move(c), [p](cmd::CommandResult r) { p->set_value(std::move(r)); });
+    while (clockReads.load() == before) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return future;
   }
   // Waits (without sending a command) until the writer has recovered on its own.
   bool waitWritable() {
@@ -314,6 +362,103 @@ TEST_CASE("storage fault: a failed fsync answers 'may have been applied', then m
   auto next = f.create("three");
   REQUIRE(next.ok());
   CHECK(next.firstSeq == 3);
+  f.engine->stop();
+  CHECK(storeProblem(f.engine->store()) == std::nullopt);
+}
+
+// Pipelining: the writer decides the next batch while the previous one is being fsynced. What it
+// decided on top of an undurable batch must be invisible until durable, and fail with it.
+TEST_CASE("pipeline: a batch decided during the previous one's fsync builds on it, unseen by "
+          "readers until each is durable") {
+  Fixture f;
+  f.open();
+  auto a = f.create("one");
+  REQUIRE(a.ok());
+  const std::string t1 = *a.token, id = a.integration->id;
+
+  f.fs->gate.hold();
+  auto rotate = std::async(std::launch::async, [&] { return f.rotate(id, 1); });
+  f.fs->gate.waitEntered();  // the rotation's batch is in its fsync
+  // Valid only on top of the rotation (version 2, a rotation pending); a new permission stream.
+  auto cancel = command("acme", adminActor("acme"), cmd::CancelRotation{id});
+  cancel.ifMatch = cmd::IfMatch{false, {2}};
+  auto cancelled = f.submitTaken(std::move(cancel));
+  auto granted =
+      f.submitTaken(command("acme", adminActor("acme"), cmd::SetPermission{"bob", true}));
+  // Nothing of either batch is visible while the first is not durable.
+  CHECK(f.engine->lastSeq() == 1);
+  CHECK(f.engine->integration("acme", id)->version == 1);
+  CHECK(f.engine->integrationEvents("acme", id).size() == 1);
+  CHECK(f.engine->audit("acme", 0, 100, std::nullopt, std::nullopt).events.size() == 1);
+  CHECK_FALSE(f.engine->permission("acme", "bob").recorded);
+  CHECK(f.engine->tokenCount() == 1);
+  f.fs->gate.release();
+
+  auto r = rotate.get();
+  REQUIRE(r.ok());
+  CHECK(r.version == 2);
+  auto c = cancelled.get();
+  REQUIRE(c.ok());
+  CHECK(c.version == 3);
+  CHECK(c.firstSeq == 3);
+  auto g = granted.get();
+  REQUIRE(g.ok());
+  CHECK(g.version == 1);
+  CHECK(g.firstSeq == 4);
+  CHECK(f.engine->lastSeq() == 4);
+  CHECK(f.engine->verify(t1).active);        // current again
+  CHECK_FALSE(f.engine->verify(*r.token).active);  // cancelled
+  CHECK(f.engine->permission("acme", "bob").recorded == std::optional<bool>(true));
+  f.engine->stop();
+  CHECK(storeProblem(f.engine->store()) == std::nullopt);
+}
+
+TEST_CASE("pipeline: a failed fsync fails the batch decided on top of it (even one that appends "
+          "nothing), and memory stays at the last durable batch") {
+  Fixture f;
+  f.open();
+  REQUIRE(f.create("one").ok());
+  const uint64_t seqBefore = f.engine->lastSeq();
+
+  f.fs->gate.hold();
+  auto two = std::async(std::launch::async,
+                        [&] { return f.create("two", idemKey("k2", "create two")); });
+  f.fs->gate.waitEntered();
+  // The same request again, decided while "two" is in its fsync: a replay of an undurable
+  // command, alone in its batch (which appends nothing, so only the failure of the batch below
+  // it can stop it), must never be answered as a success.
+  auto again = command("acme", adminActor("acme"), createAction("two"));
+  again.idempotency = idemKey("k2", "create two");
+  auto replay = f.submitTaken(std::move(again));
+  f.fs->fault = Fault::syncOnly;
+  f.fs->gate.release();
+
+  auto r2 = two.get();
+  CHECK(r2.code == Code::unavailable);
+  CHECK(r2.message.find("may have been applied") != std::string::npos);
+  auto rr = replay.get();
+  CHECK(rr.code == Code::unavailable);
+  CHECK_FALSE(rr.replayed);
+  CHECK_FALSE(rr.integration);
+  CHECK(rr.message.find("not applied") != std::string::npos);
+  // Memory is the last durable batch's.
+  CHECK(f.engine->lastSeq() == seqBefore);
+  CHECK(f.engine->tokenCount() == 1);
+  CHECK_FALSE(f.engine->permission("acme", "bob").recorded);
+  CHECK(f.engine->storageHealth().failures == 1);
+
+  f.fs->fault = Fault::none;
+  REQUIRE(f.waitWritable());
+  // "two" reached the WAL whole and comes back.
+  CHECK(f.engine->lastSeq() == seqBefore + 1);
+  CHECK(f.engine->tokenCount() == 2);
+  auto replayed = f.create("two", idemKey("k2", "create two"));
+  REQUIRE(replayed.ok());
+  CHECK(replayed.replayed);
+  auto next = f.engine->execute(command("acme", adminActor("acme"), cmd::SetPermission{"bob", true}));
+  REQUIRE(next.ok());
+  CHECK(next.firstSeq == seqBefore + 2);
+  CHECK(next.version == 1);
   f.engine->stop();
   CHECK(storeProblem(f.engine->store()) == std::nullopt);
 }
