@@ -2,11 +2,13 @@
 
 #include <capnp/compat/json.h>
 #include <capnp/message.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+
+#include "server/log_sink.h"
 
 namespace pitlog::server::log {
 
@@ -68,9 +70,9 @@ std::string jsonRecord(std::string_view message, std::initializer_list<Field> fi
 
 }  // namespace
 
-void configure(const std::string& level, LogFormat format) {
-  auto logger = std::make_shared<spdlog::logger>(
-      "pitd", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+void configure(const std::string& level, LogFormat format, int fd,
+               std::chrono::seconds flushEvery) {
+  auto logger = std::make_shared<spdlog::logger>("pitd", std::make_shared<FdSink>(fd));
   gFormat = format;
   if (format == LogFormat::json) {
     logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
@@ -79,20 +81,40 @@ void configure(const std::string& level, LogFormat format) {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   }
   logger->set_level(spdlog::level::from_str(level));
-  // Every record matters to an operator reading a crash: do not buffer.
-  logger->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(std::move(logger));
+  // write() flushes every record but the access log's itself; flush_on stays off, or it would
+  // flush those too.
+  logger->flush_on(spdlog::level::off);
+  spdlog::set_default_logger(std::move(logger));  // registered: flush_every reaches it
+  spdlog::flush_every(flushEvery);  // 0: never (spdlog's periodic worker stays idle)
 }
 
 bool enabled(spdlog::level::level_enum level) { return spdlog::default_logger_raw()->should_log(level); }
 
-void write(spdlog::level::level_enum level, std::string_view message,
-           std::initializer_list<Field> fields) {
+namespace {
+
+void emit(spdlog::level::level_enum level, std::string_view message,
+          std::initializer_list<Field> fields, bool flushNow) {
   auto* logger = spdlog::default_logger_raw();
   if (!logger->should_log(level)) return;
   std::string record = gFormat.load() == LogFormat::json ? jsonRecord(message, fields)
                                                          : textRecord(message, fields);
   logger->log(level, "{}", record);
+  // Every record but the access log's matters to an operator reading a crash, or to a test
+  // waiting for "listening http": it goes out now, with any access records before it.
+  if (flushNow) logger->flush();
 }
+
+}  // namespace
+
+void write(spdlog::level::level_enum level, std::string_view message,
+           std::initializer_list<Field> fields) {
+  emit(level, message, fields, true);
+}
+
+void access(std::initializer_list<Field> fields) {
+  emit(spdlog::level::info, "http", fields, false);
+}
+
+void flush() { spdlog::default_logger_raw()->flush(); }
 
 }  // namespace pitlog::server::log

@@ -142,8 +142,8 @@ kj::Promise<void> ApiService::handleClientProtocolError(
       Code::invalidArgument,
       std::string("the request is not valid HTTP: ") + protocolError.description.cStr());
   metrics_.recordRequest("-", "-", reply.status, 0);
-  log::info("http", {{"method", "-"}, {"route", "-"}, {"status", std::to_string(reply.status)},
-                     {"error", protocolError.description.cStr()}});
+  log::access({{"method", "-"}, {"route", "-"}, {"status", std::to_string(reply.status)},
+               {"error", protocolError.description.cStr()}});
   return sendError(response, reply);
 }
 
@@ -156,11 +156,11 @@ kj::Promise<void> ApiService::handleApplicationError(kj::Exception exception,
         "the request's framing is not valid HTTP (Content-Length, Transfer-Encoding)");
     metrics_.recordRequest("-", "-", reply.status, 0);
     // kj's description names its source lines: the log may have it, the client may not.
-    log::info("http", {{"method", "-"}, {"route", "-"}, {"status", std::to_string(reply.status)},
-                       {"error", exception.getDescription().cStr()}});
+    log::access({{"method", "-"}, {"route", "-"}, {"status", std::to_string(reply.status)},
+                 {"error", exception.getDescription().cStr()}});
     return sendError(*r, reply);
   }
-  log::info("http", {{"error", exception.getDescription().cStr()}});
+  log::access({{"error", exception.getDescription().cStr()}});
   return kj::READY_NOW;  // the response had begun: kj closes the connection
 }
 
@@ -397,13 +397,13 @@ kj::Promise<void> ApiService::send(Response& response, Exchange& x, Reply reply)
   if (log::enabled(spdlog::level::info)) {
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.3f", seconds * 1000);
-    log::info("http", {{"method", method},
-                       {"route", x.access.route},
-                       {"status", std::to_string(reply.status)},
-                       {"ms", ms},
-                       {"request_id", x.access.requestId},
-                       {"account", x.access.account},
-                       {"actor", x.access.actor}});
+    log::access({{"method", method},
+                 {"route", x.access.route},
+                 {"status", std::to_string(reply.status)},
+                 {"ms", ms},
+                 {"request_id", x.access.requestId},
+                 {"account", x.access.account},
+                 {"actor", x.access.actor}});
   }
 
   if (reply.status == 204) {
