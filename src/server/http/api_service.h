@@ -67,12 +67,14 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
   std::optional<Reply> checkForm(Exchange& x);
   kj::Promise<void> send(Response& response, Exchange& x, Reply reply);
 
-  // The body, at most kMaxBodyBytes + 1 bytes of it, or why there is none to judge.
+  // The body, at most kMaxBodyBytes + 1 bytes of it (Content-Length + 1 when it is known), or
+  // why there is none to judge.
   struct BodyRead {
     std::optional<std::string> bytes;
     enum Failure { none, timedOut, badFraming } failure = none;
   };
-  kj::Promise<BodyRead> readBody(kj::AsyncInputStream& body);
+  kj::Promise<BodyRead> readBody(kj::AsyncInputStream& body,
+                                 std::optional<uint64_t> contentLength);
 
   kj::Own<kj::HttpHeaderTable> table_;
   HeaderIds ids_;

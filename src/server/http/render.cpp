@@ -6,6 +6,7 @@
 #include "events/digest.h"
 #include "events/event_json.h"
 #include "events/time_format.h"
+#include "server/http/introspect_fast.h"
 #include "server/http/json_body.h"
 
 namespace pitlog::server::http {
@@ -191,6 +192,11 @@ std::string Renderer::health() const {
 }
 
 std::string Renderer::introspection(const commands::Verification& v) const {
+  if (auto plain = renderPlainIntrospection(v)) return std::move(*plain);
+  return introspectionByCodec(v);
+}
+
+std::string Renderer::introspectionByCodec(const commands::Verification& v) const {
   capnp::MallocMessageBuilder m;
   auto root = m.initRoot<api::Introspection>();
   root.setActive(v.active);

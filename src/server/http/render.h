@@ -39,7 +39,9 @@ class Renderer {
   std::string permissionState(const std::string& userId, std::optional<bool> recorded) const;
   std::string scopes(const std::vector<std::string>& scopes) const;
   std::string health() const;
+  // By hand when it can (introspect_fast.h), else by the codec; the bytes are the same.
   std::string introspection(const commands::Verification& v) const;
+  std::string introspectionByCodec(const commands::Verification& v) const;
   std::string error(commands::Code code, const std::string& message,
                     const std::string& field) const;
 

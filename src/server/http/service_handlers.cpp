@@ -3,6 +3,7 @@
 
 #include "server/api.capnp.h"
 #include "server/http/handlers.h"
+#include "server/http/introspect_fast.h"
 #include "server/http/json_body.h"
 #include "server/http/parsing.h"
 
@@ -53,6 +54,9 @@ Reply Handlers::introspect(Call& call) {
   IntrospectInput in;
   if (call.contentType == kFormType) {
     if (auto e = readForm(call.body, &in)) return errorReply(e->code, e->message, e->field);
+  } else if (auto plain = parsePlainIntrospectRequest(call.body)) {
+    in.token = plain->token;
+    if (plain->requiredScope) in.requiredScope.emplace(*plain->requiredScope);
   } else {
     capnp::MallocMessageBuilder m;
     auto body = m.initRoot<api::IntrospectRequest>();
