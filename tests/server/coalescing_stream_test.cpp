@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "server/coalescing_stream.h"
@@ -137,6 +138,14 @@ struct Harness {
   }
 };
 
+// A CoalescingStream over the fake connection, without a server.
+struct Direct {
+  kj::EventLoop loop;
+  kj::WaitScope ws{loop};
+  Wire wire;
+  CoalescingStream out{kj::heap<FakeConnection>(wire)};
+};
+
 const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
 }  // namespace
@@ -199,11 +208,9 @@ TEST_CASE("drain closes an idle connection and resolves once it is closed") {
 }
 
 TEST_CASE("a write waits while the previous batch is still being written") {
-  kj::EventLoop loop;
-  kj::WaitScope ws(loop);
-  Wire wire;
+  Direct d;
+  auto [ws, wire, out] = std::tie(d.ws, d.wire, d.out);  // references
   wire.holdWrites = true;
-  CoalescingStream out(kj::heap<FakeConnection>(wire));
   out.write("a", 1).wait(ws);  // gathered: completes at once
   ws.poll();                   // handed to the connection, which holds it
   auto second = out.write("b", 1);
@@ -217,11 +224,9 @@ TEST_CASE("a write waits while the previous batch is still being written") {
 }
 
 TEST_CASE("a failed write to the connection fails the flush and every later write") {
-  kj::EventLoop loop;
-  kj::WaitScope ws(loop);
-  Wire wire;
+  Direct d;
+  auto [ws, wire, out] = std::tie(d.ws, d.wire, d.out);  // references
   wire.failWrites = true;
-  CoalescingStream out(kj::heap<FakeConnection>(wire));
   out.write("a", 1).wait(ws);
   auto flushed = out.flush();
   CHECK_THROWS_WITH(flushed.wait(ws), Catch::Contains("the peer is gone"));
@@ -229,10 +234,8 @@ TEST_CASE("a failed write to the connection fails the flush and every later writ
 }
 
 TEST_CASE("shutdownWrite takes effect after the gathered bytes are written") {
-  kj::EventLoop loop;
-  kj::WaitScope ws(loop);
-  Wire wire;
-  CoalescingStream out(kj::heap<FakeConnection>(wire));
+  Direct d;
+  auto [ws, wire, out] = std::tie(d.ws, d.wire, d.out);  // references
   out.write("bye", 3).wait(ws);
   out.shutdownWrite();
   ws.poll();
