@@ -237,8 +237,10 @@ void Engine::writerLoop() {
     }
     if (!taken.empty()) decideInto(*gathering, taken);
     {
+      // What was queued meanwhile joins this batch first: one fsync serves everything queued.
       std::lock_guard lock(mu_);
-      handOffNow = syncerIdle();
+      handOffNow = syncerIdle() &&
+                   (queue_.empty() || gathering->pending.size() >= options_.maxBatch);
     }
     if (handOffNow) handOff(std::move(gathering));
   }
