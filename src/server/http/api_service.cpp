@@ -1,7 +1,5 @@
 #include "server/http/api_service.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <cstdio>
 
@@ -27,12 +25,6 @@ namespace {
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kForm = "application/x-www-form-urlencoded";
-
-std::string newRequestId() {
-  unsigned char random[8];
-  if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("OpenSSL: CSPRNG failure");
-  return events::toHex(std::string_view(reinterpret_cast<char*>(random), sizeof random));
-}
 
 kj::StringPtr statusText(int status) {
   switch (status) {
@@ -182,7 +174,7 @@ kj::Promise<Reply> ApiService::process(Exchange& x, kj::AsyncInputStream& body) 
     x.requestIdValid = isValidRequestId(*req.requestId);
     if (x.requestIdValid) call.requestId = *req.requestId;
   } else {
-    call.requestId = newRequestId();
+    call.requestId = requestIds_.next();
   }
   if (x.requestIdValid) x.access.requestId = call.requestId;
 

@@ -18,6 +18,7 @@
 #include "server/http/exchange.h"
 #include "server/http/handlers.h"
 #include "server/http/render.h"
+#include "server/http/request_ids.h"
 #include "server/metrics.h"
 #include "server/service_keys.h"
 
@@ -84,6 +85,7 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
   kj::Maybe<kj::Timer&> timer_;
   Renderer renderer_;
   Handlers handlers_;
+  RequestIds requestIds_;
 };
 
 }  // namespace pitlog::server::http
