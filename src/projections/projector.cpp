@@ -40,9 +40,8 @@ void projectTokens(ViewStore& views, const IntegrationView& before, const Integr
   for (const auto& t : now.tokens) {
     const TokenRecord* prior = findRecord(was, t.digest);
     if (prior && *prior == t && !grantChanged) continue;
-    TokenEntry entry = tokenEntryOf(now, t);
-    views.put(Family::tokens, digestKey(t.digest), encodeTokenEntry(entry));
-    if (tokenChanges) tokenChanges->push_back({t.digest, std::move(entry)});
+    views.put(Family::tokens, digestKey(t.digest), encodeTokenEntry(now, t));
+    if (tokenChanges) tokenChanges->push_back({t.digest, tokenEntryOf(now, t)});
   }
 }
 

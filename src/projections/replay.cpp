@@ -3,22 +3,21 @@
 #include <algorithm>
 #include <cctype>
 
+#include "projections/chain_reader.h"
 #include "projections/projector.h"
 #include "projections/integration_view.h"
 
 namespace pitlog::projections {
 
-using events::ChainVerifier;
 using events::DecodedEvent;
 namespace keys = events::keys;
 
 // An event's bytes are vouched for only by the hash recorded after it (its successor's prevHash,
 // or meta/chain_head for the last event). So each event is applied once the next link holds, and
 // when the chain breaks, events::diagnoseChainBreak() names the altered event; the views then hold
-// only the events before it.
+// only the events before it. Reading and verifying run ahead on their own thread (ChainReader).
 ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOptions& options) {
   ReplayReport report;
-  ChainVerifier chain;
   std::optional<DecodedEvent> held;  // linked to its predecessor, not yet vouched for
   events::ChainPosition heldPosition;
   auto applyHeld = [&] {
@@ -29,48 +28,32 @@ ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOpti
     if (options.progress && heldPosition.lastSeq % 4096 == 0) options.progress(heldPosition.lastSeq);
     held.reset();
   };
-  auto broken = [&](const std::string& error) {
-    auto diagnosis = events::diagnoseChainBreak(store, chain.position().lastSeq + 1, error);
-    report.failedSeq = diagnosis.seq;
-    report.failure = diagnosis.reason;
-    if (held && diagnosis.seq > heldPosition.lastSeq) applyHeld();
-    held.reset();
-  };
-  bool bounded = options.toSeq != 0 || options.until.has_value();
+  const bool bounded = options.toSeq != 0 || options.until.has_value();
   out.expectEvents(options.toSeq != 0 ? std::min(options.toSeq, store.lastSeq()) : store.lastSeq());
-  std::optional<DecodedEvent> event;
-  events::forEachEvent(store, 1, options.toSeq, [&](uint64_t seq, std::string_view bytes) {
-    if (auto error = chain.feed(seq, bytes, &event)) {
-      broken(*error);
-      return false;
-    }
-    if (options.until && event->reader().getAt() > *options.until) {
+  // The whole log read: the last event is vouched for by meta/chain_head, which the reader checks.
+  ChainReader reader(store, options.toSeq, !bounded);
+  for (;;) {
+    ChainRun run = reader.next();
+    for (LinkedEvent& linked : run.events) {
+      if (options.until && linked.event.reader().getAt() > *options.until) {
+        applyHeld();
+        return report;
+      }
       applyHeld();
-      bounded = true;
-      return false;
+      held = std::move(linked.event);
+      heldPosition = linked.position;
+    }
+    if (!run.last) continue;
+    if (run.chainError) {
+      auto diagnosis = events::diagnoseChainBreak(store, heldPosition.lastSeq + 1, *run.chainError);
+      report.failedSeq = diagnosis.seq;
+      report.failure = diagnosis.reason;
+      if (held && diagnosis.seq > heldPosition.lastSeq) applyHeld();
+      return report;
     }
     applyHeld();
-    held = std::move(event);
-    heldPosition = chain.position();
-    return true;
-  });
-  if (!report.ok() || bounded) {
-    applyHeld();
     return report;
   }
-  // The whole log was read: the last event is vouched for by meta/chain_head.
-  std::optional<std::string> metaError;
-  try {
-    metaError = chain.checkMeta(store);
-  } catch (const events::StoreError& e) {
-    metaError = e.what();
-  }
-  if (metaError) {
-    broken(*metaError);
-    return report;
-  }
-  applyHeld();
-  return report;
 }
 
 namespace {

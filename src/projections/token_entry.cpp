@@ -14,18 +14,34 @@ TokenEntry tokenEntryOf(const IntegrationView& view, const TokenRecord& token) {
                     view.scopes};
 }
 
-std::string encodeTokenEntry(const TokenEntry& e) {
+namespace {
+
+std::string encodeFields(const std::string& integrationId, const std::string& accountId,
+                         TokenState state, UnixMillis issuedAt,
+                         const std::optional<UnixMillis>& expiresAt,
+                         const std::vector<std::string>& scopeList) {
   return events::encodeStoredValue<views::TokenEntry>([&](views::TokenEntry::Builder b) {
-    b.setIntegrationId(e.integrationId);
-    b.setAccountId(e.accountId);
-    b.setState(e.state == TokenState::current ? views::TokenState::CURRENT
-                                              : views::TokenState::PREVIOUS);
-    b.setIssuedAt(e.issuedAt);
-    b.setHasDeadline(e.expiresAt.has_value());
-    b.setExpiresAt(e.expiresAt.value_or(0));
-    auto scopes = b.initScopes(static_cast<unsigned>(e.scopes.size()));
-    for (unsigned i = 0; i < e.scopes.size(); ++i) scopes.set(i, e.scopes[i]);
+    b.setIntegrationId(integrationId);
+    b.setAccountId(accountId);
+    b.setState(state == TokenState::current ? views::TokenState::CURRENT
+                                            : views::TokenState::PREVIOUS);
+    b.setIssuedAt(issuedAt);
+    b.setHasDeadline(expiresAt.has_value());
+    b.setExpiresAt(expiresAt.value_or(0));
+    auto scopes = b.initScopes(static_cast<unsigned>(scopeList.size()));
+    for (unsigned i = 0; i < scopeList.size(); ++i) scopes.set(i, scopeList[i]);
   });
+}
+
+}  // namespace
+
+std::string encodeTokenEntry(const TokenEntry& e) {
+  return encodeFields(e.integrationId, e.accountId, e.state, e.issuedAt, e.expiresAt, e.scopes);
+}
+
+std::string encodeTokenEntry(const IntegrationView& view, const TokenRecord& token) {
+  return encodeFields(view.id, view.accountId, token.state, token.issuedAt, token.expiresAt,
+                      view.scopes);
 }
 
 std::optional<TokenEntry> decodeTokenEntry(std::string_view bytes) {

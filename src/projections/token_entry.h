@@ -23,6 +23,8 @@ struct TokenEntry {
 TokenEntry tokenEntryOf(const IntegrationView& view, const TokenRecord& token);
 
 std::string encodeTokenEntry(const TokenEntry& entry);
+// encodeTokenEntry(tokenEntryOf(view, token)) without building the entry (replay's hot path).
+std::string encodeTokenEntry(const IntegrationView& view, const TokenRecord& token);
 std::optional<TokenEntry> decodeTokenEntry(std::string_view bytes);
 
 }  // namespace pitlog::projections

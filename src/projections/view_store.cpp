@@ -40,8 +40,7 @@ void MemoryViewStore::put(Family f, std::string_view key, std::string_view value
     putIntegration(key, *view);
     return;
   }
-  // One hash and probe: replay's puts are mostly of new keys (audit entries, tokens).
-  families_[static_cast<int>(f)].try_emplace(std::string(key)).first->second.assign(value);
+  families_[static_cast<int>(f)].put(key, value);
 }
 
 void MemoryViewStore::expectEvents(uint64_t events) {
@@ -58,10 +57,9 @@ std::optional<std::string> MemoryViewStore::lookup(Family f, std::string_view ke
     if (it == integrations_.end()) return std::nullopt;
     return encodeIntegration(it->second);
   }
-  const auto& m = families_[static_cast<int>(f)];
-  auto it = m.find(key);
-  if (it == m.end()) return std::nullopt;
-  return it->second;
+  auto value = families_[static_cast<int>(f)].find(key);
+  if (!value) return std::nullopt;
+  return std::string(*value);
 }
 
 MemoryViewStore::Sorted MemoryViewStore::family(Family f) const {
@@ -70,8 +68,10 @@ MemoryViewStore::Sorted MemoryViewStore::family(Family f) const {
     for (const auto& [id, view] : integrations_) out.emplace(id, encodeIntegration(view));
     return out;
   }
-  const auto& m = families_[static_cast<int>(f)];
-  return Sorted(m.begin(), m.end());
+  Sorted out;
+  families_[static_cast<int>(f)].forEach(
+      [&](std::string_view key, std::string_view value) { out.emplace(key, value); });
+  return out;
 }
 
 size_t MemoryViewStore::size(Family f) const {
@@ -83,8 +83,7 @@ void MemoryViewStore::erase(Family f, std::string_view key) {
     if (auto it = integrations_.find(key); it != integrations_.end()) integrations_.erase(it);
     return;
   }
-  auto& m = families_[static_cast<int>(f)];
-  if (auto it = m.find(key); it != m.end()) m.erase(it);
+  families_[static_cast<int>(f)].erase(key);
 }
 
 const std::vector<Family>& viewFamilies() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "events/keys.h"
+#include "projections/byte_table.h"
 #include "projections/integration_view.h"
 
 namespace pitlog::projections {
@@ -33,8 +34,8 @@ class ViewStore {
   virtual void expectEvents(uint64_t events) {}
 };
 
-// Views held in memory: replay's output, and what tests compare. Hash maps while replay writes
-// (it does millions of point reads and writes); family() gives the sorted form for comparison.
+// Views held in memory: replay's output, and what tests compare. Byte tables while replay writes
+// (it does millions of point writes); family() gives the sorted form for comparison.
 // Integrations are held decoded and encoded when their bytes are read (get, lookup, family), so
 // the fold never decodes and re-encodes a view per event.
 class MemoryViewStore : public ViewStore {
@@ -64,7 +65,7 @@ class MemoryViewStore : public ViewStore {
   template <typename Value>
   using Map = std::unordered_map<std::string, Value, Hash, std::equal_to<>>;
 
-  Map<std::string> families_[events::keys::kFamilyCount];  // all but integrations
+  ByteTable families_[events::keys::kFamilyCount];  // all but integrations
   Map<IntegrationView> integrations_;
 };
 
