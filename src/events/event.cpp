@@ -241,12 +241,12 @@ std::optional<DecodedEvent> DecodedEvent::decode(std::string_view bytes, std::st
                 " bytes, not a whole number of 8-byte words");
   }
   DecodedEvent out;
-  out.bytes_.assign(bytes);
   // RocksDB values carry no alignment guarantee; Cap'n Proto readers need word alignment.
   out.message_ = std::make_shared<Message>();
   auto& m = *out.message_;
   m.words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
   std::memcpy(m.words.begin(), bytes.data(), bytes.size());
+  out.bytes_ = std::string_view(reinterpret_cast<const char*>(m.words.begin()), bytes.size());
   m.segments[0] = kj::ArrayPtr<const capnp::word>(m.words.begin(), m.words.size());
   std::string why;
   KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&]() {

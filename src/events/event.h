@@ -122,7 +122,7 @@ class DecodedEvent {
   // Owns the aligned copy of the bytes and the reader over it; heap-held so that moving a
   // DecodedEvent keeps root_ valid.
   struct Message;
-  std::string bytes_;
+  std::string_view bytes_;  // the aligned copy's bytes, in *message_
   std::shared_ptr<Message> message_;
   schema::Event::Reader root_;
 };
