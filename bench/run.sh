@@ -5,8 +5,10 @@
 #   bench/run.sh            full sizes, 3 runs each, writes bench/RESULTS.md
 #   bench/run.sh --smoke    tiny sizes, 1 run, writes bench/out/RESULTS-smoke.md (CI uses it)
 #
-# Installs wrk and redis-server from Debian when missing; starts pitd and redis-server on free
-# loopback ports and stops them by PID; sends traffic to 127.0.0.1 only.
+# Installs wrk and redis-server (and, for the full run, PostgreSQL) from Debian when missing;
+# starts pitd, redis-server and a throwaway PostgreSQL cluster (bench/postgres.sh) on free
+# loopback ports and stops them by PID; sends traffic to 127.0.0.1 only. The smoke form runs the
+# PostgreSQL baselines only where PostgreSQL is installed (installing it would cost CI a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +19,9 @@ if [ "${1:-}" = "--smoke" ]; then
 fi
 
 need=()
-for p in wrk redis-server redis-tools python3; do
+wanted=(wrk redis-server redis-tools python3)
+[ "$mode" = full ] && wanted+=(postgresql postgresql-contrib)
+for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -98,9 +102,28 @@ for r in $(seq 1 "$runs"); do
   echo "redis GET run $r: rps=$v_rps p50=$v_p50 p99=$v_p99"
 done
 kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true
+# PostgreSQL: durable single-row INSERTs at 1, 8, 32 clients, and SELECT by digest at 50.
+declare -A pgins
+pgsel=()
+if pg_out=$(bench/postgres.sh "$work" "$tokens" "$([ "$mode" = smoke ] && echo 1 || echo "$cmd_seconds")" 1,8,32 "$runs" 2>"$work/postgres.err"); then
+  echo "$pg_out"
+  while read -r line; do
+    case "$(field bench "$line")" in
+      pg_insert) pgins[$(field clients "$line")]+="$(field tps "$line") " ;;
+      pg_select) pgsel+=("$(field tps "$line")") ;;
+    esac
+  done <<<"$pg_out"
+else
+  echo "bench: PostgreSQL baselines skipped: $(tail -1 "$work/postgres.err")"
+fi
 m_rps=$(printf '%s\n' "${rps[@]}" | median); m_rrps=$(printf '%s\n' "${rrps[@]}" | median)
 ratio=$(python3 -c "print(f'{$m_rps/$m_rrps:.2f}')")
-row[introspect]="| introspect-http ($tokens tokens, 50 conns, wrk) | $m_rps req/s, p50 $(printf '%s\n' "${p50[@]}" | median) ms, p99 $(printf '%s\n' "${p99[@]}" | median) ms | Redis GET, 50 conns: $m_rrps req/s (p99 $(printf '%s\n' "${rp99[@]}" | median) ms) | **${ratio}×** | ≥ 1.0×, p99 ≤ 2 ms | every answer correct: $correct |"
+pg_select_cell=""
+if [ ${#pgsel[@]} -gt 0 ]; then
+  m_pgsel=$(printf '%s\n' "${pgsel[@]}" | median)
+  pg_select_cell="; PostgreSQL SELECT by digest, 50 conns: $m_pgsel tx/s ($(python3 -c "print(f'{$m_rps/$m_pgsel:.2f}')")×)"
+fi
+row[introspect]="| introspect-http ($tokens tokens, 50 conns, wrk) | $m_rps req/s, p50 $(printf '%s\n' "${p50[@]}" | median) ms, p99 $(printf '%s\n' "${p99[@]}" | median) ms | Redis GET, 50 conns: $m_rrps req/s (p99 $(printf '%s\n' "${rp99[@]}" | median) ms)$pg_select_cell | **${ratio}×** | ≥ 1.0×, p99 ≤ 2 ms | every answer correct: $correct |"
 
 # 3. commands-durable --------------------------------------------------------------------------
 declare -A cratio cours craw cbatch cp99
@@ -115,7 +138,13 @@ for r in $(seq 1 "$runs"); do
 done
 for c in 1 8 32; do
   m() { tr ' ' '\n' <<<"$1" | grep . | median; }
-  row[durable$c]="| commands-durable, $c clients (Engine, sync) | $(m "${cours[$c]}") cmds/s, p99 $(m "${cp99[$c]}") ms, mean batch $(m "${cbatch[$c]}") | raw RocksDB WriteBatch sync, $c writers: $(m "${craw[$c]}") writes/s | **$(m "${cratio[$c]}")×** ($(tr ' ' '\n' <<<"${cratio[$c]}" | grep . | minmax)) | $([ $c = 32 ] && echo '≥ 1.0×' || echo '—') | |"
+  pg_cell="" pg_target=""
+  if [ -n "${pgins[$c]:-}" ]; then
+    m_pg=$(m "${pgins[$c]}")
+    pg_cell="; PostgreSQL INSERT (synchronous_commit), $c clients: $m_pg tx/s ($(python3 -c "print(f'{$(m "${cours[$c]}")/$m_pg:.2f}')")× of it)"
+    [ $c = 32 ] && pg_target=", ≥ 2× PostgreSQL"
+  fi
+  row[durable$c]="| commands-durable, $c clients (Engine, sync) | $(m "${cours[$c]}") cmds/s, p99 $(m "${cp99[$c]}") ms, mean batch $(m "${cbatch[$c]}") | raw RocksDB WriteBatch sync, $c writers: $(m "${craw[$c]}") writes/s$pg_cell | **$(m "${cratio[$c]}")×** ($(tr ' ' '\n' <<<"${cratio[$c]}" | grep . | minmax)) | $([ $c = 32 ] && echo "≥ 1.0×$pg_target" || echo '—') | |"
 done
 # The same over HTTP: creates from wrk at 1, 8, 32 connections against a pitd with sync on.
 start_pitd "$work/http-durable"
