@@ -79,6 +79,16 @@ int main(int argc, char** argv) {
   write(out / "fuzz_time", "d2", "250ms");
   write(out / "fuzz_validate", "v1", std::string("  My App \x01" "desc\x01" "acme\x01" "contacts.write\x01" "contacts.readonly"));
   for (const auto& [name, input] : fuzz::httpSeeds()) write(out / "fuzz_http", name, input);
+  // fuzz_introspect_fast: an even first byte, then a body; an odd one, then texts and numbers.
+  const fs::path fast = out / "fuzz_introspect_fast";
+  write(fast, "body", std::string(1, '\0') + R"({"token":"pit_abc","requiredScope":"contacts.write"})");
+  write(fast, "body-reversed", std::string(1, '\0') + R"({"requiredScope":"s","token":"t"})");
+  std::string answer = "\1contacts.readonly contacts.write";
+  for (std::string_view part : {"acme", "int_1"}) (answer += '\0') += part;
+  answer += '\0';
+  const int64_t numbers[] = {0x0f, 1'764'384'000'123, 1'765'000'000'000};  // flags, iat, exp
+  answer.append(reinterpret_cast<const char*>(numbers), sizeof numbers);
+  write(fast, "answer", answer);
   write(out / "fuzz_config", "full",
         "# pitd.conf\ndata = /var/lib/pitlog\nhttp = 0.0.0.0:8080\nrpc = off\n"
         "service-keys = /etc/pitlog/keys\nscopes = /etc/pitlog/scopes.txt\n"

@@ -38,7 +38,7 @@ TEST_CASE("plain introspection bodies read as the strict JSON decoder reads them
 }
 
 TEST_CASE("any other introspection body is left to the strict decoder") {
-  for (const std::string body : std::initializer_list<std::string>{
+  for (const std::string& body : std::initializer_list<std::string>{
            "", "{}", R"({ "token":"a"})", R"({"token": "a"})", R"({"token":"a"} )",
         R"({"token":"a\"b"})", R"({"token":"a\\b"})", R"({"token":"\u0041"})",
         "{\"token\":\"\xc3\xa9\"}", R"({"token":"a","token":"b"})", R"({"token":1})",
