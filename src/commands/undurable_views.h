@@ -5,7 +5,7 @@
 // The engine pipelines its batches (engine.h): while batch N is being written and fsynced, the
 // next batch is decided against the state N leaves. That state is not in RocksDB yet (a write
 // with sync only becomes visible once it is durable, which is what keeps it from readers), so
-// each undecided-upon batch keeps the view values and stream versions it wrote here, and the
+// each batch not yet durable keeps the view values and stream versions it wrote here, and the
 // writer reads through them: its own batch first, then earlier undurable batches, newest first,
 // then the database.
 //
@@ -15,10 +15,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "events/keys.h"
 #include "events/log.h"
@@ -49,12 +49,9 @@ class UndurableBatches {
   void tellAppender(events::LogAppender& appender, std::string_view streamId) const;
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
+  // Small (one batch's keys): ordered maps, looked up by string_view without a copy.
   template <typename Value>
-  using Map = std::unordered_map<std::string, Value, Hash, std::equal_to<>>;
+  using Map = std::map<std::string, Value, std::less<>>;
   struct Batch {
     uint64_t number = 0;
     Map<std::optional<std::string>> views[events::keys::kFamilyCount];  // nullopt: erased
