@@ -1,5 +1,6 @@
 // libFuzzer target: pitd's HTTP request handler (server/http/api_service.h), the same
-// kj::HttpService and kj::HttpServer settings pitd serves, over an in-memory pipe. Each input is
+// kj::HttpService and kj::HttpServer settings pitd serves, over an in-memory pipe served as pitd
+// serves a connection (server/http_connections.h: one write per response, flushed at the end). Each input is
 // the bytes of one connection (fuzz/http_input.h: raw, or a structured request with a valid key
 // and actor whose JSON body the fuzzer mutates).
 //
@@ -27,6 +28,7 @@
 #include "commands/engine.h"
 #include "http_input.h"
 #include "server/http/api_service.h"
+#include "server/http_connections.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/service_keys.h"
@@ -53,6 +55,7 @@ struct Harness {
   server::Metrics metrics;
   std::unique_ptr<server::http::ApiService> api;
   std::unique_ptr<kj::HttpServer> http;
+  std::unique_ptr<server::HttpConnections> connections;
   fuzz::Placeholders values;
 
   Harness() {
@@ -81,6 +84,7 @@ struct Harness {
     settings.errorHandler = *api;
     http = std::make_unique<kj::HttpServer>(io.provider->getTimer(), api->headerTable(), *api,
                                             settings);
+    connections = std::make_unique<server::HttpConnections>(*http);
   }
 
   // Integrations made through the engine, as pitd's commands would make them.
@@ -108,6 +112,7 @@ struct Harness {
   }
 
   void stop() {
+    connections.reset();
     http.reset();
     api.reset();
     engine->stop();
@@ -158,7 +163,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   kj::Own<kj::AsyncIoStream> client = kj::mv(pipe.ends[0]);
   // The connection ends when the server is done with it, answered or not; its errors (a client
   // that sent garbage) are the server's business, not findings.
-  auto serving = h.http->listenHttp(kj::mv(pipe.ends[1]))
+  auto serving = h.connections->serve(kj::mv(pipe.ends[1]))
                      .catch_([](kj::Exception&&) {})
                      .eagerlyEvaluate(nullptr);
   // The whole request, then EOF, as a client that sends and waits would; a server that answers

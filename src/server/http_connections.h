@@ -24,8 +24,11 @@ class HttpConnections final : private kj::TaskSet::ErrorHandler {
   // close), then resolves once every connection has written its last answer out and closed.
   kj::Promise<void> drain();
 
- private:
+  // Serves one connection as listen() serves each it accepts; resolves once its last answer is
+  // out, rejects with what ended it otherwise. (fuzz_http serves its in-memory pipes through it.)
   kj::Promise<void> serve(kj::Own<kj::AsyncIoStream> connection);
+
+ private:
   void taskFailed(kj::Exception&& exception) override;
 
   kj::HttpServer& server_;
