@@ -582,11 +582,14 @@ CommandResult Engine::executeOne(Pending& p, projections::ViewStore& views,
         r.lastSeq = first->lastSeq;
         if (!first->integrationId.empty()) {
           // The view as the first request left it. When nothing has happened since (always the
-          // case within one batch) that is the current view; otherwise a fold of its stream.
+          // case within one batch) that is the current view; otherwise a fold of its stream in
+          // the log, once the batches in flight (which may hold the first request's events)
+          // are durable. Rare: a retry within one fsync of both its first request and a change.
           auto current = projections::loadIntegration(views, first->integrationId);
           if (current && current->version == first->version) {
             r.integration = std::move(current);
           } else {
+            waitSyncerIdle();
             r.integration = integrationAtVersion(first->integrationId, first->version);
           }
         }

@@ -413,6 +413,44 @@ TEST_CASE("pipeline: a batch decided during the previous one's fsync builds on i
   CHECK(storeProblem(f.engine->store()) == std::nullopt);
 }
 
+TEST_CASE("pipeline: a retried key whose integration changed while its first request was being "
+          "made durable answers with the view the first request left") {
+  Fixture f;
+  f.open();
+  auto a = f.create("one");
+  REQUIRE(a.ok());
+  const std::string id = a.integration->id;
+  auto keyedRotate = [&] {
+    auto c = command("acme", adminActor("acme"), cmd::RotateToken{id, cmd::ExpireMode::later});
+    c.idempotency = idemKey("k1", "rotate one");
+    return c;
+  };
+
+  f.fs->gate.hold();
+  auto first = std::async(std::launch::async, [&] { return f.engine->execute(keyedRotate()); });
+  f.fs->gate.waitEntered();  // the rotation (version 2) is in its fsync
+  // Decided on top of it: a change (version 3), then the retry, whose integration is no longer
+  // at the version its first request left, and whose events are not yet in the log.
+  auto edited = f.submitTaken(command(
+      "acme", adminActor("acme"), cmd::EditIntegration{id, std::string("renamed"), {}, {}}));
+  auto retried = f.submitTaken(keyedRotate());
+  f.fs->gate.release();
+
+  auto r = first.get();
+  REQUIRE(r.ok());
+  REQUIRE(r.version == 2);
+  REQUIRE(edited.get().ok());
+  auto again = retried.get();
+  REQUIRE(again.ok());
+  CHECK(again.replayed);
+  CHECK(again.version == 2);
+  REQUIRE(again.integration);
+  CHECK(again.integration->version == 2);
+  CHECK(again.integration->name == "one");
+  CHECK(again.integration->tokens == r.integration->tokens);
+  CHECK_FALSE(again.token);  // a replay never shows the token again
+}
+
 TEST_CASE("pipeline: a failed fsync fails the batch decided on top of it (even one that appends "
           "nothing), and memory stays at the last durable batch") {
   Fixture f;
