@@ -20,7 +20,7 @@ fi
 
 need=()
 wanted=(wrk redis-server redis-tools python3)
-[ "$mode" = full ] && wanted+=(postgresql postgresql-contrib)
+[ "$mode" = full ] && wanted+=(postgresql)
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
