@@ -121,7 +121,7 @@ ratio=$(python3 -c "print(f'{$m_rps/$m_rrps:.2f}')")
 pg_select_cell=""
 if [ ${#pgsel[@]} -gt 0 ]; then
   m_pgsel=$(printf '%s\n' "${pgsel[@]}" | median)
-  pg_select_cell="; PostgreSQL SELECT by digest, 50 conns: $m_pgsel tx/s ($(python3 -c "print(f'{$m_rps/$m_pgsel:.2f}')")×)"
+  pg_select_cell="; PostgreSQL SELECT by digest, 50 conns: $m_pgsel tx/s ($(python3 -c "print(f'{$m_rps/$m_pgsel:.2f}')")× of it)"
 fi
 row[introspect]="| introspect-http ($tokens tokens, 50 conns, wrk) | $m_rps req/s, p50 $(printf '%s\n' "${p50[@]}" | median) ms, p99 $(printf '%s\n' "${p99[@]}" | median) ms | Redis GET, 50 conns: $m_rrps req/s (p99 $(printf '%s\n' "${rp99[@]}" | median) ms)$pg_select_cell | **${ratio}×** | ≥ 1.0×, p99 ≤ 2 ms | every answer correct: $correct |"
 
