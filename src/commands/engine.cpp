@@ -349,13 +349,17 @@ void Engine::commit(Decided& d) {
     for (auto& r : d.results) r = CommandResult::failure({code, text, {}});
     stats.ok = false;
   };
+  auto unavailable = [&](std::string_view outcome) {
+    failAll(Code::unavailable,
+            "storage is unavailable (" + storageHealth().error + "); " + std::string(outcome));
+  };
+  const std::string_view notApplied = "the command was not applied: retry later";
   if (d.internalError) {
     failAll(Code::internal, "internal error: " + *d.internalError);
   } else if (poisoned || refused) {
     // Decided on top of a batch that failed, or (degraded) nothing is written until tryRecover()
     // has reopened the database: nothing of it reached RocksDB.
-    failAll(Code::unavailable, "storage is unavailable (" + storageHealth().error +
-                                   "); the command was not applied: retry later");
+    unavailable(notApplied);
   } else if (d.appends()) {
     auto start = std::chrono::steady_clock::now();
     events::WriteOutcome outcome = store_->write(d.batch, options_.sync);
@@ -378,11 +382,9 @@ void Engine::commit(Decided& d) {
       // A failed fsync leaves the batch's outcome unknown: its WAL record may be whole and
       // come back when the database is reopened. A failed append is a no.
       const bool maybeApplied = outcome.message.find("sync") != std::string::npos;
-      failAll(Code::unavailable,
-              "storage is unavailable (" + storageHealth().error + "); " +
-                  (maybeApplied ? "the command may have been applied: retry it with the same "
-                                  "Idempotency-Key to learn its outcome"
-                                : "the command was not applied: retry later"));
+      unavailable(maybeApplied ? "the command may have been applied: retry it with the same "
+                                 "Idempotency-Key to learn its outcome"
+                               : notApplied);
     }
   }
   if (stats.ok) durableBatch_ = d.number;

@@ -110,11 +110,15 @@ struct BadOption {
 // placeholder itself: fuzz_config found `x'%canonical_option%' = 1` in a config file. No name of
 // pitd's options has a '%', so a name with one (or a config line that is not `name = value` and
 // has one) is refused here, before Boost sees it. Values may hold '%'; pitd checks them itself.
+bool nameHasPercent(std::string_view nameEqualsValue) {
+  return nameEqualsValue.substr(0, nameEqualsValue.find('=')).find('%') != std::string_view::npos;
+}
+
 void refusePercentInNames(int argc, const char* const* argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view token(argv[i]);
     if (token.size() < 2 || token[0] != '-') continue;
-    if (token.substr(0, token.find('=')).find('%') != std::string_view::npos) {
+    if (nameHasPercent(token)) {
       throw BadOption{"unrecognised option (option names have no '%')"};
     }
   }
@@ -128,7 +132,7 @@ std::string readConfigText(std::istream& file) {
     if (end == std::string::npos) end = text.size();
     std::string_view line(text.data() + start, end - start);
     line = line.substr(0, line.find('#'));
-    if (line.substr(0, line.find('=')).find('%') != std::string_view::npos) {
+    if (nameHasPercent(line)) {
       throw BadOption{"--config: line " + std::to_string(lineNo + 1) +
                       ": not an option of pitd (option names have no '%')"};
     }
