@@ -56,6 +56,14 @@ class Metrics {
   void recordBatch(const commands::BatchStats& stats);
   void recordIntrospection(IntrospectionOutcome outcome);
 
+  // The connections of one port ("http", "rpc"), from its accept loop (accept_loop.h).
+  void setOpenConnections(const std::string& protocol, size_t open);
+  void recordConnectionRefused(const std::string& protocol);
+  void recordAcceptFailure(const std::string& protocol);
+  void setListenerAccepting(const std::string& protocol, bool accepting);
+  // The ports whose accepts are failing at this moment (descriptors exhausted...), for /healthz.
+  std::vector<std::string> listenersNotAccepting() const;
+
   std::string render(const MetricsGauges& gauges) const;
 
  private:
@@ -67,6 +75,12 @@ class Metrics {
   Histogram batchCommands_;                                                  // GUARDED_BY(mu_)
   Histogram writeSeconds_;                                                   // GUARDED_BY(mu_)
   std::array<uint64_t, 3> introspections_{};                                 // GUARDED_BY(mu_)
+  struct Port {
+    size_t open = 0;
+    uint64_t refused = 0, acceptFailures = 0;
+    bool accepting = true;
+  };
+  std::map<std::string, Port> ports_;                                        // GUARDED_BY(mu_)
 };
 
 }  // namespace pitlog::server
