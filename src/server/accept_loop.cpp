@@ -38,11 +38,13 @@ AcceptLoop::AcceptLoop(kj::ConnectionReceiver& receiver, kj::Timer& timer, std::
 }
 
 kj::Promise<void> AcceptLoop::run() {
-  return acceptOne().then([this]() { return run(); });
+  return acceptOne().then([this]() { return run(); }).eagerlyEvaluate(nullptr);
 }
 
 kj::Promise<void> AcceptLoop::acceptOne() {
-  return receiver_.accept().then(
+  // evalNow: kj's accept() throws at once, rather than rejecting, when a connection is waiting
+  // and accept4() fails with EMFILE.
+  return kj::evalNow([this]() { return receiver_.accept(); }).then(
       [this](kj::Own<kj::AsyncIoStream>&& connection) -> kj::Promise<void> {
         if (backoff_ != 0 * kj::SECONDS) {
           backoff_ = 0 * kj::SECONDS;

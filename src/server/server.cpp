@@ -214,7 +214,8 @@ int serve(const Config& config) {
   kj::Promise<void> rpcAccepting = kj::NEVER_DONE;
   if (config.rpc) {
     rpcServer = std::make_unique<rpc::RpcServer>(
-        *engine, [&keys](std::string_view key) { return keys.authenticate(key); }, timer, limits);
+        *engine, [&keys](std::string_view key) { return keys.authenticate(key); }, timer, limits,
+        [](const std::string& what) { log::warn(what); });
     auto& listener = rpcListener.emplace(listen(io, *config.rpc, "rpc", tls, metrics));
     auto& accepts = rpcAccepts.emplace(*listener, timer, "rpc", limits.maxConnections,
                                        [&rpcServer](kj::Own<kj::AsyncIoStream> c) {

@@ -4,6 +4,8 @@
 #include <capnp/serialize.h>
 #include <kj/debug.h>
 
+#include <algorithm>
+
 namespace pitlog::rpc {
 
 GuardedMessageStream::GuardedMessageStream(kj::AsyncIoStream& stream, kj::Timer& timer)
@@ -12,10 +14,10 @@ GuardedMessageStream::GuardedMessageStream(kj::AsyncIoStream& stream, kj::Timer&
 kj::Promise<kj::Maybe<capnp::MessageReaderAndFds>> GuardedMessageStream::tryReadMessage(
     kj::ArrayPtr<kj::AutoCloseFd> fdSpace, capnp::ReaderOptions options,
     kj::ArrayPtr<capnp::word> scratchSpace) {
-  if (draining_) return kj::NEVER_DONE;  // the connection closes once drained
-  if (queued_() > kMaxQueuedOutput) {
-    // The client is not reading its answers: stop reading its calls until they have left.
-    return until([this]() { return queued_() <= kMaxQueuedOutput; })
+  if (draining_) return discardUntilEnd(fdSpace, options, scratchSpace);
+  if (!mayRead()) {
+    // The client is not reading its answers, or has many calls waiting: read it once they left.
+    return until([this]() { return mayRead(); })
         .then([this, fdSpace, options, scratchSpace]() {
           return tryReadMessage(fdSpace, options, scratchSpace);
         });
@@ -27,10 +29,34 @@ kj::Promise<kj::Maybe<capnp::MessageReaderAndFds>> GuardedMessageStream::tryRead
       });
 }
 
+kj::Promise<kj::Maybe<capnp::MessageReaderAndFds>> GuardedMessageStream::discardUntilEnd(
+    kj::ArrayPtr<kj::AutoCloseFd> fdSpace, capnp::ReaderOptions options,
+    kj::ArrayPtr<capnp::word> scratchSpace) {
+  // Calls sent after the drain began are not taken (their callers see the connection end), but
+  // their bytes are read: closing a socket with unread bytes makes the kernel reset it, and the
+  // client could lose the answers still on their way.
+  return inner_.tryReadMessage(fdSpace, options, scratchSpace)
+      .then([this, fdSpace, options, scratchSpace](kj::Maybe<capnp::MessageReaderAndFds>&& message)
+                -> kj::Promise<kj::Maybe<capnp::MessageReaderAndFds>> {
+        if (message == nullptr) return kj::mv(message);
+        return discardUntilEnd(fdSpace, options, scratchSpace);
+      });
+}
+
+bool GuardedMessageStream::mayRead() const {
+  return unanswered_.size() < kMaxCallsInProgress && queued_() <= kMaxQueuedOutput;
+}
+
+void GuardedMessageStream::refuse(kj::StringPtr limit) {
+  limitHit_ = kj::str(limit);
+  kj::throwFatalException(KJ_EXCEPTION(FAILED, limit));
+}
+
 void GuardedMessageStream::inspectIncoming(capnp::MessageReader& message) {
   ++messagesRead_;
-  KJ_REQUIRE(loggedIn_ || messagesRead_ <= kMaxMessagesBeforeLogin,
-             "too many messages before a successful login", kMaxMessagesBeforeLogin);
+  if (!loggedIn_ && messagesRead_ > kMaxMessagesBeforeLogin) {
+    refuse("too many messages before a successful login (at most 32)");
+  }
   auto root = message.getRoot<capnp::rpc::Message>();
   switch (root.which()) {
     case capnp::rpc::Message::BOOTSTRAP:
@@ -39,8 +65,11 @@ void GuardedMessageStream::inspectIncoming(capnp::MessageReader& message) {
                                         : root.getBootstrap().getQuestionId();
       questions_.insert(id);
       unanswered_.insert(id);
-      KJ_REQUIRE(questions_.size() <= kMaxQuestionsInFlight,
-                 "too many questions in flight (calls not finished)", kMaxQuestionsInFlight);
+      // The answered ones among the questions (a question finished early may stay unanswered a
+      // little longer, which only makes this count smaller).
+      if (questions_.size() - std::min(questions_.size(), unanswered_.size()) > kMaxUnfinished) {
+        refuse("too many questions answered and never finished (at most 1024)");
+      }
       break;
     }
     case capnp::rpc::Message::FINISH:

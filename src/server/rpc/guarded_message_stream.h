@@ -7,14 +7,17 @@
 // message without bound.
 //
 // - At most kMaxMessagesBeforeLogin messages before a login succeeds (loggedIn()).
-// - At most kMaxQuestionsInFlight questions (Bootstrap or Call read, Finish not yet read).
-// - No new message is read while more than kMaxQueuedOutput bytes of answers wait to be written
-//   (outputQueued()): a client that does not read its answers stops being read.
-// Beyond a limit the read fails with an exception naming it, and the RpcSystem ends the
-// connection (sending the client an Abort with that text).
+// - At most kMaxUnfinished questions answered but not finished (Bootstrap or Call answered, the
+//   client's Finish not yet read): a well-behaved client finishes each as it takes the answer.
+// Beyond either the read fails with an exception naming the limit (limitHit() keeps its text),
+// and the RpcSystem ends the connection, sending the client an Abort with that text.
+// - No new message is read while kMaxCallsInProgress calls wait for their answers, or while more
+//   than kMaxQueuedOutput bytes of answers wait to be written (setOutputQueued()): a client that
+//   pipelines without bound, or does not read its answers, is simply read more slowly.
 //
-// drain() stops reading and resolves once every call read so far has been answered and its
-// answer written, so that a shutdown answers every command it applied.
+// drain() stops taking calls (later ones are read and dropped, their callers see the connection
+// end) and resolves once every call taken so far has been answered and its answer written, so
+// that a shutdown answers every command it applied.
 //
 // Threading: the connection's event loop.
 #include <capnp/serialize-async.h>
@@ -29,7 +32,8 @@ namespace pitlog::rpc {
 class GuardedMessageStream final : public capnp::MessageStream {
  public:
   static constexpr size_t kMaxMessagesBeforeLogin = 32;
-  static constexpr size_t kMaxQuestionsInFlight = 1024;
+  static constexpr size_t kMaxUnfinished = 1024;
+  static constexpr size_t kMaxCallsInProgress = 1024;
   static constexpr size_t kMaxQueuedOutput = 1024 * 1024;
 
   // `stream` and `timer` must outlive this object.
@@ -41,6 +45,8 @@ class GuardedMessageStream final : public capnp::MessageStream {
   bool isLoggedIn() const { return loggedIn_; }
   // Calls read and not yet answered.
   size_t unanswered() const { return unanswered_.size(); }
+  // The limit that ended the connection, if one did.
+  const kj::Maybe<kj::String>& limitHit() const { return limitHit_; }
 
   kj::Promise<void> drain();
 
@@ -56,7 +62,12 @@ class GuardedMessageStream final : public capnp::MessageStream {
   kj::Promise<void> end() override { return inner_.end(); }
 
  private:
+  bool mayRead() const;
+  kj::Promise<kj::Maybe<capnp::MessageReaderAndFds>> discardUntilEnd(
+      kj::ArrayPtr<kj::AutoCloseFd> fdSpace, capnp::ReaderOptions options,
+      kj::ArrayPtr<capnp::word> scratchSpace);
   void inspectIncoming(capnp::MessageReader& message);
+  void refuse(kj::StringPtr limit);
   void inspectOutgoing(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments);
   kj::Promise<void> tracked(kj::Promise<void> write);
   // Resolves once `done()` holds, checked after each write and every 50 ms.
@@ -70,6 +81,7 @@ class GuardedMessageStream final : public capnp::MessageStream {
   bool draining_ = false;
   size_t messagesRead_ = 0;
   size_t writesInProgress_ = 0;
+  kj::Maybe<kj::String> limitHit_;
   std::unordered_set<uint32_t> questions_;   // Bootstrap/Call read, Finish not yet read
   std::unordered_set<uint32_t> unanswered_;  // Bootstrap/Call read, Return not yet written
   kj::Vector<kj::Own<kj::PromiseFulfiller<void>>> writeWaiters_;  // woken by the next write

@@ -13,6 +13,8 @@ namespace {
 
 // How often each connection's deadlines are checked.
 constexpr kj::Duration kWatchInterval = 1 * kj::SECONDS;
+// How long a drained connection waits for its client to close before closing itself.
+constexpr kj::Duration kLinger = 2 * kj::SECONDS;
 
 capnp::ReaderOptions receiveOptions() {
   capnp::ReaderOptions options;
@@ -42,7 +44,16 @@ struct RpcServer::Connection {
     close = kj::mv(paf.fulfiller);
     position = owner.open_.insert(owner.open_.end(), this);
   }
-  ~Connection() { owner.open_.erase(position); }
+  ~Connection() {
+    owner.open_.erase(position);
+    KJ_IF_MAYBE(limit, messages.limitHit()) {
+      if (owner.report_) {
+        owner.report_(std::string("rpc connection closed: ") + limit->cStr());
+      } else {
+        KJ_LOG(WARNING, "pitlog RPC connection closed", *limit);
+      }
+    }
+  }
 
   // A Gateway per connection, whose successful login lifts this connection's pre-login limits.
   capnp::Capability::Client gateway() {
@@ -68,11 +79,12 @@ struct RpcServer::Connection {
 };
 
 RpcServer::RpcServer(commands::Engine& engine, Authenticator authenticate, kj::Timer& timer,
-                     server::ConnectionLimits limits)
+                     server::ConnectionLimits limits, Report report)
     : engine_(engine),
       authenticate_(std::make_shared<const Authenticator>(std::move(authenticate))),
       timer_(timer),
       limits_(limits),
+      report_(std::move(report)),
       connections_(*this) {
   KJ_REQUIRE(*authenticate_ != nullptr, "RpcServer needs an authenticator");
 }
@@ -107,7 +119,15 @@ kj::Promise<void> RpcServer::watch(Connection& c) {
 kj::Promise<void> RpcServer::drain() {
   draining_ = true;
   for (Connection* c : open_) {
-    c->draining = c->messages.drain().then([c]() { c->close->fulfill(); }).eagerlyEvaluate(nullptr);
+    // Answered: say so with a FIN, and close once the client has closed its side too (its
+    // unread calls are read meanwhile), or after kLinger.
+    c->draining = c->messages.drain()
+                      .then([this, c]() {
+                        c->stream->shutdownWrite();
+                        return timer_.afterDelay(kLinger);
+                      })
+                      .then([c]() { c->close->fulfill(); })
+                      .eagerlyEvaluate(nullptr);
   }
   return connections_.onEmpty();
 }

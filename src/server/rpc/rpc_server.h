@@ -7,6 +7,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "commands/engine.h"
@@ -33,8 +34,11 @@ class RpcServer final : private kj::TaskSet::ErrorHandler {
   // Bytes of calls in flight (read, not yet answered) beyond which a connection is not read.
   static constexpr size_t kFlowLimitBytes = 1024 * 1024;
 
+  // Called with a line's text when a connection is ended for exceeding a message limit.
+  using Report = std::function<void(const std::string& what)>;
+
   RpcServer(commands::Engine& engine, Authenticator authenticate, kj::Timer& timer,
-            server::ConnectionLimits limits);
+            server::ConnectionLimits limits, Report report = nullptr);
   ~RpcServer() noexcept(false);
 
   // Serves a connection until the client, a limit or drain() ends it.
@@ -56,6 +60,7 @@ class RpcServer final : private kj::TaskSet::ErrorHandler {
   std::shared_ptr<const Authenticator> authenticate_;
   kj::Timer& timer_;
   server::ConnectionLimits limits_;
+  Report report_;
   bool draining_ = false;
   std::list<Connection*> open_;
   kj::TaskSet connections_;  // destroyed first: connections go before what they refer to
