@@ -96,7 +96,13 @@ void printHelp(std::ostream& out, const po::options_description& d) {
          "With --tls-cert and --tls-key, both ports speak only TLS (1.2 or newer; 1.3 when the\n"
          "client offers it); a client that fails its handshake is dropped and nothing else is\n"
          "disturbed. Without them both ports are plain, for loopback or a TLS-terminating proxy.\n"
-         "SIGTERM or SIGINT stops pitd after the commands in flight are durable.\n";
+         "Both ports hold at most --max-connections connections each; a new connection must\n"
+         "send its first request (RPC: log in) within 15 s, an RPC session idle for\n"
+         "--idle-timeout is closed, and a client that takes none of its answers for\n"
+         "--write-timeout is disconnected. A failed accept (e.g. no file descriptor left) is\n"
+         "retried, never fatal.\n"
+         "SIGTERM or SIGINT stops pitd after the commands in flight on both ports are durable\n"
+         "and answered. SIGHUP reloads the service keys.\n";
 }
 
 // PITLOG_ROTATION_WINDOW -> rotation-window; anything else (PITLOG_KEEP_TEST_DIRS, ...) is not an
