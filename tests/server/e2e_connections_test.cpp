@@ -11,6 +11,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <thread>
 
@@ -59,7 +60,7 @@ int healthz(int port) {
 }  // namespace
 
 TEST_CASE("running out of file descriptors does not stop pitd; /healthz says so; it recovers",
-          "[connections]") {
+          "[connections][catalogue]") {
   std::unique_ptr<TestServer> s;
   {
     LowFdLimit low(128);  // pitd inherits it
@@ -91,10 +92,13 @@ TEST_CASE("running out of file descriptors does not stop pitd; /healthz says so;
   CHECK(contains(log, "accepting a connection failed"));
   CHECK(contains(log, "accepting connections again"));
   CHECK(s->stop() == 0);
+  std::cout << "connections: HTTP port under RLIMIT_NOFILE 128 with " << idle.size()
+            << " idle sockets: pitd kept running, /healthz said 503 listener=http, and it "
+               "accepted again (healthz 200) once they closed\n";
 }
 
 TEST_CASE("--max-connections: one more is closed at once; once one ends, the next is served",
-          "[connections]") {
+          "[connections][catalogue]") {
   TestServer s({"--max-connections", "3"});
   std::vector<int> held;
   for (int i = 0; i < 3; ++i) {
@@ -124,10 +128,12 @@ TEST_CASE("--max-connections: one more is closed at once; once one ends, the nex
                           std::regex(R"(pitlog_connections_refused_total\{protocol="http"\} [1-9])")));
   CHECK(contains(s.log(), "connection limit reached"));
   CHECK(s.stop() == 0);
+  std::cout << "connections: --max-connections 3: 3 connections held, the 4th closed unanswered, "
+               "the next served once one ended\n";
 }
 
 TEST_CASE("Connection: close and HTTP/1.0 without keep-alive close right after the answer",
-          "[connections]") {
+          "[connections][catalogue]") {
   TestServer s;
   // A keep-alive connection answered first: it stays open for kj's keep-alive timeout (5 s).
   // Each connection below must close before it, although it was answered later: closed because
@@ -179,7 +185,7 @@ TEST_CASE("Connection: close and HTTP/1.0 without keep-alive close right after t
 }
 
 TEST_CASE("a client that pipelines requests and never reads is closed after --write-timeout",
-          "[connections]") {
+          "[connections][catalogue]") {
   TestServer s({"--write-timeout", "2s"});
   const int fd = tcpConnect(s.port());
   REQUIRE(fd >= 0);
@@ -205,7 +211,7 @@ TEST_CASE("a client that pipelines requests and never reads is closed after --wr
 }
 
 TEST_CASE("SIGHUP reloads the service keys without a restart; a bad file keeps the old keys",
-          "[connections]") {
+          "[connections][catalogue]") {
   TempDir dir("pitd-keys");
   const std::string keys = dir.sub("keys");
   const std::string first = "svc-first-0123456789abcdef0123456789";
@@ -243,7 +249,7 @@ TEST_CASE("SIGHUP reloads the service keys without a restart; a bad file keeps t
 }
 
 TEST_CASE("the data directory is created 0700 and its files 0600; unsafe keys are warned about",
-          "[connections]") {
+          "[connections][catalogue]") {
   TempDir dir("pitd-modes");
   const std::string data = dir.sub("db");  // created by pitd
   const std::string keys = dir.sub("keys");

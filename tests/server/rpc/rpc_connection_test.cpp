@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <iostream>
 #include <memory>
 #include <regex>
 #include <string>
@@ -133,19 +134,23 @@ TEST_CASE("a flood of Bootstrap messages before login is cut off and pitd's memo
   // review: ~1.5 KB kept per message, 1.19 GB after 800,000).
   int fd = tcpConnect(pitd.rpcPort);
   REQUIRE(fd >= 0);
-  floodBootstraps(fd, 0, 300'000);
+  const size_t sentBefore = floodBootstraps(fd, 0, 300'000);
   CHECK(closedByPeerWithin(fd, 30s));
   ::close(fd);
   // The same after a successful login: the questions a client leaves unfinished are capped.
   fd = tcpConnect(pitd.rpcPort);
   REQUIRE(fd >= 0);
   REQUIRE(sendAll(fd, bootstrap(0) + login(1, pitd.key)));
-  floodBootstraps(fd, 2, 300'000);
+  const size_t sentAfter = floodBootstraps(fd, 2, 300'000);
   CHECK(closedByPeerWithin(fd, 30s));
   ::close(fd);
   const size_t after = residentKib(pitd.process->pid());
   INFO("RSS before " << before << " KiB, after " << after << " KiB");
   CHECK(after < before + 64 * 1024);
+  // A figure for RELIABILITY.md (tests/campaigns/reliability.sh collects these lines).
+  std::cout << "connections: RPC Bootstrap flood (300000 messages before and after login, none "
+               "finished): cut off after " << sentBefore << " and " << sentAfter
+            << " sent; pitd RSS " << before << " KiB before, " << after << " KiB after\n";
   CHECK(pitd.log().find("too many") != std::string::npos);
   // pitd goes on serving.
   auto io = kj::setupAsyncIo();
@@ -234,6 +239,8 @@ TEST_CASE("SIGTERM with keyed RPC commands in flight answers every command it ap
   INFO("answered " << answered << ", disconnected " << disconnected);
   CHECK(answered + disconnected == kCommands);
   CHECK(answered > 0);
+  std::cout << "connections: SIGTERM with " << kCommands << " keyed RPC creates in flight: "
+            << answered << " answered, " << disconnected << " never taken\n";
   // Every command that was applied was answered: restarted, pitd holds exactly those.
   PitdProcess again(pitd.logs.sub("pitd2.log"), {"--data", pitd.data.str(), "--http",
                                                  "127.0.0.1:0", "--rpc", "off"});
@@ -266,5 +273,7 @@ TEST_CASE("running out of file descriptors on the RPC port is survived; the port
                        []() { return false; }));
   CHECK(login.wait(io.waitScope));
   CHECK(pitd->log().find("accepting a connection failed") != std::string::npos);
+  std::cout << "connections: RPC port under RLIMIT_NOFILE 128 with " << idle.size()
+            << " idle sockets: pitd kept running and accepted a login once they closed\n";
   CHECK(pitd->process->stop() == 0);
 }
