@@ -42,9 +42,13 @@ kj::Promise<void> AcceptLoop::run() {
 }
 
 kj::Promise<void> AcceptLoop::acceptOne() {
-  // evalNow: kj's accept() throws at once, rather than rejecting, when a connection is waiting
-  // and accept4() fails with EMFILE.
-  return kj::evalNow([this]() { return receiver_.accept(); }).then(
+  // kj's accept() throws at once, rather than rejecting, when a connection is waiting and
+  // accept4() fails with EMFILE.
+  kj::Promise<kj::Own<kj::AsyncIoStream>> accepted = nullptr;
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() { accepted = receiver_.accept(); })) {
+    return retryAfterFailure(kj::mv(*e));
+  }
+  return accepted.then(
       [this](kj::Own<kj::AsyncIoStream>&& connection) -> kj::Promise<void> {
         if (backoff_ != 0 * kj::SECONDS) {
           backoff_ = 0 * kj::SECONDS;

@@ -30,6 +30,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 // One pitd with both ports on free loopback ports.
 struct Pitd {
   explicit Pitd(std::vector<std::string> extra = {}) {
@@ -250,6 +256,13 @@ TEST_CASE("SIGTERM with keyed RPC commands in flight answers every command it ap
 
 TEST_CASE("running out of file descriptors on the RPC port is survived; the port accepts again",
           "[rpc][connections]") {
+  if (kSanitized) {
+    // UBSan checks a vtable by writing it into a pipe, which EMFILE denies: every first call
+    // through a new type while pitd is out of descriptors is reported as an invalid vptr. The
+    // Release build runs this test.
+    WARN("skipped under the sanitizers: UBSan's vptr check cannot run without a descriptor");
+    return;
+  }
   std::unique_ptr<Pitd> pitd;
   {
     LowFdLimit low(128);  // pitd inherits it
