@@ -250,7 +250,7 @@ TEST_CASE("config: --tls-cert and --tls-key, both or neither") {
   CHECK(help.out.find("TLS 1.2 or newer") != std::string::npos);
 }
 
-TEST_CASE("config: connection limits from a flag, PITLOG_* or the file; bad ones exit 2") {
+TEST_CASE("config: connection limits from a flag or PITLOG_star or the file - bad ones exit 2") {
   {
     auto p = parse({"--data", "d"});
     REQUIRE(p.outcome.action == ConfigOutcome::Action::run);

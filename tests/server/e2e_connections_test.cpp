@@ -65,7 +65,7 @@ int healthz(int port) {
 
 }  // namespace
 
-TEST_CASE("running out of file descriptors does not stop pitd; /healthz says so; it recovers",
+TEST_CASE("running out of file descriptors does not stop pitd - /healthz says so - it recovers",
           "[connections][catalogue]") {
   if (kSanitized) {
     // UBSan checks a vtable by writing it into a pipe, which EMFILE denies: every first call
@@ -110,7 +110,7 @@ TEST_CASE("running out of file descriptors does not stop pitd; /healthz says so;
                "accepted again (healthz 200) once they closed\n";
 }
 
-TEST_CASE("--max-connections: one more is closed at once; once one ends, the next is served",
+TEST_CASE("--max-connections: one more is closed at once - once one ends the next is served",
           "[connections][catalogue]") {
   TestServer s({"--max-connections", "3"});
   std::vector<int> held;
@@ -223,7 +223,7 @@ TEST_CASE("a client that pipelines requests and never reads is closed after --wr
   CHECK(s.stop() == 0);
 }
 
-TEST_CASE("SIGHUP reloads the service keys without a restart; a bad file keeps the old keys",
+TEST_CASE("SIGHUP reloads the service keys without a restart - a bad file keeps the old keys",
           "[connections][catalogue]") {
   TempDir dir("pitd-keys");
   const std::string keys = dir.sub("keys");
@@ -261,7 +261,7 @@ TEST_CASE("SIGHUP reloads the service keys without a restart; a bad file keeps t
   CHECK_FALSE(contains(s.log(), second));
 }
 
-TEST_CASE("the data directory is created 0700 and its files 0600; unsafe keys are warned about",
+TEST_CASE("the data directory is created 0700 and its files 0600 - unsafe keys are warned about",
           "[connections][catalogue]") {
   TempDir dir("pitd-modes");
   const std::string data = dir.sub("db");  // created by pitd

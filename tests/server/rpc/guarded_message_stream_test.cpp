@@ -65,7 +65,7 @@ struct Harness {
 
 }  // namespace
 
-TEST_CASE("GuardedMessageStream: 32 messages before a login, no more; none of that after one") {
+TEST_CASE("GuardedMessageStream: 32 messages before a login and no more - no such limit after one") {
   {
     Harness h;
     for (uint32_t i = 0; i < 33; ++i) h.finish(i);
@@ -108,7 +108,7 @@ TEST_CASE("GuardedMessageStream: more than 1024 questions answered and never fin
   }
 }
 
-TEST_CASE("GuardedMessageStream: no call is read while 1024 wait, or 1 MiB of answers is queued") {
+TEST_CASE("GuardedMessageStream: no call is read while 1024 wait or 1 MiB of answers is queued") {
   {
     Harness h;
     h.guard.loggedIn();
@@ -135,7 +135,7 @@ TEST_CASE("GuardedMessageStream: no call is read while 1024 wait, or 1 MiB of an
   }
 }
 
-TEST_CASE("GuardedMessageStream: drain() waits for the answers to the calls taken, drops later ones") {
+TEST_CASE("GuardedMessageStream: drain() waits for the answers to the calls taken and drops later ones") {
   Harness h;
   h.guard.loggedIn();
   h.bootstrap(7);

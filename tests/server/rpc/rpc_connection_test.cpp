@@ -166,7 +166,7 @@ TEST_CASE("a flood of Bootstrap messages before login is cut off and pitd's memo
   CHECK(pitd.process->stop() == 0);
 }
 
-TEST_CASE("an RPC connection that never logs in, or stops mid-message, is closed",
+TEST_CASE("an RPC connection that never logs in or stops mid-message is closed",
           "[rpc][connections]") {
   Pitd pitd;
   int silent = tcpConnect(pitd.rpcPort);
@@ -183,7 +183,7 @@ TEST_CASE("an RPC connection that never logs in, or stops mid-message, is closed
   CHECK(pitd.process->stop() == 0);
 }
 
-TEST_CASE("an idle RPC session is closed after --idle-timeout; an active one is not",
+TEST_CASE("an idle RPC session is closed after --idle-timeout - an active one is not",
           "[rpc][connections]") {
   Pitd pitd({"--idle-timeout", "2s"});
   auto io = kj::setupAsyncIo();
@@ -254,7 +254,7 @@ TEST_CASE("SIGTERM with keyed RPC commands in flight answers every command it ap
   CHECK(again.stop() == 0);
 }
 
-TEST_CASE("running out of file descriptors on the RPC port is survived; the port accepts again",
+TEST_CASE("running out of file descriptors on the RPC port is survived - the port accepts again",
           "[rpc][connections]") {
   if (kSanitized) {
     // UBSan checks a vtable by writing it into a pipe, which EMFILE denies: every first call
