@@ -43,9 +43,14 @@ struct Pitd {
                                      "127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
     process = std::make_unique<PitdProcess>(logs.sub("pitd.log"), args);
+    // The RPC line follows the HTTP one that PitdProcess waited for.
     static const std::regex kListening("listening rpc [^ \\n]*:([0-9]+)");
     std::smatch m;
-    const std::string text = log();
+    std::string text = log();
+    for (int i = 0; i < 300 && !std::regex_search(text, m, kListening); ++i) {
+      std::this_thread::sleep_for(100ms);
+      text = log();
+    }
     REQUIRE(std::regex_search(text, m, kListening));
     rpcPort = std::stoi(m[1]);
     key = readFile(data.sub("service.key"));
