@@ -510,6 +510,27 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
       {"the service key as a query parameter", request("GET", "/v1/scopes?access_token=" + s.key(), {}),
        401, "unauthenticated", ""},
 
+      // --- closed routes spelt another way, without a key: deny by default ---------------------
+      {"create at /%761/... without a key (the review's bypass)",
+       request("POST", "/%761/accounts/acme/integrations", with(admin, "Authorization", std::nullopt),
+               "{\"name\":\"Evil\"," + scopes + "}"),
+       401, "unauthenticated", ""},
+      {"list at /%76%31/... without a key",
+       request("GET", "/%76%31/accounts/acme/integrations", with(admin, "Authorization", std::nullopt)),
+       401, "unauthenticated", ""},
+      {"introspect at /v1/%69ntrospect without a key",
+       request("POST", "/v1/%69ntrospect", {{"Content-Type", "application/json"}}, R"({"token":"x"})"),
+       401, "unauthenticated", ""},
+      {"audit through a dot segment without a key",
+       request("GET", "/v1/./accounts/acme/audit", with(admin, "Authorization", std::nullopt)), 401,
+       "unauthenticated", ""},
+      {"scopes in the absolute form without a key", request("GET", "http://pitd/v1/scopes", {}), 401,
+       "unauthenticated", ""},
+      {"scopes with a ;param and upper case without a key", request("GET", "/V1;x/scopes", {}), 401,
+       "unauthenticated", ""},
+      {"an unknown path without a key is 401, not 404", request("GET", "/v1/secret", {}), 401,
+       "unauthenticated", ""},
+
       // --- methods -----------------------------------------------------------------------------
       {"TRACE (echoes requests on some servers)", request("TRACE", "/v1/scopes", service), 405,
        "method_not_allowed", ""},

@@ -3,6 +3,8 @@
 #include <capnp/message.h>
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "server/api.capnp.h"
 #include "server/http/json_body.h"
 #include "server/http/json_escapes.h"
@@ -107,9 +109,35 @@ TEST_CASE("splitPath and matchRoute") {
   CHECK_FALSE(splitPath("v1/scopes"));
   CHECK_FALSE(matchRoute(*splitPath("/v1/accounts/a/integrations/i/rotation")));
   CHECK_FALSE(matchRoute(*splitPath("/v2/scopes")));
-  CHECK(needsServiceKey("/v1/anything"));
-  CHECK_FALSE(needsServiceKey("/healthz"));
-  CHECK_FALSE(needsServiceKey("/v10"));
+}
+
+TEST_CASE("only /healthz and /metrics are open: every other route, and no route, needs a key") {
+  std::vector<std::string> open;
+  for (const Route* route : allRoutes()) {
+    RouteMatch m;
+    m.route = route;
+    if (!needsServiceKey(m)) open.push_back(route->pattern);
+  }
+  CHECK(open == std::vector<std::string>{"/healthz", "/metrics"});
+  CHECK(needsServiceKey(std::nullopt));
+  // allRoutes() is the table the test above covers: one entry per RouteId.
+  std::set<RouteId> ids;
+  for (const Route* route : allRoutes()) ids.insert(route->id);
+  CHECK(ids.size() == allRoutes().size());
+  CHECK(ids.size() == size_t(RouteId::permission) + 1);
+}
+
+TEST_CASE("the key decision follows the decoded path: escaped spellings of /v1 routes need a key") {
+  for (const char* path : {"/%76%31/scopes", "/%761/accounts/a/integrations", "/v%31/introspect",
+                           "/v1/%73copes", "/%56%31/scopes"}) {
+    auto segments = splitPath(path);
+    REQUIRE(segments);
+    CHECK(needsServiceKey(matchRoute(*segments)));
+  }
+  // An escaped spelling of an open route stays open (it is the same route), and no spelling of
+  // anything else becomes open.
+  CHECK_FALSE(needsServiceKey(matchRoute(*splitPath("/%68ealthz"))));
+  CHECK(needsServiceKey(matchRoute(*splitPath("/healthz%2F..%2Fv1%2Fscopes"))));
 }
 
 TEST_CASE("parseForm: www-form-urlencoded") {

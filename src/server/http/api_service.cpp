@@ -19,6 +19,9 @@ struct ApiService::Exchange {
   AccessContext access;
   std::chrono::steady_clock::time_point started;
   bool requestIdValid = true;
+  // Decided once, from the matched route (router.h's needsServiceKey): an open route needs no
+  // key, keeps its answers cacheable and ignores unknown query parameters.
+  bool openRoute = false;
 };
 
 namespace {
@@ -178,13 +181,16 @@ kj::Promise<Reply> ApiService::process(Exchange& x, kj::AsyncInputStream& body) 
   }
   if (x.requestIdValid) x.access.requestId = call.requestId;
 
-  // The route is known before authentication only to label logs and metrics; an unauthenticated
-  // caller is answered 401 whatever the path, and learns nothing about which paths exist.
+  // Authentication is decided from the route that matched the decoded path -- the same match
+  // that picks the handler -- so no spelling of a path can reach a handler without its check.
+  // An unauthenticated caller of anything but an open route is answered 401 whether or not the
+  // path exists, and learns nothing about which paths do.
   auto segments = splitPath(req.path);
   auto match = segments ? matchRoute(*segments) : std::nullopt;
   if (match) x.access.route = match->route->pattern;
+  x.openRoute = !needsServiceKey(match);
 
-  if (needsServiceKey(req.path)) {
+  if (!x.openRoute) {
     auto credentials = req.authorization ? bearerCredentials(*req.authorization) : std::nullopt;
     if (!credentials) {
       return handlers_
@@ -257,7 +263,7 @@ std::optional<Reply> ApiService::checkForm(Exchange& x) {
   // API routes take only the query parameters they know, so that a misspelt one is an error
   // rather than silently ignored; /healthz and /metrics ignore theirs (probes add cache busters).
   std::optional<FormFields> query =
-      needsServiceKey(req.path) ? parseForm(req.query) : std::optional<FormFields>(FormFields{});
+      x.openRoute ? std::optional<FormFields>(FormFields{}) : parseForm(req.query);
   if (!query) return bad("the query string has a malformed %-escape", "");
   const auto known = Handlers::knownQuery(route.id, req.method);
   for (auto& [name, value] : *query) {
@@ -386,8 +392,9 @@ kj::Promise<void> ApiService::send(Response& response, Exchange& x, Reply reply)
   }
   if (x.requestIdValid) headers.set(ids_.requestId, kj::heapString(x.call.requestId.c_str()));
   // Responses of the API may carry a plaintext token (create, rotate) or account data that no
-  // cache should keep; API.md requires no-store at least where a token is carried.
-  if (needsServiceKey(x.request.path)) headers.set(ids_.cacheControl, "no-store");
+  // cache should keep; API.md requires no-store at least where a token is carried. Every answer
+  // but an open route's says so, 401s and 404s included.
+  if (!x.openRoute) headers.set(ids_.cacheControl, "no-store");
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - x.started).count();
