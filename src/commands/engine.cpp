@@ -759,13 +759,19 @@ AuditPage Engine::audit(std::string_view account, uint64_t after, size_t limit,
                         std::optional<UnixMillis> since, std::optional<UnixMillis> until) const {
   AuditPage page;
   if (after == UINT64_MAX) return page;  // nothing follows the largest sequence (and +1 wraps)
-  std::string from = keys::auditKey(account, after + 1);
+  // `since` is found by a binary search of the log rather than by reading the account's events
+  // from `after` on and skipping the early ones: a page costs the same for a time in the future
+  // as for the first page, whatever the account's history holds.
+  uint64_t start = after + 1;
+  if (since) start = std::max(start, firstSeqAtOrAfter(*since));
+  std::string from = keys::auditKey(account, start);
   std::string prefix = keys::accountPrefix(account);
   bool more = false;
   store_->scanRange(Family::auditByAccount, from, {}, [&](std::string_view key, std::string_view) {
     if (key.substr(0, prefix.size()) != prefix) return false;
     uint64_t seq = keys::readFixed64(key.substr(prefix.size())).value_or(0);
     DecodedEvent event = readEventOrThrow(seq);
+    ++page.eventsRead;
     UnixMillis at = event.reader().getAt();
     if (since && at < *since) return true;
     if (until && at > *until) return false;  // times never go backwards along the log
@@ -778,6 +784,21 @@ AuditPage Engine::audit(std::string_view account, uint64_t after, size_t limit,
   });
   if (more && !page.events.empty()) page.next = page.events.back().reader().getSeq();
   return page;
+}
+
+// Event times never go backwards along the log (decisions take the later of the clock and the
+// last event's time), so the events family is sorted by time as well as by sequence.
+uint64_t Engine::firstSeqAtOrAfter(UnixMillis t) const {
+  uint64_t lo = 1, hi = committedSeq_.load() + 1;  // the answer lies in [lo, hi]
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (readEventOrThrow(mid).reader().getAt() < t) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 PermissionInfo Engine::permission(std::string_view account, std::string_view user) const {

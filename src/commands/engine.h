@@ -114,6 +114,9 @@ struct PermissionInfo {
 struct AuditPage {
   std::vector<events::DecodedEvent> events;
   std::optional<uint64_t> next;  // the `after` of the next page; nullopt when none follows
+  // Events read to make the page: at most the page's limit + 1, plus ~log2(log size) to find
+  // `since`, whatever the account's history holds (a page's cost never grows with it).
+  size_t eventsRead = 0;
 };
 
 class Engine {
@@ -155,7 +158,8 @@ class Engine {
   // The whole history of an integration of this account (deleted ones too), oldest first.
   std::vector<events::DecodedEvent> integrationEvents(std::string_view account,
                                                       std::string_view id) const;
-  // limit in 1..1000; since/until bound event times (inclusive).
+  // limit in 1..1000; since/until bound event times (inclusive). Reads at most limit + 1 events
+  // of the account plus a binary search for `since` (see AuditPage::eventsRead).
   AuditPage audit(std::string_view account, uint64_t after, size_t limit,
                   std::optional<events::UnixMillis> since,
                   std::optional<events::UnixMillis> until) const;
@@ -219,6 +223,8 @@ class Engine {
       const std::function<bool(const events::schema::Event::Reader&)>& include) const;
   // A stored event; StoreError naming the sequence when it is missing or does not decode.
   events::DecodedEvent readEventOrThrow(uint64_t seq) const;
+  // The first committed sequence whose event is at or after `t`, or lastSeq() + 1.
+  uint64_t firstSeqAtOrAfter(events::UnixMillis t) const;
   std::string newIntegrationId() const;
   void pruneIdempotencyIfDue();  // writer thread only, between batches
   // Writer thread only, between batches: restarts after a poisoned batch, notices a background
