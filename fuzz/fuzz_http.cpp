@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -206,7 +207,7 @@ std::vector<int> statusCodes(const std::string& out) {
 bool containsKey(std::string_view text) { return text.find(kServiceKey) != std::string_view::npos; }
 
 // Whether any form of the service key is in the request's bytes: as it is, behind %-escapes (a
-// path, a query, a form body), or inside the base64 of a Basic credential. A request without one
+// path, a query, a form body, also across chunks), or inside the base64 of a Basic credential. A request without one
 // cannot be authorized, so any success it gets from a closed route is a bypass.
 bool carriesKey(const std::string& request) {
   if (containsKey(request)) return true;
@@ -214,15 +215,44 @@ bool carriesKey(const std::string& request) {
   if (containsKey(std::string_view(uri.begin(), uri.size()))) return true;
   auto form = kj::decodeWwwForm(kj::arrayPtr(request.data(), request.size()));
   if (containsKey(std::string_view(form.begin(), form.size()))) return true;
-  for (size_t at = 0; (at = request.find("asic ", at)) != std::string::npos; at += 5) {
-    size_t end = request.find_first_of("\r\n", at + 5);
+  // Basic credentials (scheme in any case, then spaces or tabs): the key is in the base64 text,
+  // as it is or form-encoded (RFC 6749 §2.3.1).
+  std::string lowered(request);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (size_t at = 0; (at = lowered.find("basic", at)) != std::string::npos; at += 5) {
+    size_t from = at + 5;
+    while (from < request.size() && (request[from] == ' ' || request[from] == '\t')) ++from;
+    size_t end = request.find_first_of("\r\n", from);
     if (end == std::string::npos) end = request.size();
-    std::string_view credential(request.data() + at + 5, end - at - 5);
-    while (!credential.empty() && credential.front() == ' ') credential.remove_prefix(1);
+    std::string_view credential(request.data() + from, end - from);
+    while (!credential.empty() && (credential.back() == ' ' || credential.back() == '\t')) {
+      credential.remove_suffix(1);
+    }
     auto decoded = kj::decodeBase64(kj::arrayPtr(credential.data(), credential.size()));
-    if (containsKey(std::string_view(reinterpret_cast<const char*>(decoded.begin()), decoded.size()))) {
+    std::string_view text(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
+    auto formDecoded = kj::decodeWwwForm(kj::arrayPtr(text.data(), text.size()));
+    if (containsKey(text) || containsKey(std::string_view(formDecoded.begin(), formDecoded.size()))) {
       return true;
     }
+  }
+  // A form body's client_secret may be cut by chunked framing: join the chunks and look again.
+  std::string joined;
+  for (size_t at = 0; at < request.size();) {
+    size_t crlf = request.find("\r\n", at);
+    if (crlf == std::string::npos) {
+      joined.append(request, at, std::string::npos);
+      break;
+    }
+    joined.append(request, at, crlf - at);
+    at = crlf + 2;
+    size_t size = at;
+    while (size < request.size() && std::isxdigit(static_cast<unsigned char>(request[size]))) ++size;
+    size_t next = request.find("\r\n", size);
+    if (size > at && next != std::string::npos) at = next + 2;  // a chunk-size line
+  }
+  auto joinedForm = kj::decodeWwwForm(kj::arrayPtr(joined.data(), joined.size()));
+  if (containsKey(joined) || containsKey(std::string_view(joinedForm.begin(), joinedForm.size()))) {
+    return true;
   }
   return false;
 }

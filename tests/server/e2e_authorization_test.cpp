@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -99,6 +100,44 @@ std::vector<std::string> spellingsOf(const std::string& path, int port) {
   return out;
 }
 
+// Credentials that hold no key, in every form pitd reads: none, a wrong Bearer key, a wrong
+// client secret in Basic (base64("mallory:not"), and with the scheme in other cases) and in a
+// form body, and a form body with a client id but no secret.
+struct WrongCredentials {
+  const char* name;
+  Headers headers;
+  const char* formBody = nullptr;  // sent as application/x-www-form-urlencoded instead of JSON
+  bool clientSecret = false;       // a client-secret form: Basic's challenge where one is read
+};
+const std::vector<WrongCredentials> kWrongCredentials = {
+    {"none", {}},
+    {"wrong Bearer", {{"Authorization", "Bearer not-the-key"}}},
+    {"wrong Basic", {{"Authorization", "Basic bWFsbG9yeTpub3Q="}}, nullptr, true},
+    {"wrong BASIC", {{"Authorization", "BASIC bWFsbG9yeTpub3Q="}}, nullptr, true},
+    {"wrong form secret", {}, "token=x&client_id=mallory&client_secret=not-the-key", true},
+    {"form id alone", {}, "token=x&client_id=mallory", true},
+};
+
+std::string base64(const std::string& text) {
+  static const char* kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < text.size(); i += 3) {
+    const uint32_t n = (uint8_t(text[i]) << 16) | (uint8_t(text[i + 1]) << 8) | uint8_t(text[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
+  }
+  if (i + 1 == text.size()) {
+    const uint32_t n = uint8_t(text[i]) << 16;
+    out += std::string{kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63]} + "==";
+  } else if (i + 2 == text.size()) {
+    const uint32_t n = (uint8_t(text[i]) << 16) | (uint8_t(text[i + 1]) << 8);
+    out += std::string{kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63],
+                       kAlphabet[(n >> 6) & 63]} + "=";
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("every route but /healthz and /metrics answers 401 without a key, however its path is spelt, and appends nothing") {
@@ -132,18 +171,30 @@ TEST_CASE("every route but /healthz and /metrics answers 401 without a key, howe
     const uint64_t seqAfterKeyed = s.lastSeq();
 
     for (const auto& target : spellingsOf(route.path, s.port())) {
-      for (const Headers& credentials :
-           {Headers{}, Headers{{"Authorization", "Bearer not-the-key"}},
-            Headers{{"Authorization", "Basic bWFsbG9yeTpub3Q="}}}) {
-        Headers headers = credentials;
+      for (const WrongCredentials& wrong : kWrongCredentials) {
+        Headers headers = wrong.headers;
         headers.push_back({"X-Actor-User", "mallory"});
         headers.push_back({"X-Actor-Role", "admin"});
-        if (!route.body.empty()) headers.push_back({"Content-Type", "application/json"});
-        HttpResponse r = httpRequest(s.port(), route.method, target, headers, route.body);
+        std::string body = route.body;
+        if (wrong.formBody) {
+          body = wrong.formBody;
+          headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+        } else if (!route.body.empty()) {
+          headers.push_back({"Content-Type", "application/json"});
+        }
+        HttpResponse r = httpRequest(s.port(), route.method, target, headers, body);
         ++requests;
-        INFO(route.method << " " << target << " -> " << r.status << " " << redacted(r.body));
+        INFO(route.method << " " << target << " (" << wrong.name << ") -> " << r.status << " "
+                          << redacted(r.body));
         CHECK(r.status == 401);
-        CHECK(r.header("www-authenticate").rfind("Bearer", 0) == 0);
+        // A client-secret failure on a route that takes client secrets is Basic's challenge;
+        // everything else, Bearer's.
+        const std::string challenge = r.header("www-authenticate");
+        if (wrong.clientSecret) {
+          CHECK((challenge.rfind("Bearer", 0) == 0 || challenge == "Basic realm=\"pitlog\""));
+        } else {
+          CHECK(challenge.rfind("Bearer", 0) == 0);
+        }
         CHECK(r.header("cache-control") == "no-store");
         CHECK(r.body.find("\"token\"") == std::string::npos);
       }
@@ -151,7 +202,7 @@ TEST_CASE("every route but /healthz and /metrics answers 401 without a key, howe
     INFO(route.method << " " << route.path << ": unkeyed spellings appended nothing");
     CHECK(s.lastSeq() == seqAfterKeyed);
   }
-  CHECK(requests > routes.size() * 3 * 30);
+  CHECK(requests > routes.size() * kWrongCredentials.size() * 30);
 }
 
 TEST_CASE("unkeyed requests alone append nothing and read nothing, whatever the spelling") {
@@ -188,4 +239,95 @@ TEST_CASE("the open probes answer without a key and carry no no-store; an unknow
   CHECK(unknown.header("cache-control") == "no-store");
   auto unknownKeyed = s.get("/no/such/path", std::nullopt);
   CHECK(unknownKeyed.status == 404);
+}
+
+TEST_CASE("the right key as a client secret (Basic, form) opens /v1/introspect and no other route") {
+  TestServer s;
+  const Created victim = s.create("acme");
+  const std::string id = victim.id;
+  const std::string base = "/v1/accounts/acme";
+  const std::string basic = "Basic " + base64("gateway-1:" + s.key());
+  const std::string basicLower = "basic " + base64("gateway-1:" + s.key());
+  const std::string form = "client_id=gateway-1&client_secret=" + s.key();
+
+  // Introspection answers in each form, the form body's token read after authentication.
+  for (const std::string& scheme : {basic, basicLower}) {
+    HttpResponse r = httpRequest(s.port(), "POST", "/v1/introspect",
+                                 {{"Authorization", scheme},
+                                  {"Content-Type", "application/x-www-form-urlencoded"}},
+                                 "token=" + victim.token + "&token_type_hint=access_token");
+    INFO(redacted(r.body));
+    CHECK(r.status == 200);
+    CHECK(r.body.find("\"active\":true") != std::string::npos);
+  }
+  HttpResponse posted = httpRequest(s.port(), "POST", "/v1/introspect",
+                                    {{"Content-Type", "application/x-www-form-urlencoded"}},
+                                    "token=" + victim.token + "&" + form);
+  INFO(redacted(posted.body));
+  CHECK(posted.status == 200);
+  CHECK(posted.body.find("\"active\":true") != std::string::npos);
+  // The client id is logged (and the key never is).
+  s.stop();
+  const std::string log = s.log();
+  CHECK(log.find("gateway-1") != std::string::npos);
+  CHECK(log.find(s.key()) == std::string::npos);
+  s.start();
+
+  // A wrong secret in Basic is Basic's challenge on introspect; a wrong Bearer key, Bearer's.
+  HttpResponse wrongBasic = httpRequest(s.port(), "POST", "/v1/introspect",
+                                        {{"Authorization", "Basic " + base64("gw:" + s.key() + "x")},
+                                         {"Content-Type", "application/json"}},
+                                        R"({"token":"x"})");
+  CHECK(wrongBasic.status == 401);
+  CHECK(wrongBasic.header("www-authenticate") == "Basic realm=\"pitlog\"");
+  // A client id outside the id pattern is refused even with the right secret.
+  HttpResponse badId = httpRequest(s.port(), "POST", "/v1/introspect",
+                                   {{"Authorization", "Basic " + base64("a/b:" + s.key())},
+                                    {"Content-Type", "application/json"}},
+                                   R"({"token":"x"})");
+  CHECK(badId.status == 401);
+  // The key in a JSON body is no credential.
+  HttpResponse json = httpRequest(s.port(), "POST", "/v1/introspect",
+                                  {{"Content-Type", "application/json"}},
+                                  R"({"token":"x","client_id":"gw","client_secret":")" + s.key() + "\"}");
+  CHECK(json.status == 401);
+  CHECK(json.header("www-authenticate") == "Bearer");
+
+  const std::vector<RouteCase> others = {
+      {"GET", "/v1/scopes", ""},
+      {"POST", base + "/integrations", R"({"name":"Evil","scopes":["contacts.readonly"]})"},
+      {"GET", base + "/integrations", ""},
+      {"GET", base + "/integrations/" + id, ""},
+      {"PATCH", base + "/integrations/" + id, R"({"name":"Renamed"})"},
+      {"DELETE", base + "/integrations/" + id, ""},
+      {"POST", base + "/integrations/" + id + "/rotate", R"({"expire":"now"})"},
+      {"POST", base + "/integrations/" + id + "/rotation/cancel", ""},
+      {"POST", base + "/integrations/" + id + "/rotation/expire-now", ""},
+      {"GET", base + "/integrations/" + id + "/events", ""},
+      {"GET", base + "/audit", ""},
+      {"PUT", base + "/users/mallory/permission", R"({"allowed":true})"},
+      {"GET", base + "/users/mallory/permission", ""},
+      {"POST", "/v1/no-such-route", ""},
+  };
+  const uint64_t before = s.lastSeq();
+  for (const auto& route : others) {
+    const Headers actor = {{"X-Actor-User", "mallory"}, {"X-Actor-Role", "admin"}};
+    Headers withBasic = actor;
+    withBasic.push_back({"Authorization", basic});
+    if (!route.body.empty()) withBasic.push_back({"Content-Type", "application/json"});
+    HttpResponse r = httpRequest(s.port(), route.method, route.path, withBasic, route.body);
+    INFO(route.method << " " << route.path << " with the key in Basic -> " << r.status);
+    CHECK(r.status == 401);
+    CHECK(r.header("www-authenticate") == "Bearer");
+
+    Headers withForm = actor;
+    withForm.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    HttpResponse f = httpRequest(s.port(), route.method == "GET" ? "POST" : route.method,
+                                 route.path, withForm, form);
+    INFO(route.method << " " << route.path << " with the key in a form -> " << f.status);
+    CHECK(f.status == 401);
+    CHECK(f.header("www-authenticate") == "Bearer");
+  }
+  CHECK(s.lastSeq() == before);
+  CHECK(s.active(victim.token));
 }

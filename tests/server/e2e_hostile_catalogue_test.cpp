@@ -8,6 +8,7 @@
 // answers the connection within its header timeout, and keeps serving others meanwhile. They are
 // opened first and checked last, so the rest of the table runs while they hang.
 #include <catch2/catch.hpp>
+#include <kj/encoding.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -183,6 +184,11 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
   const std::string bad = "invalid_argument";
   const std::string inactive = R"({"active":false})";
   const std::string big(70 * 1024, 'x');
+  const std::string form = "application/x-www-form-urlencoded";
+  auto basic = [](const std::string& credentials) {
+    return "Basic " + std::string(kj::encodeBase64(kj::arrayPtr(
+                          reinterpret_cast<const kj::byte*>(credentials.data()), credentials.size())).cStr());
+  };
 
   const std::vector<Row> rows = {
       // --- every field's type, length and charset limits -----------------------------------
@@ -508,6 +514,78 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
                                                                             s.key().substr(0, s.key().size() - 1)}}),
        401, "unauthenticated", ""},
       {"the service key as a query parameter", request("GET", "/v1/scopes?access_token=" + s.key(), {}),
+       401, "unauthenticated", ""},
+
+      // --- the key as an OAuth client secret (Basic, form): /v1/introspect only -----------------
+      {"Basic with the right key on a route that takes Bearer only",
+       request("GET", "/v1/scopes", {{"Authorization", basic("gw:" + s.key())}}), 401,
+       "unauthenticated", ""},
+      {"Basic with the right key on create",
+       request("POST", list, with(admin, "Authorization", basic("gw:" + s.key())),
+               "{\"name\":\"Evil\"," + scopes + "}"),
+       401, "unauthenticated", ""},
+      {"client_secret with the right key in a form body on create",
+       request("POST", list, with(with(admin, "Authorization", std::nullopt), "Content-Type", form),
+               "name=Evil&client_id=gw&client_secret=" + s.key()),
+       401, "unauthenticated", ""},
+      {"Basic with a wrong secret on introspect",
+       request("POST", intro, {{"Authorization", basic("gw:" + s.key() + "x")}, {"Content-Type", form}},
+               "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with an empty client id", request("POST", intro, {{"Authorization", basic(":" + s.key())},
+                                                               {"Content-Type", form}}, "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with a client id of 65 characters",
+       request("POST", intro, {{"Authorization", basic(std::string(65, 'c') + ":" + s.key())},
+                               {"Content-Type", form}}, "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with a %-encoded control character in the client id",
+       request("POST", intro, {{"Authorization", basic("g%0Aw:" + s.key())}, {"Content-Type", form}},
+               "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with the key alone, no ':'",
+       request("POST", intro, {{"Authorization", basic(s.key())}, {"Content-Type", form}}, "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic that is not base64",
+       request("POST", intro, {{"Authorization", "Basic " + s.key() + "!"}, {"Content-Type", form}},
+               "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with the key behind a bad %-escape",
+       request("POST", intro, {{"Authorization", basic("gw:%zz" + s.key())}, {"Content-Type", form}},
+               "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with the right key answers introspection", request("POST", intro, {{"Authorization",
+       basic("gw:" + s.key())}, {"Content-Type", form}}, "token=x"), 200, "", std::nullopt, inactive},
+      {"Basic with the right key decides; a wrong client_secret in the body is not read",
+       request("POST", intro, {{"Authorization", basic("gw:" + s.key())}, {"Content-Type", form}},
+               "token=x&client_id=gw&client_secret=wrong"),
+       200, "", std::nullopt, inactive},
+      {"client_id and client_secret with the right key answer introspection",
+       request("POST", intro, {{"Content-Type", form}}, "token=x&client_id=gw&client_secret=" + s.key()),
+       200, "", std::nullopt, inactive},
+      {"client_secret twice", request("POST", intro, {{"Content-Type", form}},
+                                      "token=x&client_id=gw&client_secret=" + s.key() +
+                                          "&client_secret=" + s.key()),
+       401, "unauthenticated", ""},
+      {"client_secret without client_id",
+       request("POST", intro, {{"Content-Type", form}}, "token=x&client_secret=" + s.key()), 401,
+       "unauthenticated", ""},
+      {"client_secret in a JSON body", request("POST", intro, {{"Content-Type", "application/json"}},
+                                               R"({"token":"x","client_secret":")" + s.key() + "\"}"),
+       401, "unauthenticated", ""},
+      {"client_secret in the query string", request("POST", intro + "?client_id=gw&client_secret=" + s.key(),
+                                                    {{"Content-Type", form}}, "token=x"),
+       401, "unauthenticated", ""},
+      {"client_secret in a form body over 64 KiB is 401, not 413",
+       request("POST", intro, {{"Content-Type", form}},
+               "client_id=gw&client_secret=" + s.key() + "&token=" + big),
+       401, "unauthenticated", ""},
+      {"client_secret in a text/plain body is 401, not 415",
+       request("POST", intro, {{"Content-Type", "text/plain"}}, "token=x&client_id=gw&client_secret=" + s.key()),
+       401, "unauthenticated", ""},
+      {"client_secret in a form body of another charset is 401, not 415",
+       request("POST", intro, {{"Content-Type", form + "; charset=latin1"}},
+               "token=x&client_id=gw&client_secret=" + s.key()),
        401, "unauthenticated", ""},
 
       // --- closed routes spelt another way, without a key: deny by default ---------------------

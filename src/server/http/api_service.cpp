@@ -22,12 +22,25 @@ struct ApiService::Exchange {
   // Decided once, from the matched route (router.h's needsServiceKey): an open route needs no
   // key, keeps its answers cacheable and ignores unknown query parameters.
   bool openRoute = false;
+  // The body, when authentication had to read it for form credentials (client_secret).
+  std::optional<std::string> bodyReadEarly;
 };
 
 namespace {
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kForm = "application/x-www-form-urlencoded";
+
+// Whether a body could hold form credentials that are worth reading before authentication: a
+// form in UTF-8, of a size pitd accepts, framed in one way only. Any other request holds none.
+bool mayCarryFormCredentials(const Request& req) {
+  if (req.method == HttpMethod::GET || req.contentLengthMalformed || req.twoFramings) return false;
+  if (req.contentLength && (*req.contentLength == 0 || *req.contentLength > kMaxBodyBytes)) {
+    return false;
+  }
+  auto media = req.contentType ? parseMediaType(*req.contentType) : std::nullopt;
+  return media && media->type == kForm && (!media->charset || *media->charset == "utf-8");
+}
 
 kj::StringPtr statusText(int status) {
   switch (status) {
@@ -189,21 +202,65 @@ kj::Promise<Reply> ApiService::process(Exchange& x, kj::AsyncInputStream& body) 
   auto match = segments ? matchRoute(*segments) : std::nullopt;
   if (match) x.access.route = match->route->pattern;
   x.openRoute = !needsServiceKey(match);
+  if (x.openRoute) return authenticated(x, std::move(match), body);
 
-  if (!x.openRoute) {
-    auto credentials = req.authorization ? bearerCredentials(*req.authorization) : std::nullopt;
-    if (!credentials) {
+  const bool clientSecret = acceptsClientSecret(match);
+  Authentication auth = authenticateHeader(req.authorization, clientSecret, keys_);
+  if (auth.outcome == Authentication::missing && clientSecret && mayCarryFormCredentials(req)) {
+    return authenticateByBody(x, std::move(match), body);
+  }
+  if (auth.outcome != Authentication::authenticated) return refuse(auth, clientSecret);
+  noteClient(x, auth);
+  return authenticated(x, std::move(match), body);
+}
+
+kj::Promise<Reply> ApiService::authenticateByBody(Exchange& x, std::optional<RouteMatch> match,
+                                                  kj::AsyncInputStream& body) {
+  // Deny by default holds: the body is only read here, nothing is decided from it but the
+  // credentials, and a body that cannot be read whole (too large, slow, badly framed) holds none.
+  return readBody(body, x.request.contentLength)
+      .then([this, &x, match = std::move(match), &body](BodyRead read) mutable
+            -> kj::Promise<Reply> {
+        Authentication auth;
+        if (read.bytes && read.bytes->size() <= kMaxBodyBytes) {
+          auth = authenticateFormBody(*read.bytes, keys_);
+        }
+        if (auth.outcome != Authentication::authenticated) return refuse(auth, true);
+        noteClient(x, auth);
+        x.bodyReadEarly = std::move(read.bytes);
+        return authenticated(x, std::move(match), body);
+      });
+}
+
+void ApiService::noteClient(Exchange& x, const Authentication& auth) {
+  if (auth.form == CredentialForm::bearer) return;
+  x.access.client = auth.clientId;
+  metrics_.recordClientAuthentication(credentialFormName(auth.form), auth.clientId);
+}
+
+Reply ApiService::refuse(const Authentication& auth, bool clientSecret) {
+  switch (auth.outcome) {
+    case Authentication::wrongKey:
+      return handlers_.errorReply(Code::unauthenticated, auth.problem)
+          .header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    case Authentication::wrongClientSecret:
+      return handlers_.errorReply(Code::unauthenticated, auth.problem)
+          .header("WWW-Authenticate", "Basic realm=\"pitlog\"");
+    default:
       return handlers_
           .errorReply(Code::unauthenticated,
-                      "this route needs a service key: send `Authorization: Bearer <key>`")
+                      clientSecret
+                          ? "this route needs a service key: send `Authorization: Bearer <key>`, "
+                            "or the key as an OAuth client secret (Basic, or client_id and "
+                            "client_secret in a form body)"
+                          : "this route needs a service key: send `Authorization: Bearer <key>`")
           .header("WWW-Authenticate", "Bearer");
-    }
-    if (credentials->empty() || !keys_.authenticate(*credentials)) {
-      return handlers_.errorReply(Code::unauthenticated, "the service key is not valid")
-          .header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    }
   }
+}
 
+kj::Promise<Reply> ApiService::authenticated(Exchange& x, std::optional<RouteMatch> match,
+                                             kj::AsyncInputStream& body) {
+  Call& call = x.call;
   if (!match) return handlers_.errorReply(Code::notFound, "no such route");
   call.match = std::move(*match);
 
@@ -333,7 +390,8 @@ kj::Promise<ApiService::BodyRead> ApiService::readBody(kj::AsyncInputStream& bod
 
 kj::Promise<Reply> ApiService::withBody(Exchange& x, kj::AsyncInputStream& body) {
   if (x.call.method == HttpMethod::GET) return handlers_.handle(x.call);
-  auto reading = readBody(body, x.request.contentLength);
+  auto reading = x.bodyReadEarly ? kj::Promise<BodyRead>(BodyRead{std::move(x.bodyReadEarly)})
+                                 : readBody(body, x.request.contentLength);
   return reading.then([this, &x](BodyRead read) -> kj::Promise<Reply> {
     if (read.failure == BodyRead::timedOut) {
       return handlers_.errorReply(Code::invalidArgument,
@@ -409,7 +467,8 @@ kj::Promise<void> ApiService::send(Response& response, Exchange& x, Reply reply)
                  {"ms", ms},
                  {"request_id", x.access.requestId},
                  {"account", x.access.account},
-                 {"actor", x.access.actor}});
+                 {"actor", x.access.actor},
+                 {"client", x.access.client}});
   }
 
   if (reply.status == 204) {

@@ -12,7 +12,8 @@ using kj::HttpMethod;
 const Route kHealthz{RouteId::healthz, "/healthz", {HttpMethod::GET}, false, Access::open};
 const Route kMetrics{RouteId::metrics, "/metrics", {HttpMethod::GET}, false, Access::open};
 const Route kScopes{RouteId::scopes, "/v1/scopes", {HttpMethod::GET}, false};
-const Route kIntrospect{RouteId::introspect, "/v1/introspect", {HttpMethod::POST}, false};
+const Route kIntrospect{RouteId::introspect, "/v1/introspect", {HttpMethod::POST}, false,
+                        Access::serviceKeyOrClientSecret};
 const Route kIntegrations{RouteId::integrations, "/v1/accounts/{a}/integrations",
                           {HttpMethod::GET, HttpMethod::POST}, true};
 const Route kIntegration{RouteId::integration, "/v1/accounts/{a}/integrations/{id}",
@@ -49,6 +50,10 @@ std::string Route::allowHeader() const {
 
 bool needsServiceKey(const std::optional<RouteMatch>& match) {
   return !match || match->route->access != Access::open;
+}
+
+bool acceptsClientSecret(const std::optional<RouteMatch>& match) {
+  return match && match->route->access == Access::serviceKeyOrClientSecret;
 }
 
 const std::vector<const Route*>& allRoutes() {

@@ -29,7 +29,12 @@ enum class RouteId {
 // below declares it public, and a request that matches no route is treated as needing one.
 enum class Access {
   serviceKey,  // Authorization: Bearer <service key>
-  open,        // no credentials: probes (/healthz, /metrics)
+  // The service key as above, or as an OAuth client secret (RFC 6749 §2.3.1), as stock gateways
+  // and OAuth libraries present it to an introspection or revocation endpoint:
+  // `Authorization: Basic base64(<client id>:<key>)`, or `client_id` and `client_secret` in a
+  // form body. A route declares it; nothing else is needed (credentials.h reads the forms).
+  serviceKeyOrClientSecret,
+  open,  // no credentials: probes (/healthz, /metrics)
 };
 
 struct Route {
@@ -57,6 +62,10 @@ std::optional<RouteMatch> matchRoute(const std::vector<std::string>& segments);
 // declared Access::open is callable without one. Unknown paths need a key too, so that an
 // unauthenticated caller learns nothing about which paths exist.
 bool needsServiceKey(const std::optional<RouteMatch>& match);
+
+// Whether the matched route also takes the service key as an OAuth client secret (Basic, or form
+// parameters in its body). False for a request that matched no route: Bearer only.
+bool acceptsClientSecret(const std::optional<RouteMatch>& match);
 
 // Every route of the table, for tests that must cover all of them.
 const std::vector<const Route*>& allRoutes();
