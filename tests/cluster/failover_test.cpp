@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -67,12 +68,22 @@ TEST_CASE("every acknowledged commit is read in order across a kill -9 of the st
   std::vector<std::string> failures;
   std::atomic<int> ackedCount{0};
 
+  // Two connections, each starting on another server and shared by two writers (a publisher
+  // may be used from several threads at once).
+  std::vector<std::unique_ptr<NatsConnection>> conns;
+  std::vector<std::unique_ptr<CommitPublisher>> publishers;
+  for (int c = 0; c < 2; ++c) {
+    auto urls = nats.urls();
+    std::rotate(urls.begin(), urls.begin() + c, urls.end());
+    conns.push_back(std::make_unique<NatsConnection>(
+        testing::connectOptions(urls, "writers" + std::to_string(c))));
+    publishers.push_back(std::make_unique<CommitPublisher>(*conns.back(), "PITLOG"));
+  }
+
   auto writer = [&](int w) {
     try {
-      auto urls = nats.urls();  // each writer starts on another server
-      std::rotate(urls.begin(), urls.begin() + w % 3, urls.end());
-      NatsConnection conn(testing::connectOptions(urls, "writer" + std::to_string(w)));
-      CommitPublisher publisher(conn, "PITLOG");
+      const NatsConnection& conn = *conns[size_t(w % 2)];
+      const CommitPublisher& publisher = *publishers[size_t(w % 2)];
       uint64_t expected = lastSequenceWithRetry(conn);
       for (int k = 0; k < kCommitsEach; ++k) {
         const std::string payload = "w" + std::to_string(w) + "-" + std::to_string(k);
