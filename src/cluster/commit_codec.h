@@ -3,6 +3,7 @@
 // records), encoded as commit.capnp describes. decodeCommit() reads bytes from the stream, which
 // any client of the NATS server could have written, so it trusts nothing: a bounded traversal,
 // canonical events, consecutive seqs and an intact hash chain inside the commit.
+// Thread-safety: pure functions, callable from any thread.
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -50,6 +51,6 @@ std::string encodeCommit(const Commit& commit);
 // 32 bytes and equal to chainHash(prevHash, bytes), each prevHash after the first equal to the
 // hash before it, idempotency keys and records non-empty. Whether the first event follows the
 // local chain head is the applier's check, not this one.
-std::optional<Commit> decodeCommit(std::string_view bytes, std::string* error);
+[[nodiscard]] std::optional<Commit> decodeCommit(std::string_view bytes, std::string* error);
 
 }  // namespace pitlog::cluster

@@ -38,8 +38,8 @@ void CommitReader::subscribe() {
   so.Config.MemoryStorage = true;
   so.Config.InactiveThreshold = int64_t(30) * 1000 * 1000 * 1000;  // ns: removed when forgotten
   jsErrCode jerr = jsErrCode(0);
-  natsStatus s = js_PullSubscribe(&sub_, conn_.jetStream(), subject_.c_str(), nullptr, nullptr,
-                                  &so, &jerr);
+  natsStatus s =
+      js_PullSubscribe(&sub_, conn_.jetStream(), subject_.c_str(), nullptr, nullptr, &so, &jerr);
   if (s == NATS_OK) return;
   sub_ = nullptr;
   if (jerr == JSStreamNotFoundErr) throwNatsError("reading stream " + stream_, s, jerr);
@@ -79,7 +79,8 @@ std::vector<StreamCommit> CommitReader::poll(std::chrono::milliseconds wait, int
   }
   natsMsgList list{};
   jsErrCode jerr = jsErrCode(0);
-  natsStatus s = natsSubscription_Fetch(&list, sub_, max, std::max<int64_t>(wait.count(), 1), &jerr);
+  natsStatus s =
+      natsSubscription_Fetch(&list, sub_, max, std::max<int64_t>(wait.count(), 1), &jerr);
   if (s == NATS_TIMEOUT) {
     confirmCaughtUp();
     return out;

@@ -50,7 +50,10 @@ class CommitReader {
   std::vector<StreamCommit> poll(std::chrono::milliseconds wait, int max = 256);
 
   uint64_t position() const { return position_.load(); }
-  Clock::time_point lastHeard() const { return Clock::time_point(Clock::duration(lastHeard_.load())); }
+  // Clock::time_point{} until the reader first hears from the stream.
+  Clock::time_point lastHeard() const {
+    return Clock::time_point(Clock::duration(lastHeard_.load()));
+  }
   // Whether the connection is up (it says nothing of the stream's own health: see lastHeard()).
   bool connected() const { return conn_.connected(); }
 

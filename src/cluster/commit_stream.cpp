@@ -46,9 +46,12 @@ void checkSafe(const std::string& name, const jsStreamConfig& c) {
   auto refuse = [&](const char* setting, const std::string& why) {
     throw UnsafeStreamError(name, setting, why);
   };
-  if (c.Retention != js_LimitsPolicy) refuse("retention", "is not 'limits': consumers would remove messages");
-  if (c.MaxMsgs > 0) refuse("max_msgs", "is " + std::to_string(c.MaxMsgs) + "; it must be unlimited");
-  if (c.MaxBytes > 0) refuse("max_bytes", "is " + std::to_string(c.MaxBytes) + "; it must be unlimited");
+  if (c.Retention != js_LimitsPolicy)
+    refuse("retention", "is not 'limits': consumers would remove messages");
+  if (c.MaxMsgs > 0)
+    refuse("max_msgs", "is " + std::to_string(c.MaxMsgs) + "; it must be unlimited");
+  if (c.MaxBytes > 0)
+    refuse("max_bytes", "is " + std::to_string(c.MaxBytes) + "; it must be unlimited");
   if (c.MaxAge > 0) {
     refuse("max_age", "is " + std::to_string(c.MaxAge / 1000000000) + " s; it must be unlimited");
   }
@@ -113,7 +116,7 @@ StreamState ensureStream(const NatsConnection& conn, const StreamSettings& setti
       return StreamState::created;
     }
     // Another node created it first (with other settings: the next round checks them).
-    if (jerr == JSStreamNameExistErr) continue;
+    if (jerr == JSStreamNameExistErr && Clock::now() < deadline) continue;
     if (!notReadyYet(s, jerr) || Clock::now() >= deadline) {
       throwNatsError("creating stream " + settings.name, s, jerr);
     }
@@ -124,8 +127,9 @@ StreamState ensureStream(const NatsConnection& conn, const StreamSettings& setti
 uint64_t streamLastSequence(const NatsConnection& conn, std::string_view streamName) {
   const std::string name(streamName);
   auto si = getStreamInfo(conn, name, Clock::now());
-  if (!si) throw NatsError("stream " + name + " does not exist", int(NATS_NOT_FOUND),
-                           int(JSStreamNotFoundErr));
+  if (!si)
+    throw NatsError("stream " + name + " does not exist", int(NATS_NOT_FOUND),
+                    int(JSStreamNotFoundErr));
   return si->State.LastSeq;
 }
 

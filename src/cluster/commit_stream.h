@@ -47,9 +47,9 @@ enum class StreamState { created, existing };
 // deletes, purges or roll-ups allowed, a max_msg_size below kMaxCommitBytes, a subject list
 // without commitSubject()); NatsError when the cluster does not answer in time. A stream created
 // concurrently by another node with the same settings is accepted as existing.
-StreamState ensureStream(const NatsConnection& conn, const StreamSettings& settings);
+[[nodiscard]] StreamState ensureStream(const NatsConnection& conn, const StreamSettings& settings);
 
 // The stream's last sequence (0 when empty). Throws NatsError when it cannot be asked.
-uint64_t streamLastSequence(const NatsConnection& conn, std::string_view streamName);
+[[nodiscard]] uint64_t streamLastSequence(const NatsConnection& conn, std::string_view streamName);
 
 }  // namespace pitlog::cluster

@@ -95,8 +95,6 @@ bool NatsConnection::connected() const {
   return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED;
 }
 
-size_t NatsConnection::maxPayload() const {
-  return size_t(natsConnection_GetMaxPayload(conn_));
-}
+size_t NatsConnection::maxPayload() const { return size_t(natsConnection_GetMaxPayload(conn_)); }
 
 }  // namespace pitlog::cluster

@@ -12,6 +12,7 @@ namespace pitlog::cluster {
 
 // "<what>: <status text> (<last error of this thread>) [jetstream error N]".
 std::string describeNatsFailure(std::string_view what, natsStatus s, jsErrCode jerr = jsErrCode(0));
-[[noreturn]] void throwNatsError(std::string_view what, natsStatus s, jsErrCode jerr = jsErrCode(0));
+[[noreturn]] void throwNatsError(std::string_view what, natsStatus s,
+                                 jsErrCode jerr = jsErrCode(0));
 
 }  // namespace pitlog::cluster

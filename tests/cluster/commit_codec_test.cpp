@@ -1,10 +1,10 @@
 // The commit encoding (src/cluster/commit_codec.h): what one JetStream message carries, and the
 // checks that bytes read from the stream must pass before any node applies them.
-#include <catch2/catch.hpp>
+#include "cluster/commit_codec.h"
 
+#include <catch2/catch.hpp>
 #include <cstring>
 
-#include "cluster/commit_codec.h"
 #include "events/event.h"
 
 namespace pitlog::cluster {
@@ -112,9 +112,7 @@ TEST_CASE("decoding refuses malformed fields") {
 TEST_CASE("decoding refuses bytes that are not one canonical commit message") {
   const std::string good = encodeCommit(chainedCommit(1, 2));
   SECTION("empty") { CHECK(decodeError("") == "the commit is not a readable message"); }
-  SECTION("cut short") {
-    CHECK_FALSE(decodeError(good.substr(0, good.size() - 8)).empty());
-  }
+  SECTION("cut short") { CHECK_FALSE(decodeError(good.substr(0, good.size() - 8)).empty()); }
   SECTION("not a whole number of words") {
     CHECK(decodeError(good.substr(0, good.size() - 3)) == "the commit is not a readable message");
   }

@@ -2,10 +2,10 @@
 // cluster under concurrent fenced publishes, and a restart of the only server. What must hold:
 // every acknowledged commit is in the stream once, at the sequence its ack named, and a reader
 // delivers all of them in order.
-#include <catch2/catch.hpp>
 #include <nats/nats.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -122,10 +122,12 @@ TEST_CASE("every acknowledged commit is read in order across a kill -9 of the st
   for (int w = 0; w < kWriters; ++w) writers.emplace_back(writer, w);
 
   // Kill the stream's leader once a third of the commits are in.
-  while (ackedCount < kWriters * kCommitsEach / 3 && failures.empty()) std::this_thread::sleep_for(5ms);
+  while (ackedCount < kWriters * kCommitsEach / 3 && failures.empty())
+    std::this_thread::sleep_for(5ms);
   jsStreamInfo* si = nullptr;
   REQUIRE(js_GetStreamInfo(&si, admin.jetStream(), "PITLOG", nullptr, nullptr) == NATS_OK);
-  const std::string leader = si->Cluster != nullptr && si->Cluster->Leader ? si->Cluster->Leader : "";
+  const std::string leader =
+      si->Cluster != nullptr && si->Cluster->Leader ? si->Cluster->Leader : "";
   jsStreamInfo_Destroy(si);
   REQUIRE_FALSE(leader.empty());
   nats.kill(serverIndex(leader));

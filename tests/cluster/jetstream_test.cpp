@@ -1,8 +1,8 @@
 // The JetStream layer of cluster mode against one real nats-server: the stream's set-up and its
 // safety checks, the fenced publish and its outcomes, and the ordered reader.
-#include <catch2/catch.hpp>
 #include <nats/nats.h>
 
+#include <catch2/catch.hpp>
 #include <memory>
 #include <variant>
 
@@ -24,7 +24,7 @@ struct StreamInfoDeleter {
 };
 
 std::unique_ptr<jsStreamInfo, StreamInfoDeleter> streamInfo(const NatsConnection& conn,
-                                                             const std::string& name) {
+                                                            const std::string& name) {
   jsStreamInfo* si = nullptr;
   REQUIRE(js_GetStreamInfo(&si, conn.jetStream(), name.c_str(), nullptr, nullptr) == NATS_OK);
   return std::unique_ptr<jsStreamInfo, StreamInfoDeleter>(si);

@@ -143,9 +143,8 @@ std::vector<std::string> NatsCluster::urls() const {
 
 std::vector<std::string> NatsCluster::arguments(int i) const {
   const auto& s = servers_.at(size_t(i));
-  std::vector<std::string> args{"-a",  "127.0.0.1", "-p",  std::to_string(s.clientPort),
-                                "-m",  std::to_string(s.httpPort), "-n", s.name,
-                                "-js", "-sd",        s.storeDir.string()};
+  std::vector<std::string> args{"-a", "127.0.0.1", "-n", s.name, "-js", "-sd", s.storeDir};
+  args.insert(args.end(), {"-p", std::to_string(s.clientPort), "-m", std::to_string(s.httpPort)});
   if (size() > 1) {
     std::string routes;
     for (int j = 0; j < size(); ++j) {
@@ -153,9 +152,9 @@ std::vector<std::string> NatsCluster::arguments(int i) const {
       routes += (routes.empty() ? "" : ",") + std::string("nats://127.0.0.1:") +
                 std::to_string(servers_[size_t(j)].clusterPort);
     }
-    args.insert(args.end(), {"--cluster_name", "pitlog-test", "--cluster",
-                             "nats://127.0.0.1:" + std::to_string(s.clusterPort), "--routes",
-                             routes});
+    args.insert(args.end(),
+                {"--cluster_name", "pitlog-test", "--cluster",
+                 "nats://127.0.0.1:" + std::to_string(s.clusterPort), "--routes", routes});
   }
   return args;
 }

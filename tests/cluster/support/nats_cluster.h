@@ -25,7 +25,7 @@ class NatsCluster {
   NatsCluster& operator=(const NatsCluster&) = delete;
 
   int size() const { return int(servers_.size()); }
-  std::string url(int i) const;     // nats://127.0.0.1:<client port>
+  std::string url(int i) const;  // nats://127.0.0.1:<client port>
   std::vector<std::string> urls() const;
   pid_t pid(int i) const { return servers_.at(i).pid; }
   bool running(int i) const { return servers_.at(i).pid > 0; }
