@@ -51,7 +51,7 @@ TEST_CASE("a commit survives encoding and decoding unchanged") {
   CHECK(*decoded == commit);
 }
 
-TEST_CASE("a commit of idempotency records alone is accepted; an empty commit is not") {
+TEST_CASE("a commit of idempotency records alone is accepted but an empty commit is not") {
   Commit onlyRecords;
   onlyRecords.idempotency.push_back({"acme\0k", "r"});
   std::string error;

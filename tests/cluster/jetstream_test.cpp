@@ -30,7 +30,7 @@ std::unique_ptr<jsStreamInfo, StreamInfoDeleter> streamInfo(const NatsConnection
   return std::unique_ptr<jsStreamInfo, StreamInfoDeleter>(si);
 }
 
-TEST_CASE("ensureStream creates a stream that cannot lose history, then accepts it as it is") {
+TEST_CASE("ensureStream creates a stream that cannot lose history and then accepts it as it is") {
   TempDir dir("pitlog-nats");
   NatsCluster nats(dir.path(), 1);
   NatsConnection conn(testing::connectOptions(nats.urls()));
@@ -61,7 +61,7 @@ TEST_CASE("ensureStream creates a stream that cannot lose history, then accepts 
   CHECK(ensureStream(conn, {"PITLOG", 1}) == StreamState::existing);
 }
 
-TEST_CASE("ensureStream refuses an existing stream that could lose history, naming the setting") {
+TEST_CASE("ensureStream refuses an existing stream that could lose history and names the setting") {
   TempDir dir("pitlog-nats");
   NatsCluster nats(dir.path(), 1);
   NatsConnection conn(testing::connectOptions(nats.urls()));
