@@ -197,8 +197,8 @@ class Engine {
   // once it is durable, and memory changes only after it, so readers never see undurable state.
   // A batch that fails (or is refused while degraded) *poisons* the pipeline: every batch handed
   // on after it was decided on top of it and is answered `unavailable` unwritten, until the
-  // writer, with the syncer idle, restarts its decision state from the database (the last
-  // durable batch) - see restartFromDurable().
+  // writer, with the syncer idle, restarts its decision state from memory's durable position
+  // (the last durable batch) - see restartFromDurable().
   void writerLoop();
   void syncerLoop();
   // Writer thread, between batches: a new batch to gather, decided on top of undurable_.
