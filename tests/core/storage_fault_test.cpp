@@ -1,8 +1,9 @@
 // Storage faults in-process: a RocksDB file system that fails every write on demand, as a full
-// disk (ENOSPC) or a file system turned read-only (EROFS) does. The engine must answer the batch
-// that meets the fault `unavailable`, keep its memory exactly as the last durable batch left it,
-// go on answering what needs no write, and write again by itself once the fault is gone - with
-// a log that verifies and holds exactly the acknowledged events.
+// disk (ENOSPC) or a file system turned read-only (EROFS) does, or fails only fsync (EIO, the
+// record written whole). The engine must answer the batch that meets the fault `unavailable`,
+// keep its memory exactly as the last durable batch left it, go on answering what needs no write,
+// and write again by itself once the fault is gone - with a log that verifies and holds exactly
+// the acknowledged events, and memory equal to a replay of it after every episode.
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 
@@ -259,6 +260,7 @@ void faultEpisode(Fault kind) {
   CHECK(retried.token);
   CHECK(f.engine->verify(tokenA).active);  // previous token, inside the rotation window
   CHECK(f.engine->verify(*rotated.token).active);
+  CHECK(memoryDiffersFromLog(*f.engine, {tokenA, *rotated.token, *retried.token}) == std::nullopt);
 
   // The log holds exactly the acknowledged events and verifies; so after a restart.
   const uint64_t last = f.engine->lastSeq();
@@ -372,6 +374,7 @@ TEST_CASE("storage fault: a failed fsync answers 'may have been applied', then m
   auto next = f.create("three");
   REQUIRE(next.ok());
   CHECK(next.firstSeq == 3);
+  CHECK(memoryDiffersFromLog(*f.engine, {*next.token}) == std::nullopt);
   f.engine->stop();
   CHECK(storeProblem(f.engine->store()) == std::nullopt);
 }
