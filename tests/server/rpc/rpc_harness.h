@@ -42,7 +42,7 @@ Actor user(std::string account = "acme", std::string user = "bob");
 
 struct Options {
   std::string requestId;
-  std::string idempotencyKey;
+  std::optional<std::string> idempotencyKey;  // unset: none; "" is sent (and refused)
   enum class IfMatch { none, any, versions } ifMatchKind = IfMatch::none;
   std::vector<uint32_t> ifMatch;
   static Options key(std::string k) { return {{}, std::move(k), IfMatch::none, {}}; }
