@@ -203,12 +203,23 @@ Harness::Harness(int64_t rotationWindowMs)
   }
 }
 
+Harness::Harness(int rpcPort, const std::string& serviceKey)
+    : clock_(0), io_(kj::setupAsyncIo()), port_(static_cast<uint>(rpcPort)) {
+  client_ = connect();
+  auto login = client_->login(serviceKey).wait(io_.waitScope);
+  KJ_IF_MAYBE(s, login.session) {
+    session_ = *s;
+  } else {
+    KJ_FAIL_ASSERT("the service key was refused", login.error.code, login.error.message);
+  }
+}
+
 Harness::~Harness() {
   session_ = nullptr;
   client_ = nullptr;
   serving_ = nullptr;
   listener_ = nullptr;
-  engine_->stop();
+  if (engine_) engine_->stop();
 }
 
 void Harness::settle() {

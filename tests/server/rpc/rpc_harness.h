@@ -132,6 +132,9 @@ class Harness {
  public:
   // Starts at 2026-11-28T17:00:00.000Z; the clock moves only when a test advances it.
   explicit Harness(int64_t rotationWindowMs = 7LL * 24 * 3600 * 1000);
+  // A client of another server (a real pitd) on 127.0.0.1:rpcPort, logged in with `serviceKey`:
+  // every call below works, engine(), settle() and advance() do not (there is no engine here).
+  Harness(int rpcPort, const std::string& serviceKey);
   ~Harness();
 
   commands::Engine& engine() { return *engine_; }
