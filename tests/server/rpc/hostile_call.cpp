@@ -5,6 +5,7 @@
 #include <kj/debug.h>
 
 #include <cstring>
+#include <optional>
 
 namespace pitlog::rpc::testing {
 
