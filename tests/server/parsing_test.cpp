@@ -241,7 +241,9 @@ TEST_CASE("rewriteUnicodeEscapes: exact u-escape decoding / other escapes untouc
   CHECK(rewriteUnicodeEscapes(R"(\u0041 "\u0041")", &error) == R"(\u0041 "A")");
   CHECK_FALSE(rewriteUnicodeEscapes(R"("\ud800")", &error));
   CHECK_FALSE(rewriteUnicodeEscapes(R"("\udc00")", &error));
-  CHECK_FALSE(rewriteUnicodeEscapes(R"("\u0000")", &error));
+  // U+0000 is valid JSON: its escape stays for the codec (a raw NUL would end its input), and
+  // the field's rule refuses it by name.
+  CHECK(rewriteUnicodeEscapes(R"("a\u0000b")", &error) == R"("a\u0000b")");
   CHECK_FALSE(rewriteUnicodeEscapes(R"("\u12")", &error));
 }
 
@@ -255,6 +257,14 @@ TEST_CASE("decodeJsonBody: strict shapes with the field to blame") {
   };
   CHECK_FALSE(decode(R"({"name":"n","scopes":["a"]})"));
   CHECK_FALSE(decode(R"({"name":"\u00e9","description":"","scopes":[]})"));
+  {
+    // \u0000 decodes to a NUL inside the text, for the field's rule to refuse by name.
+    capnp::MallocMessageBuilder m;
+    auto out = m.initRoot<pitlog::api::CreateRequest>();
+    REQUIRE_FALSE(decodeJsonBody<pitlog::api::CreateRequest>(
+        renderer.strictCodec(), R"({"name":"a\u0000b","scopes":["a"]})", {"name", "scopes"}, out));
+    CHECK(std::string(out.getName().begin(), out.getName().size()) == std::string("a\0b", 3));
+  }
   struct Case {
     const char* body;
     const char* field;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <strings.h>
 
 #include "commands/validate.h"
 #include "events/digest.h"
@@ -85,7 +86,6 @@ ApiService::ApiService(commands::Engine& engine, const ServiceKeys& keys, Metric
   ids_.actorRole = builder.add("X-Actor-Role");
   ids_.requestId = builder.add("X-Request-Id");
   ids_.ifMatch = builder.add("If-Match");
-  ids_.idempotencyKey = builder.add("Idempotency-Key");
   ids_.etag = builder.add("ETag");
   ids_.allow = builder.add("Allow");
   ids_.wwwAuthenticate = builder.add("WWW-Authenticate");
@@ -116,7 +116,13 @@ kj::Promise<void> ApiService::request(HttpMethod method, kj::StringPtr url,
   req.actorRole = copy(ids_.actorRole);
   req.requestId = copy(ids_.requestId);
   req.ifMatch = copy(ids_.ifMatch);
-  req.idempotencyKey = copy(ids_.idempotencyKey);
+  // kj reads an indexed header's empty value as no header at all, so Idempotency-Key stays out of
+  // the table and is found among the others: a present-but-empty key is then seen (API.md: 400).
+  headers.forEach([&](kj::StringPtr name, kj::StringPtr value) {
+    if (!req.idempotencyKey && strcasecmp(name.cStr(), "Idempotency-Key") == 0) {
+      req.idempotencyKey = std::string(value.cStr(), value.size());
+    }
+  });
   req.contentType = copy(kj::HttpHeaderId::CONTENT_TYPE);
   KJ_IF_MAYBE(length, requestBody.tryGetLength()) { req.contentLength = *length; }
   KJ_IF_MAYBE(text, headers.get(kj::HttpHeaderId::CONTENT_LENGTH)) {
@@ -429,13 +435,8 @@ kj::Promise<Reply> ApiService::withBody(Exchange& x, kj::AsyncInputStream& body)
       return handlers_.errorReply(Code::invalidArgument, "this request needs a body");
     }
     call.body = std::move(bytes);
-    if (call.idempotency) {
-      // Same key, other method, path or body: 409 (API.md). The separators keep the three apart.
-      events::Sha256 h;
-      h.update(std::string_view(kj::str(call.method).cStr())).update("\n").update(call.path)
-          .update("\n").update(call.body);
-      call.idempotency->fingerprint = h.finish();
-    }
+    // The idempotency fingerprint is the command's, not these bytes': validate() sets it below
+    // both protocols (commands::fingerprintOf), so a retry over RPC replays this request.
     return handlers_.handle(call);
   });
 }

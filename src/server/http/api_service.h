@@ -59,8 +59,9 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
  private:
   struct Exchange;
   struct HeaderIds {
-    kj::HttpHeaderId authorization, actorUser, actorRole, requestId, ifMatch, idempotencyKey,
-        etag, allow, wwwAuthenticate, cacheControl, idempotentReplayed, location;
+    // Idempotency-Key is not among them: see request().
+    kj::HttpHeaderId authorization, actorUser, actorRole, requestId, ifMatch, etag, allow,
+        wwwAuthenticate, cacheControl, idempotentReplayed, location;
   };
 
   kj::Promise<Reply> process(Exchange& x, kj::AsyncInputStream& body);
