@@ -299,7 +299,7 @@ TEST_CASE("If-Match lists at most 100 versions, over either protocol", "[validat
   requireInvalid(check(c), "If-Match");
 }
 
-TEST_CASE("query ranges: staleAfterDays 0-36500; audit after, limit, since before until",
+TEST_CASE("query ranges: staleAfterDays 0-36500 and audit after and limit and since before until",
           "[validate]") {
   CHECK_FALSE(commands::validate(commands::ListQuery{false, 36500}));
   CHECK_FALSE(commands::validate(commands::ListQuery{true, 0}));
