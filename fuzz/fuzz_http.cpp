@@ -12,19 +12,27 @@
 //   - no answer is 500 `internal`: pitd answers 500 only for a bug or a damaged database;
 //   - a connection whose answers are all errors appended nothing (API.md: a request that
 //     fails changes nothing);
-//   - every connection is answered and closed within kDeadline: a hang is a finding too.
+//   - every connection is answered and closed within kDeadline: a hang is a finding too;
+//   - authorization: a connection that carries no valid service key in any form (plain, %-encoded,
+//     inside a Basic credential) gets no 2xx or 3xx from any route but the open ones (/healthz,
+//     /metrics) and appends nothing. What answered is read from pitd's access records, which
+//     name the route whose handler ran.
 #include <kj/async-io.h>
 #include <kj/compat/http.h>
-#include <spdlog/sinks/null_sink.h>
+#include <kj/encoding.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commands/engine.h"
@@ -50,6 +58,39 @@ constexpr const char* kServiceKey = "fuzz-service-key-0123456789";
 // this many events, so that libFuzzer's RSS limit measures leaks, not the data set.
 constexpr uint64_t kMaxEvents = 200'000;
 
+// Keeps the access records ("http") of the input being run: the route each answer came from.
+class AccessRecords : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  struct Answer {
+    std::string route;
+    int status;
+  };
+  std::vector<Answer> take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::exchange(answers_, {});
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    if (text.find("\"msg\":\"http\"") == std::string_view::npos) return;
+    const std::string route = field(text, "route"), status = field(text, "status");
+    if (status.size() != 3) return;  // a protocol error's record names no status of a route
+    answers_.push_back({route, std::atoi(status.c_str())});
+  }
+  void flush_() override {}
+
+ private:
+  static std::string field(std::string_view record, std::string_view name) {
+    const std::string key = "\"" + std::string(name) + "\":\"";
+    const size_t at = record.find(key);
+    if (at == std::string_view::npos) return {};
+    const size_t end = record.find('"', at + key.size());
+    return std::string(record.substr(at + key.size(), end - at - key.size()));
+  }
+  std::vector<Answer> answers_;
+};
+
 struct Harness {
   kj::AsyncIoContext io = kj::setupAsyncIo();
   std::string dir;
@@ -59,11 +100,12 @@ struct Harness {
   std::unique_ptr<server::http::ApiService> api;
   std::unique_ptr<server::HttpConnections> connections;
   fuzz::Placeholders values;
+  std::shared_ptr<AccessRecords> access = std::make_shared<AccessRecords>();
 
   Harness() {
     // Records are rendered (their escaping is under test too) and dropped.
     server::log::configure("info", server::LogFormat::json);
-    auto logger = std::make_shared<spdlog::logger>("pitd", std::make_shared<spdlog::sinks::null_sink_mt>());
+    auto logger = std::make_shared<spdlog::logger>("pitd", access);
     logger->set_level(spdlog::level::info);
     spdlog::set_default_logger(std::move(logger));
     start();
@@ -161,6 +203,61 @@ std::vector<int> statusCodes(const std::string& out) {
   return codes;
 }
 
+bool containsKey(std::string_view text) { return text.find(kServiceKey) != std::string_view::npos; }
+
+// Whether any form of the service key is in the request's bytes: as it is, behind %-escapes (a
+// path, a query, a form body, also across chunks), or inside the base64 of a Basic credential. A request without one
+// cannot be authorized, so any success it gets from a closed route is a bypass.
+bool carriesKey(const std::string& request) {
+  if (containsKey(request)) return true;
+  auto uri = kj::decodeUriComponent(kj::arrayPtr(request.data(), request.size()));
+  if (containsKey(std::string_view(uri.begin(), uri.size()))) return true;
+  auto form = kj::decodeWwwForm(kj::arrayPtr(request.data(), request.size()));
+  if (containsKey(std::string_view(form.begin(), form.size()))) return true;
+  // Basic credentials (scheme in any case, then spaces or tabs): the key is in the base64 text,
+  // as it is or form-encoded (RFC 6749 §2.3.1).
+  std::string lowered(request);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (size_t at = 0; (at = lowered.find("basic", at)) != std::string::npos; at += 5) {
+    size_t from = at + 5;
+    while (from < request.size() && (request[from] == ' ' || request[from] == '\t')) ++from;
+    size_t end = request.find_first_of("\r\n", from);
+    if (end == std::string::npos) end = request.size();
+    std::string_view credential(request.data() + from, end - from);
+    while (!credential.empty() && (credential.back() == ' ' || credential.back() == '\t')) {
+      credential.remove_suffix(1);
+    }
+    auto decoded = kj::decodeBase64(kj::arrayPtr(credential.data(), credential.size()));
+    std::string_view text(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
+    auto formDecoded = kj::decodeWwwForm(kj::arrayPtr(text.data(), text.size()));
+    if (containsKey(text) || containsKey(std::string_view(formDecoded.begin(), formDecoded.size()))) {
+      return true;
+    }
+  }
+  // A form body's client_secret may be cut by chunked framing: join the chunks and look again.
+  std::string joined;
+  for (size_t at = 0; at < request.size();) {
+    size_t crlf = request.find("\r\n", at);
+    if (crlf == std::string::npos) {
+      joined.append(request, at, std::string::npos);
+      break;
+    }
+    joined.append(request, at, crlf - at);
+    at = crlf + 2;
+    size_t size = at;
+    while (size < request.size() && std::isxdigit(static_cast<unsigned char>(request[size]))) ++size;
+    size_t next = request.find("\r\n", size);
+    if (size > at && next != std::string::npos) at = next + 2;  // a chunk-size line
+  }
+  auto joinedForm = kj::decodeWwwForm(kj::arrayPtr(joined.data(), joined.size()));
+  if (containsKey(joined) || containsKey(std::string_view(joinedForm.begin(), joinedForm.size()))) {
+    return true;
+  }
+  return false;
+}
+
+bool isOpenRoute(const std::string& route) { return route == "/healthz" || route == "/metrics"; }
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -180,6 +277,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     h.start();
   }
   const uint64_t seqBefore = h.engine->lastSeq();
+  h.access->take();
 
   auto pipe = kj::newTwoWayPipe();
   kj::Own<kj::AsyncIoStream> client = kj::mv(pipe.ends[0]);
@@ -218,6 +316,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::any_of(codes.begin(), codes.end(), [](int c) { return c >= 200 && c < 300; });
   if (h.engine->lastSeq() != seqBefore && !anySuccess) {
     finding("an answer that was not a success appended events", response);
+  }
+  if (!carriesKey(request)) {
+    server::log::flush();
+    for (const auto& answer : h.access->take()) {
+      if (answer.status >= 200 && answer.status < 400 && !isOpenRoute(answer.route)) {
+        finding(("a request without the service key was answered " +
+                 std::to_string(answer.status) + " by " + answer.route)
+                    .c_str(),
+                response);
+      }
+    }
+    if (h.engine->lastSeq() != seqBefore) {
+      finding("a connection without the service key appended events", response);
+    }
   }
   return 0;
 }

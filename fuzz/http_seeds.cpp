@@ -90,6 +90,19 @@ std::vector<std::pair<std::string, std::string>> httpSeeds() {
                        "POST /v1/introspect HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $KEY\r\n"
                        "Content-Type: application/json\r\nContent-Length: 17\r\n\r\n"
                        "{\"token\":\"pit_x\"}");
+  // Raw, without a key: the escaped spellings of closed routes that once bypassed the key check
+  // (fuzz_http's authorization oracle must see them refused).
+  out.emplace_back("raw-escaped-create",
+                   std::string(1, char(flag::kRaw)) +
+                       "POST /%761/accounts/acme/integrations HTTP/1.1\r\nHost: x\r\n"
+                       "X-Actor-User: mallory\r\nX-Actor-Role: admin\r\n"
+                       "Content-Type: application/json\r\nContent-Length: 46\r\n\r\n"
+                       "{\"name\":\"Evil\",\"scopes\":[\"contacts.readonly\"]}");
+  out.emplace_back("raw-escaped-introspect",
+                   std::string(1, char(flag::kRaw)) +
+                       "POST /%76%31/introspect HTTP/1.1\r\nHost: x\r\n"
+                       "Content-Type: application/json\r\nContent-Length: 65\r\n\r\n"
+                       "{\"token\":\"$TOKEN\"}");
   out.emplace_back("raw-garbage", std::string(1, char(flag::kRaw)) + "GET\0/ HTTP/9.9\r\n\r\n"s);
   return out;
 }

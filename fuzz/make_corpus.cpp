@@ -2,11 +2,13 @@
 // fuzzers start from valid events, views, tokens and times instead of from nothing; fuzz_http's
 // seeds are requests for every route (fuzz/http_seeds.cpp), fuzz_config's are config files.
 //   make_corpus OUT_DIR
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "commands/engine.h"
+#include "hostile_call.h"
 #include "http_seeds.h"
 
 using namespace pitlog;
@@ -79,6 +81,12 @@ int main(int argc, char** argv) {
   write(out / "fuzz_time", "d2", "250ms");
   write(out / "fuzz_validate", "v1", std::string("  My App \x01" "desc\x01" "acme\x01" "contacts.write\x01" "contacts.readonly"));
   for (const auto& [name, input] : fuzz::httpSeeds()) write(out / "fuzz_http", name, input);
+  for (const auto& seed : pitlog::rpc::testing::hostileSeeds()) {
+    std::string file = seed.method + "-" + seed.name;
+    std::replace(file.begin(), file.end(), ' ', '-');
+    write(out / "fuzz_rpc", file,
+          std::string_view(reinterpret_cast<const char*>(seed.input.data()), seed.input.size()));
+  }
   // fuzz_introspect_fast: an even first byte, then a body; an odd one, then texts and numbers.
   const fs::path fast = out / "fuzz_introspect_fast";
   write(fast, "body", std::string(1, '\0') + R"({"token":"pit_abc","requiredScope":"contacts.write"})");

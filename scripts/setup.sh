@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build pkg-config capnproto libcapnp-dev librocksdb-dev
-          libboost-program-options-dev libspdlog-dev catch2 libssl-dev zlib1g-dev curl)
+          libboost-program-options-dev libspdlog-dev catch2 libssl-dev zlib1g-dev curl
+          apache2 libapache2-mod-auth-openidc  # the gateway test
+          nats-server libnats-dev              # cluster mode
+          python3-cryptography)                # the independent verifier of log proofs
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -57,8 +57,11 @@ struct IfMatch {
 };
 
 struct IdempotencyKey {
-  std::string key;               // 1-128 printable ASCII
-  events::Digest fingerprint{};  // of method, path and body: same key + other request = conflict
+  std::string key;  // 1-128 printable ASCII
+  // What "the same request" means (API.md): the command's fingerprintOf(), whichever protocol
+  // carried it; same key + another fingerprint = conflict. Front-ends leave it zero and validate()
+  // fills it in once the command is normalised; a test may set its own to model another request.
+  events::Digest fingerprint{};
 };
 
 struct Command {
@@ -74,5 +77,12 @@ struct Command {
 const std::string& targetIntegration(const Action& action);
 // Does this command issue a token?
 bool issuesToken(const Action& action);
+
+// SHA-256 of the operation and its arguments in one canonical encoding (each part
+// length-prefixed, absent optional arguments distinct from empty ones), independent of the
+// protocol, the bytes a client sent and the per-call options (request id, If-Match, the key
+// itself). Call it on a normalised command (validate()), so that equivalent requests (scopes in
+// another order, a name with surrounding spaces) are the same request.
+events::Digest fingerprintOf(const Action& action);
 
 }  // namespace pitlog::commands

@@ -50,8 +50,10 @@ struct Engine::Decided {
   rocksdb::WriteBatch batch;
   std::vector<projections::TokenChange> tokenChanges;
   uint64_t seqBefore = 0, seqAfter = 0;  // the log's end before and after the batch
+  events::ChainPosition after;           // the chain's position after the batch
   UnixMillis at = 0;                     // its latest event time
   std::optional<std::string> internalError;  // a decision threw: the batch is not written
+  bool undecided = false;  // decided nothing: the database was not a durable base (undecidable_)
   bool appends() const { return seqAfter != seqBefore; }
 };
 
@@ -160,6 +162,7 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
   engine->tokens_.load(store);
   engine->appender_ = std::make_unique<events::LogAppender>(store);
   engine->decidedTime_ = engine->lastEventTime_;
+  engine->durable_ = engine->appender_->position();
   engine->committedSeq_ = last;
   engine->syncer_ = std::thread([e = engine.get()] { e->syncerLoop(); });
   engine->writer_ = std::thread([e = engine.get()] { e->writerLoop(); });
@@ -263,8 +266,19 @@ std::unique_ptr<Engine::Decided> Engine::startBatch() {
 }
 
 void Engine::decideInto(Decided& d, std::vector<Pending>& taken) {
-  // Event times never go backwards, so a time bound in replay is a prefix of the log.
-  const UnixMillis now = std::max(options_.clock(), decidedTime_);
+  if (undecidable_) {
+    // What the database shows beyond memory's durable position may vanish or stay: no decision,
+    // not even a rejection or an idempotent replay, is made on it.
+    d.undecided = true;
+    for (auto& p : taken) {
+      d.results.emplace_back();
+      d.pending.push_back(std::move(p));
+    }
+    return;
+  }
+  // Event times never go backwards, so a time bound in replay is a prefix of the log. now() is
+  // never before the last durable event; decidedTime_ adds the undurable ones decided since.
+  const UnixMillis now = std::max(this->now(), decidedTime_);
   const uint64_t seqBefore = appender_->position().lastSeq;
   PipelinedViewStore views(*store_, d.batch, undurable_);
   for (auto& p : taken) {
@@ -286,6 +300,7 @@ void Engine::decideInto(Decided& d, std::vector<Pending>& taken) {
 void Engine::handOff(std::unique_ptr<Decided> d) {
   d->seqAfter = appender_->position().lastSeq;
   if (d->appends() && !d->internalError) appender_->finishBatch(d->batch);
+  d->after = appender_->position();
   // From here the appender treats the batch as its base; the undurable views and stream versions
   // keep what later batches need until it is durable, and a failure restarts the appender.
   appender_->commitBatch();
@@ -301,17 +316,11 @@ void Engine::waitSyncerIdle() {
   wake_.wait(lock, [&] { return syncerIdle(); });
 }
 
-bool Engine::restartFromDurable() {
-  try {
-    appender_ = std::make_unique<events::LogAppender>(*store_);
-  } catch (const events::StoreError&) {
-    return false;  // the database cannot be read (a reopen failed): try again later
-  }
-  undurable_.clear();
-  decidedTime_ = lastEventTime_;
-  std::lock_guard lock(mu_);
-  poisoned_ = false;
-  return true;
+CommandResult Engine::unavailable(std::string_view outcome) const {
+  return CommandResult::failure(
+      {Code::unavailable,
+       "storage is unavailable (" + storageHealth().error + "); " + std::string(outcome),
+       {}});
 }
 
 void Engine::syncerLoop() {
@@ -349,17 +358,17 @@ void Engine::commit(Decided& d) {
     for (auto& r : d.results) r = CommandResult::failure({code, text, {}});
     stats.ok = false;
   };
-  auto unavailable = [&](std::string_view outcome) {
-    failAll(Code::unavailable,
-            "storage is unavailable (" + storageHealth().error + "); " + std::string(outcome));
+  auto failUnavailable = [&](std::string_view outcome) {
+    const CommandResult answer = unavailable(outcome);
+    failAll(answer.code, answer.message);
   };
   const std::string_view notApplied = "the command was not applied: retry later";
   if (d.internalError) {
     failAll(Code::internal, "internal error: " + *d.internalError);
-  } else if (poisoned || refused) {
+  } else if (poisoned || refused || d.undecided) {
     // Decided on top of a batch that failed, or (degraded) nothing is written until tryRecover()
-    // has reopened the database: nothing of it reached RocksDB.
-    unavailable(notApplied);
+    // has reopened the database, or nothing could be decided: nothing of it reached RocksDB.
+    failUnavailable(notApplied);
   } else if (d.appends()) {
     auto start = std::chrono::steady_clock::now();
     events::WriteOutcome outcome = store_->write(d.batch, options_.sync);
@@ -370,6 +379,10 @@ void Engine::commit(Decided& d) {
       stats.events = d.seqAfter - d.seqBefore;
       tokens_.apply(d.tokenChanges);
       lastEventTime_ = d.at;
+      {
+        std::lock_guard lock(mu_);
+        durable_ = d.after;
+      }
       committedSeq_ = d.seqAfter;
     } else {
       // Nothing of the batch is applied to memory: the token view, the sequence and the event
@@ -382,7 +395,7 @@ void Engine::commit(Decided& d) {
       // A failed fsync leaves the batch's outcome unknown: its WAL record may be whole and
       // come back when the database is reopened. A failed append is a no.
       const bool maybeApplied = outcome.message.find("sync") != std::string::npos;
-      unavailable(maybeApplied ? "the command may have been applied: retry it with the same "
+      failUnavailable(maybeApplied ? "the command may have been applied: retry it with the same "
                                  "Idempotency-Key to learn its outcome"
                                : notApplied);
     }
@@ -398,129 +411,8 @@ void Engine::report(const BatchStats& stats) {
   options_.onBatch(stats);
 }
 
-void Engine::checkStorage() {
-  if (writable_) {
-    if (auto error = store_->backgroundError()) enterDegraded(*error);
-  }
-  {
-    std::lock_guard lock(mu_);
-    if (!poisoned_ && writable_) return;
-  }
-  // Only once every handed batch is answered is it settled whether one failed (poisoned_), and
-  // only then does the decision state equal the database's when none did.
-  waitSyncerIdle();
-  bool poisoned;
-  {
-    std::lock_guard lock(mu_);
-    poisoned = poisoned_;
-  }
-  if (poisoned && !restartFromDurable()) return;
-  if (!writable_) tryRecover();
-}
-
-StorageHealth Engine::storageHealth() const {
-  StorageHealth h;
-  h.failures = storageFailures_.load();
-  std::lock_guard lock(healthMu_);
-  h.writable = writable_.load();
-  if (!h.writable) h.error = storageError_;
-  return h;
-}
-
-void Engine::reportStorage(StorageTransition transition, std::string message) {
-  BatchStats stats;
-  stats.storage = transition;
-  stats.storageMessage = std::move(message);
-  report(stats);
-}
-
-void Engine::enterDegraded(const std::string& error) {
-  {
-    std::lock_guard lock(healthMu_);
-    if (!writable_) return;  // one report per episode, not one per batch
-    storageError_ = error;
-    writable_ = false;
-    degradedSince_ = lastRecoveryAttempt_ = std::chrono::steady_clock::now();
-  }
-  ++storageFailures_;
-  reportStorage(StorageTransition::failed, error);
-}
-
-void Engine::catchUpWithStore() {
-  tokens_.load(*store_);
-  appender_ = std::make_unique<events::LogAppender>(*store_);
-  const uint64_t last = store_->lastSeq();
-  lastEventTime_ = std::max(lastEventTime_.load(), readEventOrThrow(last).reader().getAt());
-  decidedTime_ = lastEventTime_;
-  committedSeq_ = last;
-}
-
-bool Engine::tryRecover() {
-  if (writable_) return true;
-  uint64_t recoveredEvents = 0;
-  if (stuck_) return false;
-  const auto now = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point degradedSince;
-  {
-    std::lock_guard lock(healthMu_);
-    if (now - lastRecoveryAttempt_ < std::chrono::milliseconds(options_.storageRetryMs)) {
-      return false;
-    }
-    lastRecoveryAttempt_ = now;
-    degradedSince = degradedSince_;
-  }
-  // A reopen on a full disk fails after closing the database; the probe spares that churn.
-  std::string why;
-  if (!store_->looksWritable(options_.storageMinFreeBytes, &why)) return false;
-  try {
-    if (!store_->reopen().ok) return false;
-    // A batch whose append failed never reached the memtables, and RocksDB drops a WAL record
-    // written half way, so the reopened log usually ends where memory does. A batch whose fsync
-    // failed may have reached the log whole and comes back (its commands were answered "may have
-    // been applied"): memory then catches up with the log, provided the log continues memory's
-    // chain. Anything else would fork the chain: stay degraded and ask for a restart.
-    const events::ChainPosition position = appender_->position();
-    const uint64_t storedSeq = store_->lastSeq();
-    if (storedSeq != position.lastSeq || store_->chainHead() != position.head) {
-      const bool continues =
-          storedSeq > position.lastSeq &&
-          (position.lastSeq == 0 || readEventOrThrow(position.lastSeq).hash() == position.head);
-      if (!continues) {
-        stuck_ = true;
-        std::string error = "after reopening the database its log ends at event " +
-                            std::to_string(storedSeq) + ", which does not continue pitd's state " +
-                            "at event " + std::to_string(position.lastSeq) + "; restart pitd";
-        {
-          std::lock_guard lock(healthMu_);
-          storageError_ = error;
-        }
-        reportStorage(StorageTransition::failed, error);
-        return false;
-      }
-      catchUpWithStore();
-      recoveredEvents = storedSeq - position.lastSeq;
-    }
-  } catch (const events::StoreError&) {
-    return false;  // the reopened database could not be read; try again later
-  }
-  {
-    std::lock_guard lock(healthMu_);
-    storageError_.clear();
-    writable_ = true;
-  }
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now - degradedSince).count();
-  std::string detail = "writes resumed after " + std::to_string(ms) + " ms without them";
-  if (recoveredEvents > 0) {
-    detail += "; " + std::to_string(recoveredEvents) +
-              " events of commands answered 'may have been applied' were durable and are loaded";
-  }
-  reportStorage(StorageTransition::recovered, std::move(detail));
-  return true;
-}
-
 void Engine::pruneIdempotencyIfDue() {
-  const UnixMillis now = options_.clock();
+  const UnixMillis now = this->now();
   if (now - lastIdempotencyPrune_ < kIdempotencyPruneIntervalMs) return;
   lastIdempotencyPrune_ = now;
   // The scan must see every record written so far, and its deletes must not race a batch that
@@ -540,7 +432,7 @@ void Engine::pruneIdempotencyIfDue() {
 }
 
 size_t Engine::scheduleDueExpiries() {
-  auto due = tokens_.dueIntegrations(options_.clock());
+  auto due = tokens_.dueIntegrations(now());
   for (const auto& id : due) {
     Command c;
     c.actor = events::Actor::system();
@@ -563,7 +455,10 @@ CommandResult Engine::executeOne(Pending& p, projections::ViewStore& views,
       readPermission(views, cmd.accountId, cmd.actor.userId);
   if (auto denied = authorize(cmd, actorPermission)) return CommandResult::failure(std::move(*denied));
 
-  // A repeated idempotency key answers as the first request did and appends nothing.
+  // A repeated idempotency key answers as the first request did and appends nothing. The record
+  // is known durable, or the first request's batch is ahead of this one in the pipeline (and
+  // its failure fails this one): the views read here are durable ones (a database showing more
+  // than memory's durable position is never read, see undecidable_) or undurable_'s.
   std::string idemKey;
   if (cmd.idempotency) {
     idemKey = keys::idempotencyKey(cmd.accountId, cmd.idempotency->key);
@@ -582,16 +477,18 @@ CommandResult Engine::executeOne(Pending& p, projections::ViewStore& views,
         r.version = first->version;
         r.firstSeq = first->firstSeq;
         r.lastSeq = first->lastSeq;
-        if (!first->integrationId.empty()) {
-          // The view as the first request left it. When nothing has happened since (always the
-          // case within one batch) that is the current view; otherwise a fold of its stream in
-          // the log, once the batches in flight (which may hold the first request's events)
-          // are durable. Rare: a retry within one fsync of both its first request and a change.
+        if (const auto* outcome = undurable_.findOutcome(idemKey)) {
+          // The first request is in a batch not yet durable (this one included): the view it
+          // left, kept as it answered, since later commands of those batches may have changed
+          // the integration and none of its events is in the log yet.
+          r.integration = *outcome;
+        } else if (!first->integrationId.empty()) {
+          // The first request is durable: the current view when nothing has changed since,
+          // otherwise a fold of its stream in the log up to the version it left.
           auto current = projections::loadIntegration(views, first->integrationId);
           if (current && current->version == first->version) {
             r.integration = std::move(current);
           } else {
-            waitSyncerIdle();
             r.integration = integrationAtVersion(first->integrationId, first->version);
           }
         }
@@ -675,6 +572,7 @@ CommandResult Engine::executeOne(Pending& p, projections::ViewStore& views,
     entry.userId = r.userId;
     entry.allowed = r.allowed.value_or(false);
     views.put(Family::idempotency, idemKey, encodeIdempotency(entry));
+    undurable_.recordOutcome(idemKey, r.integration);
   }
   return r;
 }
@@ -759,13 +657,19 @@ AuditPage Engine::audit(std::string_view account, uint64_t after, size_t limit,
                         std::optional<UnixMillis> since, std::optional<UnixMillis> until) const {
   AuditPage page;
   if (after == UINT64_MAX) return page;  // nothing follows the largest sequence (and +1 wraps)
-  std::string from = keys::auditKey(account, after + 1);
+  // `since` is found by a binary search of the log rather than by reading the account's events
+  // from `after` on and skipping the early ones: a page costs the same for a time in the future
+  // as for the first page, whatever the account's history holds.
+  uint64_t start = after + 1;
+  if (since) start = std::max(start, firstSeqAtOrAfter(*since));
+  std::string from = keys::auditKey(account, start);
   std::string prefix = keys::accountPrefix(account);
   bool more = false;
   store_->scanRange(Family::auditByAccount, from, {}, [&](std::string_view key, std::string_view) {
     if (key.substr(0, prefix.size()) != prefix) return false;
     uint64_t seq = keys::readFixed64(key.substr(prefix.size())).value_or(0);
     DecodedEvent event = readEventOrThrow(seq);
+    ++page.eventsRead;
     UnixMillis at = event.reader().getAt();
     if (since && at < *since) return true;
     if (until && at > *until) return false;  // times never go backwards along the log
@@ -778,6 +682,21 @@ AuditPage Engine::audit(std::string_view account, uint64_t after, size_t limit,
   });
   if (more && !page.events.empty()) page.next = page.events.back().reader().getSeq();
   return page;
+}
+
+// Event times never go backwards along the log (decisions take the later of the clock and the
+// last event's time), so the events family is sorted by time as well as by sequence.
+uint64_t Engine::firstSeqAtOrAfter(UnixMillis t) const {
+  uint64_t lo = 1, hi = committedSeq_.load() + 1;  // the answer lies in [lo, hi]
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (readEventOrThrow(mid).reader().getAt() < t) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 PermissionInfo Engine::permission(std::string_view account, std::string_view user) const {

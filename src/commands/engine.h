@@ -12,16 +12,27 @@
 // Reads: verify() answers from memory only; the query methods read RocksDB and are safe on any
 // thread at any time.
 //
-// Storage faults (a full or read-only file system, a failed flush or compaction): the batch whose
-// write fails is answered `unavailable`, and the in-memory state (token view, chain position,
-// stream versions, event time) stays as the last durable batch left it. The engine is then
-// *degraded*: batches that would append are answered `unavailable` without touching RocksDB,
-// while those that append nothing (rejections, idempotent replays) and every read go on. The
-// writer retries on its own, at most every storageRetryMs, with or without traffic: once the
-// file system is writable with storageMinFreeBytes free, it reopens the database (events::Store)
-// and writes again: the log ends where memory does, or (a batch whose fsync failed, answered "may
-// have been applied", was durable after all) memory catches up with it. One BatchStats with a `storage`
-// transition reports each episode's start and end (pitd logs them and shows storageHealth()).
+// Storage faults (a full or read-only file system, a failed fsync, flush or compaction): the batch
+// whose write fails is answered `unavailable`, and the in-memory state (token view, chain
+// position, stream versions, event time) stays as the last durable batch left it: memory keeps
+// its own durable position (durable_), which only a durable write or a catch-up moves. The engine
+// is then *degraded*: batches that would append are answered `unavailable` without touching
+// RocksDB, while those that append nothing (rejections, idempotent replays) and every read go on -
+// except while the database shows more than memory's durable position (a reopen that fell back to
+// read-only replays a WAL record whose fsync failed): nothing is decided on a base that is not
+// known durable then, and every command is answered `unavailable`. The writer retries on its own,
+// at most every storageRetryMs, with or without traffic: once the file system is writable with
+// storageMinFreeBytes free, it reopens the database (events::Store) read-write and compares its log
+// with memory's durable position: equal, it writes again; longer and continuing memory's chain (a
+// batch whose fsync failed, answered "may have been applied", was durable after all), memory
+// catches up with it first. One BatchStats with a `storage` transition reports each episode's
+// start and end (pitd logs them and shows storageHealth()).
+//
+// Time: one notion of "now" for decisions, verification, the scheduler and the views' renderers:
+// the clock, but never before the last durable event's time (now()), so that a clock stepped back
+// (or a restart on a host whose clock is behind) cannot make verification disagree with the
+// decisions already in the log.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -114,6 +125,9 @@ struct PermissionInfo {
 struct AuditPage {
   std::vector<events::DecodedEvent> events;
   std::optional<uint64_t> next;  // the `after` of the next page; nullopt when none follows
+  // Events read to make the page: at most the page's limit + 1, plus ~log2(log size) to find
+  // `since`, whatever the account's history holds (a page's cost never grows with it).
+  size_t eventsRead = 0;
 };
 
 class Engine {
@@ -134,10 +148,10 @@ class Engine {
   // Finishes every queued command, then stops the writer. Later submits answer `unavailable`.
   void stop();
 
-  // Verification from memory (verify.h) at the engine's clock.
+  // Verification from memory (verify.h) at now().
   Verification verify(std::string_view token,
                       std::optional<std::string_view> requiredScope = std::nullopt) const {
-    return verifyToken(tokens_, token, requiredScope, options_.clock());
+    return verifyToken(tokens_, token, requiredScope, now());
   }
 
   // Queues the scheduler's expiry for every window elapsed by now. Returns how many.
@@ -155,7 +169,8 @@ class Engine {
   // The whole history of an integration of this account (deleted ones too), oldest first.
   std::vector<events::DecodedEvent> integrationEvents(std::string_view account,
                                                       std::string_view id) const;
-  // limit in 1..1000; since/until bound event times (inclusive).
+  // limit in 1..1000; since/until bound event times (inclusive). Reads at most limit + 1 events
+  // of the account plus a binary search for `since` (see AuditPage::eventsRead).
   AuditPage audit(std::string_view account, uint64_t after, size_t limit,
                   std::optional<events::UnixMillis> since,
                   std::optional<events::UnixMillis> until) const;
@@ -163,7 +178,8 @@ class Engine {
   bool mayManage(const events::Actor& actor, std::string_view account) const;
 
   const ScopeCatalogue& catalogue() const { return options_.catalogue; }
-  events::UnixMillis now() const { return options_.clock(); }
+  // The clock, never before the last durable event's time (see "Time" above).
+  events::UnixMillis now() const { return std::max(options_.clock(), lastEventTime_.load()); }
   size_t tokenCount() const { return tokens_.size(); }
   uint64_t lastSeq() const { return committedSeq_.load(); }
   // Thread-safe: whether commands can be written now (see the storage faults note above).
@@ -185,8 +201,8 @@ class Engine {
   // once it is durable, and memory changes only after it, so readers never see undurable state.
   // A batch that fails (or is refused while degraded) *poisons* the pipeline: every batch handed
   // on after it was decided on top of it and is answered `unavailable` unwritten, until the
-  // writer, with the syncer idle, restarts its decision state from the database (the last
-  // durable batch) - see restartFromDurable().
+  // writer, with the syncer idle, restarts its decision state from memory's durable position
+  // (the last durable batch) - see restartFromDurable().
   void writerLoop();
   void syncerLoop();
   // Writer thread, between batches: a new batch to gather, decided on top of undurable_.
@@ -201,9 +217,12 @@ class Engine {
   void waitSyncerIdle();
   bool syncerIdle() const { return !handed_ && !syncing_; }  // REQUIRES: mu_ held
   // Writer thread, syncer idle: forgets what was decided but never became durable (the appender,
-  // the undurable views, the decision time) and starts again from the database. False when the
-  // database cannot be read; the pipeline stays poisoned and it is tried again at the next batch.
-  bool restartFromDurable();
+  // the undurable views, the decision time) and starts again from memory's durable position.
+  void restartFromDurable();
+  // Writer thread, syncer idle: whether the database shows exactly memory's durable position, so
+  // that decisions may read it (false too when it cannot be read).
+  bool storeMatchesMemory() const;
+  events::ChainPosition durablePosition() const;  // any thread
   // Syncer or writer thread; serialises EngineOptions::onBatch.
   void report(const BatchStats& stats);
 
@@ -219,6 +238,8 @@ class Engine {
       const std::function<bool(const events::schema::Event::Reader&)>& include) const;
   // A stored event; StoreError naming the sequence when it is missing or does not decode.
   events::DecodedEvent readEventOrThrow(uint64_t seq) const;
+  // The first committed sequence whose event is at or after `t`, or lastSeq() + 1.
+  uint64_t firstSeqAtOrAfter(events::UnixMillis t) const;
   std::string newIntegrationId() const;
   void pruneIdempotencyIfDue();  // writer thread only, between batches
   // Writer thread only, between batches: restarts after a poisoned batch, notices a background
@@ -231,15 +252,18 @@ class Engine {
   // database when the file system looks writable. True when writes may go on.
   bool tryRecover();
   void reportStorage(StorageTransition transition, std::string message);
-  // Writer thread only, syncer idle: reloads the token view, chain position and event time from
-  // the store, whose log went further than memory (a batch whose fsync failed was durable after
-  // all).
+  // Writer thread only, syncer idle, the store reopened read-write: reloads the token view, chain
+  // position and event time from the store, whose log went further than memory (a batch whose
+  // fsync failed was durable after all).
   void catchUpWithStore();
+  // The answer to every command of a batch that is not written (`outcome`: what the client may
+  // conclude), with the storage error that caused it.
+  CommandResult unavailable(std::string_view outcome) const;
 
   EngineOptions options_;
   std::unique_ptr<events::Store> store_;
   projections::TokenIndex tokens_;  // applied by the syncer, reloaded by the writer (syncer idle)
-  std::atomic<uint64_t> committedSeq_{0};
+  std::atomic<uint64_t> committedSeq_{0};  // durable_.lastSeq, readable without a lock
   // The time of the last durable event: event times never go backwards. Set by the syncer.
   std::atomic<events::UnixMillis> lastEventTime_{0};
 
@@ -250,6 +274,9 @@ class Engine {
   uint64_t decidedBatches_ = 0;         // numbers the batches handed on
   events::UnixMillis lastIdempotencyPrune_ = 0;
   bool stuck_ = false;  // the reopened log forks from memory; restart
+  // Set while degraded when the database shows what memory's durable position does not hold
+  // (see the storage faults note above): every command is answered `unavailable` undecided.
+  bool undecidable_ = false;
   // The last batch number the syncer made durable (or answered without a write).
   std::atomic<uint64_t> durableBatch_{0};
 
@@ -261,7 +288,7 @@ class Engine {
   std::chrono::steady_clock::time_point degradedSince_, lastRecoveryAttempt_;  // GUARDED_BY(healthMu_)
   std::mutex reportMu_;  // held while onBatch runs
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable wake_;      // the writer waits here (commands, an idle syncer)
   std::condition_variable syncWake_;  // the syncer waits here (a handed batch)
   std::deque<Pending> queue_;         // GUARDED_BY(mu_)
@@ -270,6 +297,9 @@ class Engine {
   bool syncing_ = false;              // GUARDED_BY(mu_): the syncer is committing a batch
   bool poisoned_ = false;             // GUARDED_BY(mu_): a handed batch failed, see above
   bool syncerStop_ = false;           // GUARDED_BY(mu_)
+  // Memory's durable position: where the last batch applied to memory (or the log loaded at open
+  // or caught up with) ends. Set by the syncer after a durable write, by the writer at a catch-up.
+  events::ChainPosition durable_;     // GUARDED_BY(mu_)
   std::thread writer_, syncer_;
 };
 

@@ -46,6 +46,20 @@ void UndurableBatches::tellAppender(events::LogAppender& appender,
   }
 }
 
+void UndurableBatches::recordOutcome(std::string_view idempotencyKey,
+                                     std::optional<projections::IntegrationView> view) {
+  KJ_ASSERT(!batches_.empty(), "a command outside a batch");
+  batches_.back().outcomes.insert_or_assign(std::string(idempotencyKey), std::move(view));
+}
+
+const std::optional<projections::IntegrationView>* UndurableBatches::findOutcome(
+    std::string_view idempotencyKey) const {
+  for (auto b = batches_.rbegin(); b != batches_.rend(); ++b) {
+    if (auto it = b->outcomes.find(idempotencyKey); it != b->outcomes.end()) return &it->second;
+  }
+  return nullptr;
+}
+
 std::optional<std::string> PipelinedViewStore::get(projections::Family f, std::string_view key) {
   if (auto undurable = undurable_.find(f, key)) return std::move(*undurable);
   return store_.get(f, key);

@@ -23,6 +23,7 @@
 #include "events/keys.h"
 #include "events/log.h"
 #include "events/store.h"
+#include "projections/integration_view.h"
 #include "projections/view_store.h"
 
 namespace pitlog::commands {
@@ -48,6 +49,16 @@ class UndurableBatches {
   void recordStream(const std::string& streamId, uint32_t version);
   void tellAppender(events::LogAppender& appender, std::string_view streamId) const;
 
+  // The integration view a keyed command (by its idempotency key) of an undurable batch left, as
+  // it answered: a retry of it while it is not durable answers the same, however later commands
+  // of the undurable batches changed the integration (their events are not in the log, so no fold
+  // of the log can give it). Null when no undurable batch holds the key; nullopt inside when the
+  // command left no integration (a permission).
+  void recordOutcome(std::string_view idempotencyKey,
+                     std::optional<projections::IntegrationView> view);
+  const std::optional<projections::IntegrationView>* findOutcome(
+      std::string_view idempotencyKey) const;
+
  private:
   // Small (one batch's keys): ordered maps, looked up by string_view without a copy.
   template <typename Value>
@@ -56,6 +67,7 @@ class UndurableBatches {
     uint64_t number = 0;
     Map<std::optional<std::string>> views[events::keys::kFamilyCount];  // nullopt: erased
     Map<uint32_t> streams;
+    Map<std::optional<projections::IntegrationView>> outcomes;  // by idempotency key
   };
   std::deque<Batch> batches_;  // oldest first; back() is the batch being decided
 };

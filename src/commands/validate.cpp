@@ -12,9 +12,13 @@ bool isValidId(std::string_view id) {
   });
 }
 
+bool isPrintableAscii(std::string_view text, size_t maxChars) {
+  if (text.empty() || text.size() > maxChars) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
 bool isValidIdempotencyKey(std::string_view key) {
-  if (key.empty() || key.size() > kMaxIdempotencyKeyChars) return false;
-  return std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+  return isPrintableAscii(key, kMaxIdempotencyKeyChars);
 }
 
 bool isValidUtf8(std::string_view s, size_t* chars) {
@@ -179,14 +183,59 @@ std::optional<Error> validate(Command& command, const ScopeCatalogue& catalogue)
   if (!system && !isValidId(command.actor.userId)) {
     return invalidArgument("actor user id is malformed", "X-Actor-User");
   }
-  if (command.requestId.size() > 128) {
-    return invalidArgument("request id is longer than 128 characters", "X-Request-Id");
+  // Empty is "none" (the scheduler's commands carry no request id).
+  if (!command.requestId.empty() && !isPrintableAscii(command.requestId, kMaxRequestIdChars)) {
+    return invalidArgument("the request id must be 1-128 printable ASCII characters",
+                           "X-Request-Id");
   }
   if (command.idempotency && !isValidIdempotencyKey(command.idempotency->key)) {
     return invalidArgument("Idempotency-Key must be 1-128 printable ASCII characters",
                            "Idempotency-Key");
   }
-  return std::visit(ActionValidator{catalogue}, command.action);
+  if (command.ifMatch && command.ifMatch->versions.size() > kMaxIfMatchVersions) {
+    return invalidArgument("If-Match lists " + std::to_string(command.ifMatch->versions.size()) +
+                               " versions; at most " + std::to_string(kMaxIfMatchVersions) +
+                               " are allowed",
+                           "If-Match");
+  }
+  if (auto e = std::visit(ActionValidator{catalogue}, command.action)) return e;
+  if (command.idempotency && command.idempotency->fingerprint == events::Digest{}) {
+    command.idempotency->fingerprint = fingerprintOf(command.action);
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> validate(const ListQuery& query) {
+  if (query.staleAfterDays && *query.staleAfterDays > kMaxStaleAfterDays) {
+    return invalidArgument("staleAfterDays must be an integer from 0 to " +
+                               std::to_string(kMaxStaleAfterDays),
+                           "staleAfterDays");
+  }
+  return std::nullopt;
+}
+
+void keepStale(std::vector<projections::IntegrationView>& views, int64_t now, uint64_t days) {
+  constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+  const int64_t cutoff = now - static_cast<int64_t>(days) * kDayMs;
+  std::erase_if(views, [&](const projections::IntegrationView& v) {
+    const auto* current = v.current();
+    return v.deleted || current == nullptr || current->issuedAt >= cutoff;
+  });
+}
+
+std::optional<Error> validate(const AuditQuery& query) {
+  if (query.after > kMaxAuditAfter) {
+    return invalidArgument("after must be an integer from 0 to " + std::to_string(kMaxAuditAfter),
+                           "after");
+  }
+  if (query.limit < 1 || query.limit > kMaxAuditLimit) {
+    return invalidArgument("limit must be an integer from 1 to " + std::to_string(kMaxAuditLimit),
+                           "limit");
+  }
+  if (query.since && query.until && *query.since > *query.until) {
+    return invalidArgument("since must not be after until", "since");
+  }
+  return std::nullopt;
 }
 
 }  // namespace pitlog::commands

@@ -6,10 +6,11 @@ namespace pitlog::events {
 
 static rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 
-LogAppender::LogAppender(const Store& store) : store_(store) {
-  committed_ = {store.lastSeq(), store.chainHead()};
-  pending_ = committed_;
-}
+LogAppender::LogAppender(const Store& store)
+    : LogAppender(store, ChainPosition{store.lastSeq(), store.chainHead()}) {}
+
+LogAppender::LogAppender(const Store& store, ChainPosition base)
+    : store_(store), committed_(base), pending_(base) {}
 
 uint32_t LogAppender::streamVersion(std::string_view streamId) {
   if (auto it = pendingVersions_.find(std::string(streamId)); it != pendingVersions_.end()) {

@@ -40,7 +40,12 @@ struct AppendedEvent {
 // that several commands can share one batch (group commit). Not thread-safe: one owner.
 class LogAppender {
  public:
+  // Continues the store's log, as its meta values say.
   explicit LogAppender(const Store& store);
+  // Continues the log from `base`, a position the owner knows to be durable, whatever the store
+  // shows beyond it (a store reopened read-only after a failed fsync may show a batch that is not
+  // known durable; appending after it would build on it).
+  LogAppender(const Store& store, ChainPosition base);
 
   ChainPosition position() const { return pending_; }
 

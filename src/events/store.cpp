@@ -387,6 +387,11 @@ WriteOutcome Store::reopen() {
   return out;
 }
 
+bool Store::openForWriting() const {
+  std::shared_lock lock(dbMu_);
+  return db_ && writable_;
+}
+
 bool Store::catchUp(std::string* error) {
   std::shared_lock lock(dbMu_);
   auto s = db_->TryCatchUpWithPrimary();

@@ -100,6 +100,10 @@ class Store {
   // the read-write open fails (the disk is still full), the database is opened read-only so that
   // reads go on, and the outcome says why; call again later.
   WriteOutcome reopen();
+  // Whether the database is open read-write now (false after a reopen() that fell back to a
+  // read-only open). A read-only open replays the WAL as it finds it, records whose fsync failed
+  // included: what it shows is not known durable, and it is never a base for appending.
+  bool openForWriting() const;
 
   // Secondary mode only: replays the primary's new writes. Returns false with a message on error.
   bool catchUp(std::string* error);

@@ -111,6 +111,14 @@ void Metrics::recordIntrospection(IntrospectionOutcome outcome) {
   ++introspections_[static_cast<size_t>(outcome)];
 }
 
+void Metrics::recordClientAuthentication(const std::string& form, const std::string& clientId) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool known = clientIds_.count(clientId) != 0;
+  if (!known && clientIds_.size() < kMaxClientIds) clientIds_.insert(clientId);
+  const bool counted = known || clientIds_.count(clientId) != 0;
+  ++clients_[{form, counted ? clientId : std::string("_other")}];
+}
+
 std::string Metrics::render(const MetricsGauges& gauges) const {
   std::lock_guard lock(mu_);
   std::string out;
@@ -147,6 +155,17 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   for (size_t i = 0; i < introspections_.size(); ++i) {
     sample(out, "pitlog_introspections_total", std::string("outcome=\"") + outcomeName(i) + "\"",
            static_cast<double>(introspections_[i]));
+  }
+  if (!clients_.empty()) {
+    header(out, "pitlog_http_client_authentications_total", "counter",
+           "Requests authenticated by the service key as an OAuth client secret, by credential "
+           "form (basic, form) and client id (ids past the first 100 count as _other).");
+    for (const auto& [key, count] : clients_) {
+      // Client ids match ^[A-Za-z0-9._:-]{1,64}$: nothing to escape in a label value.
+      sample(out, "pitlog_http_client_authentications_total",
+             "form=\"" + key.first + "\",client_id=\"" + key.second + "\"",
+             static_cast<double>(count));
+    }
   }
   header(out, "pitlog_tokens_in_memory", "gauge",
          "Tokens in the in-memory token view (current and previous).");

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -55,6 +56,11 @@ class Metrics {
   // observer of the writer that pitd wires, and the engine's layer has no log.
   void recordBatch(const commands::BatchStats& stats);
   void recordIntrospection(IntrospectionOutcome outcome);
+  // One request authenticated by the service key as an OAuth client secret: `form` is "basic" or
+  // "form", `clientId` a valid id. Client ids are chosen by key holders, so at most
+  // kMaxClientIds distinct ones get their own series; later ones are counted as "_other".
+  static constexpr size_t kMaxClientIds = 100;
+  void recordClientAuthentication(const std::string& form, const std::string& clientId);
 
   // The connections of one port ("http", "rpc"), from its accept loop (accept_loop.h).
   void setOpenConnections(const std::string& protocol, size_t open);
@@ -75,6 +81,8 @@ class Metrics {
   Histogram batchCommands_;                                                  // GUARDED_BY(mu_)
   Histogram writeSeconds_;                                                   // GUARDED_BY(mu_)
   std::array<uint64_t, 3> introspections_{};                                 // GUARDED_BY(mu_)
+  std::map<std::pair<std::string, std::string>, uint64_t> clients_;          // GUARDED_BY(mu_)
+  std::set<std::string> clientIds_;                                          // GUARDED_BY(mu_)
   struct Port {
     size_t open = 0;
     uint64_t refused = 0, acceptFailures = 0;

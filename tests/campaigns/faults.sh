@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Campaign 2 of issue #5, storage faults: the real pitd on a small tmpfs while it fills up and
-# while it turns read-only, under a load of commands. Commands must answer 503 `unavailable`,
-# introspection and reads must go on from memory, nothing half-written may reach the log, and the
-# same pitd must take commands again once the fault is gone. Then pitd's start-up refusals (newer
-# schema, missing column family, a second pitd on the lock) are checked on the real binary.
+# Campaign 2 of issue #5, storage faults: the real pitd on a small tmpfs while it fills up, while
+# it turns read-only and while fsync fails with EIO, under a load of commands. Commands must
+# answer 503 `unavailable`, introspection and reads must go on from memory, nothing half-written
+# may reach the log, the same pitd must take commands again once the fault is gone, and after
+# every episode memory must equal a replay of the log (every token ever issued, introspected and
+# compared with `pit-replay as-of`). Then pitd's start-up refusals (newer schema, missing column
+# family, a second pitd on the lock) are checked on the real binary.
 #
-#   tests/campaigns/faults.sh          short form for CI (4 episodes, 2 clients)
-#   tests/campaigns/faults.sh --long   50 episodes under 4 concurrent clients (a few minutes)
+#   tests/campaigns/faults.sh          short form for CI (6 episodes, 2 of each kind, 2 clients)
+#   tests/campaigns/faults.sh --long   51 episodes under 4 concurrent clients (a few minutes)
 #
 # Binaries come from ${PITLOG_BUILD_DIR:-build/release} (built here first). The last line is
 # `FIGURES {json}`; with PITLOG_FIGURES_DIR set it is also written to $PITLOG_FIGURES_DIR/faults.json.
@@ -35,7 +37,7 @@ figures() {  # the figures line, also written to $PITLOG_FIGURES_DIR/faults.json
 
 if [[ -z "${PITLOG_FAULTS_INNER:-}" ]]; then
   buildlog=$(mktemp /tmp/pitlog-faults-build.XXXXXX)
-  if ! cmake --build "$build" --target pitlog_faults_campaign pitlog_faults_readonly pitd \
+  if ! cmake --build "$build" --target pitlog_faults_campaign pitlog_faults_shim pitd \
       pit-replay > "$buildlog" 2>&1; then
     cat "$buildlog" >&2; rm -f "$buildlog"; exit 1
   fi
@@ -53,7 +55,7 @@ if [[ -z "${PITLOG_FAULTS_INNER:-}" ]]; then
     exec unshare --user --map-root-user --mount "$0" "$@"
   fi
   echo "SKIPPED: cannot mount a tmpfs (not root, and no user namespaces)"
-  figures '{"campaign":"faults","skipped":true,"episodes_enospc":0,"episodes_readonly":0,"seconds":0}'
+  figures '{"campaign":"faults","skipped":true,"episodes_enospc":0,"episodes_readonly":0,"episodes_fsync_eio":0,"seconds":0}'
   exit 0
 fi
 
@@ -66,14 +68,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if (( long )); then episodes=50 workers=4; else episodes=4 workers=2; fi
+if (( long )); then episodes=51 workers=4; else episodes=6 workers=2; fi
 # Smaller than the ~70 MB RocksDB preallocates for a WAL: the preallocation then fails (a tmpfs
 # gives all or nothing), so the WAL meets the full disk at once instead of writing into pages it
 # had reserved, which would hide the fault for the next 70 MB of commands.
 mount -t tmpfs -o size=64m tmpfs "$mnt"
 
 args=(--pit-replay "$build/tools/pit-replay" --mount "$mnt" --work "$work"
-      --shim "$build/tests/campaigns/faults/libpitlog_faults_readonly.so"
+      --shim "$build/tests/campaigns/faults/libpitlog_faults_shim.so"
       --episodes "$episodes" --workers "$workers" --figures "$work/figures.json")
 status=0
 "$build/tests/campaigns/faults/pitlog_faults_campaign" "${args[@]}" > "$work/out.txt" 2>&1 || status=$?

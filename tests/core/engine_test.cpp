@@ -825,3 +825,36 @@ TEST_CASE("engine a repeated idempotency key from an actor who may not act is 40
   CHECK_FALSE(replay.token);
   CHECK(f.engine->lastSeq() == seq);
 }
+
+// A clock that steps back (an NTP correction, a restart on a host whose clock is behind): the
+// engine's now() never goes before the last event's time, for verification as for decisions, so
+// that what verify() answers never contradicts what the log already decided.
+TEST_CASE("engine a clock stepped back: verification agrees with decisions, also after a restart",
+          "[engine]") {
+  Fixture f;
+  auto id = f.create();
+  const std::string t1 = f.issued.at(0);
+  auto rotated = f.admin(commands::RotateToken{id, ExpireMode::later});  // T1's deadline: t0 + 10 s
+  REQUIRE(rotated.ok());
+  const std::string t2 = *rotated.token;
+  f.clock.set(kT0 + 2 * kWindow);  // an event after the deadline (the scheduler has not run)
+  REQUIRE(f.admin(commands::EditIntegration{id, std::string("renamed"), {}, {}}).ok());
+  CHECK(activity(f, {t1, t2}) == "01");
+
+  f.clock.set(kT0 + kWindow / 2);  // the clock steps back, before T1's deadline
+  CHECK(f.engine->now() == kT0 + 2 * kWindow);
+  CHECK(activity(f, {t1, t2}) == "01");
+  // Decisions see the same: the window has elapsed, there is nothing to cancel.
+  CHECK(f.admin(commands::CancelRotation{id}).code == Code::conflict);
+  auto again = f.admin(commands::RotateToken{id, ExpireMode::later});
+  REQUIRE(again.ok());
+  const std::string t3 = *again.token;
+  CHECK(activity(f, {t1, t2, t3}) == "011");  // never three at once
+
+  // A restart on a host whose clock is behind the last event: the same answers.
+  f.reopen();
+  CHECK(f.engine->now() == kT0 + 2 * kWindow);
+  CHECK(activity(f, {t1, t2, t3}) == "011");
+  f.clock.set(kT0 + 3 * kWindow);
+  CHECK(activity(f, {t1, t2, t3}) == "001");
+}

@@ -1,8 +1,9 @@
 // Storage faults in-process: a RocksDB file system that fails every write on demand, as a full
-// disk (ENOSPC) or a file system turned read-only (EROFS) does. The engine must answer the batch
-// that meets the fault `unavailable`, keep its memory exactly as the last durable batch left it,
-// go on answering what needs no write, and write again by itself once the fault is gone - with
-// a log that verifies and holds exactly the acknowledged events.
+// disk (ENOSPC) or a file system turned read-only (EROFS) does, or fails only fsync (EIO, the
+// record written whole). The engine must answer the batch that meets the fault `unavailable`,
+// keep its memory exactly as the last durable batch left it, go on answering what needs no write,
+// and write again by itself once the fault is gone - with a log that verifies and holds exactly
+// the acknowledged events, and memory equal to a replay of it after every episode.
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
 
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "core_support.h"
+#include "memory_check.h"
 #include "support/temp_dir.h"
 
 using namespace pitlog;
@@ -179,6 +181,15 @@ struct Fixture {
     while (clockReads.load() == before) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return future;
   }
+  // Waits until the writer's reopen fell back to a read-only open (the fault failed the
+  // read-write one), which shows whatever the WAL holds, records whose fsync failed included.
+  bool waitReadOnlyFallback() {
+    for (int i = 0; i < 500; ++i) {
+      if (!engine->store().openForWriting()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
   // Waits (without sending a command) until the writer has recovered on its own.
   bool waitWritable() {
     for (int i = 0; i < 500; ++i) {
@@ -249,6 +260,7 @@ void faultEpisode(Fault kind) {
   CHECK(retried.token);
   CHECK(f.engine->verify(tokenA).active);  // previous token, inside the rotation window
   CHECK(f.engine->verify(*rotated.token).active);
+  CHECK(memoryDiffersFromLog(*f.engine, {tokenA, *rotated.token, *retried.token}) == std::nullopt);
 
   // The log holds exactly the acknowledged events and verifies; so after a restart.
   const uint64_t last = f.engine->lastSeq();
@@ -362,6 +374,7 @@ TEST_CASE("storage fault: a failed fsync answers 'may have been applied', then m
   auto next = f.create("three");
   REQUIRE(next.ok());
   CHECK(next.firstSeq == 3);
+  CHECK(memoryDiffersFromLog(*f.engine, {*next.token}) == std::nullopt);
   f.engine->stop();
   CHECK(storeProblem(f.engine->store()) == std::nullopt);
 }
@@ -499,4 +512,180 @@ TEST_CASE("pipeline: a failed fsync fails the batch decided on top of it (even o
   CHECK(next.version == 1);
   f.engine->stop();
   CHECK(storeProblem(f.engine->store()) == std::nullopt);
+}
+
+// The review's case: the fsync of a DELETE fails after its WAL record is whole; the writer's
+// reopen falls back to a read-only open, which shows the delete; a command refused meanwhile
+// restarted the decision state from that open. Memory must still catch up with the log once the
+// read-write reopen succeeds: the deleted integration's token goes inactive at once.
+TEST_CASE("storage fault: after a failed fsync and commands refused during the read-only "
+          "fallback, memory catches up with the log (a deleted token goes inactive)") {
+  Fixture f;
+  f.open();
+  auto a = f.create("one");
+  REQUIRE(a.ok());
+  const std::string t1 = *a.token, id = a.integration->id;
+  auto keyedDelete = [&] {
+    auto c = command("acme", adminActor("acme"), cmd::DeleteIntegration{id});
+    c.idempotency = idemKey("kd", "delete one");
+    return c;
+  };
+
+  f.fs->fault = Fault::syncOnly;
+  auto deleted = f.engine->execute(keyedDelete());
+  CHECK(deleted.code == Code::unavailable);
+  CHECK(deleted.message.find("may have been applied") != std::string::npos);
+  REQUIRE(f.waitReadOnlyFallback());
+  // The retry is not answered from the WAL record whose fsync failed: not known durable.
+  auto retried = f.engine->execute(keyedDelete());
+  CHECK(retried.code == Code::unavailable);
+  CHECK_FALSE(retried.replayed);
+  // Nor is anything else decided on it (the delete would make this a 404).
+  auto edit = f.engine->execute(
+      command("acme", adminActor("acme"), cmd::EditIntegration{id, std::string("x"), {}, {}}));
+  CHECK(edit.code == Code::unavailable);
+  CHECK(f.create("two").code == Code::unavailable);
+  CHECK(f.engine->verify(t1).active);  // memory: the last durable batch's
+  CHECK(f.engine->lastSeq() == 1);
+
+  f.fs->fault = Fault::none;
+  REQUIRE(f.waitWritable());
+  CHECK(f.engine->lastSeq() == 2);
+  CHECK_FALSE(f.engine->verify(t1).active);
+  CHECK(memoryDiffersFromLog(*f.engine, {t1}) == std::nullopt);
+  auto replayed = f.engine->execute(keyedDelete());
+  REQUIRE(replayed.ok());
+  CHECK(replayed.replayed);
+  auto three = f.create("three");
+  REQUIRE(three.ok());
+  CHECK(three.firstSeq == 3);
+  f.engine->stop();
+  CHECK(storeProblem(f.engine->store()) == std::nullopt);
+}
+
+// The same with a rotation: the window the failed-fsync batch opened must close on time.
+TEST_CASE("storage fault: a rotation whose fsync failed comes back with its deadline") {
+  Fixture f;
+  f.open();
+  auto a = f.create("one");
+  REQUIRE(a.ok());
+  const std::string t1 = *a.token, id = a.integration->id;
+  f.fs->fault = Fault::syncOnly;
+  CHECK(f.rotate(id, 1).code == Code::unavailable);
+  REQUIRE(f.waitReadOnlyFallback());
+  CHECK(f.create("two").code == Code::unavailable);
+  f.fs->fault = Fault::none;
+  REQUIRE(f.waitWritable());
+  CHECK(f.engine->lastSeq() == 2);
+  CHECK(f.engine->nextDeadline() == kT0 + 10'000);
+  CHECK(memoryDiffersFromLog(*f.engine, {t1}) == std::nullopt);
+}
+
+// The systematic check: episodes of every kind (a full disk, a read-only file system, a failed
+// fsync) under concurrent commands of every shape, keyed retries included; after each one,
+// memory equals a replay of the log for every token ever issued.
+TEST_CASE("storage fault: after every episode (ENOSPC, EROFS, fsync EIO) memory equals a replay "
+          "of the log") {
+  Fixture f;
+  f.open();
+  std::mutex issuedMu;
+  std::vector<std::string> issued;
+  auto keep = [&](const cmd::CommandResult& r) {
+    if (!r.token) return;
+    std::lock_guard lock(issuedMu);
+    issued.push_back(*r.token);
+  };
+  std::atomic<uint64_t> other{0};
+  const Fault kinds[] = {Fault::syncOnly, Fault::noSpace, Fault::syncOnly, Fault::readOnly,
+                         Fault::syncOnly};
+  for (int episode = 0; episode < 5; ++episode) {
+    std::atomic<bool> done{false};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 3; ++t) {
+      clients.emplace_back([&, t] {
+        std::string id;
+        for (int i = 0; !done; ++i) {
+          const std::string key = "e" + std::to_string(episode) + "c" + std::to_string(t) + "i" +
+                                  std::to_string(i / 2);  // every command is sent twice
+          cmd::Command c;
+          if (id.empty()) {
+            c = command("acme", adminActor("acme"), createAction("c" + std::to_string(t)));
+          } else if (i % 6 < 4) {
+            c = command("acme", adminActor("acme"), cmd::RotateToken{id, cmd::ExpireMode::later});
+          } else {
+            c = command("acme", adminActor("acme"), cmd::DeleteIntegration{id});
+          }
+          c.idempotency = idemKey(key, key);
+          auto r = f.engine->execute(std::move(c));
+          keep(r);
+          if (r.ok() && r.integration) id = r.integration->deleted ? "" : r.integration->id;
+          if (!r.ok() && r.code != Code::unavailable && r.code != Code::conflict &&
+              r.code != Code::notFound) {
+            ++other;
+          }
+          f.clock.advance(1);
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    f.fs->fault = kinds[episode];
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    f.fs->fault = Fault::none;
+    REQUIRE(f.waitWritable());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    done = true;
+    for (auto& c : clients) c.join();
+    INFO("episode " << episode);
+    CHECK(memoryDiffersFromLog(*f.engine, issued) == std::nullopt);
+  }
+  CHECK(other == 0);
+  CHECK(f.engine->storageHealth().failures == 5);
+  f.engine->stop();
+  CHECK(storeProblem(f.engine->store()) == std::nullopt);
+}
+
+// A retry decided in the same batch as its first request, after a change to the same integration
+// in that batch, answers with the view its first request left (none of the batch is in the log).
+TEST_CASE("pipeline: a retry in the same batch as its first request and a later change answers "
+          "with the view the first request left") {
+  Fixture f;
+  f.open();
+  auto a = f.create("one");
+  REQUIRE(a.ok());
+  const std::string id = a.integration->id;
+  auto keyedEdit = [&] {
+    auto c = command("acme", adminActor("acme"),
+                     cmd::EditIntegration{id, std::string("keyed"), {}, {}});
+    c.idempotency = idemKey("ke", "edit keyed");
+    return c;
+  };
+
+  f.fs->gate.hold();
+  auto busy = std::async(std::launch::async, [&] { return f.create("other"); });
+  f.fs->gate.waitEntered();  // a batch in its fsync: the next three gather into one batch
+  auto first = f.submitTaken(keyedEdit());
+  auto unkeyed = f.submitTaken(command(
+      "acme", adminActor("acme"), cmd::EditIntegration{id, std::string("unkeyed"), {}, {}}));
+  auto retried = f.submitTaken(keyedEdit());
+  f.fs->gate.release();
+
+  REQUIRE(busy.get().ok());
+  auto r = first.get();
+  REQUIRE(r.ok());
+  REQUIRE(r.version == 2);
+  REQUIRE(unkeyed.get().version == 3);
+  auto again = retried.get();
+  REQUIRE(again.ok());
+  CHECK(again.replayed);
+  CHECK(again.version == 2);
+  REQUIRE(again.integration);
+  CHECK(again.integration->version == 2);
+  CHECK(again.integration->name == "keyed");
+  // Once durable, a retry is answered from the log: the same view.
+  auto later = f.engine->execute(keyedEdit());
+  REQUIRE(later.ok());
+  CHECK(later.replayed);
+  REQUIRE(later.integration);
+  CHECK(later.integration->version == 2);
+  CHECK(later.integration->name == "keyed");
 }

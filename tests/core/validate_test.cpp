@@ -263,3 +263,100 @@ TEST_CASE("request ids are at most 128 characters", "[validate]") {
   c.requestId = std::string(129, 'r');
   requireInvalid(check(c), "X-Request-Id");
 }
+
+TEST_CASE("request ids are printable ASCII, as over HTTP", "[validate]") {
+  auto c = command("acct", adminActor("acct"), createAction());
+  c.requestId = "line\nbreak";
+  requireInvalid(check(c), "X-Request-Id");
+  c.requestId = std::string("nul\0", 4);
+  requireInvalid(check(c), "X-Request-Id");
+}
+
+TEST_CASE("control characters in every text field are refused by that field's name, U+0000 "
+          "included", "[validate]") {
+  const std::string nul("a\0b", 3);
+  requireInvalid(checkCreate(nul), "name");
+  requireInvalid(checkCreate("n", nul), "description");
+  requireInvalid(checkCreate("n", "bell\x07"), "description");
+  requireInvalid(checkCreate("n", "", {std::string("contacts.readonly\0", 18)}), "scopes");
+  requireInvalid(checkCreate("n", "", {"contacts.readonly\x1b"}), "scopes");
+  // description keeps line breaks and tabs, and nothing else.
+  CHECK_FALSE(checkCreate("n", "one\r\ntwo\tthree"));
+  auto edit = command("acct", adminActor("acct"), commands::EditIntegration{nul, std::nullopt, {}, {}});
+  requireInvalid(check(edit), "integrationId");
+  auto setPermission = command("acct", adminActor("acct"), commands::SetPermission{nul, true});
+  requireInvalid(check(setPermission), "userId");
+  auto c = command(nul, adminActor(nul), createAction());
+  requireInvalid(check(c), "accountId");
+}
+
+TEST_CASE("If-Match lists at most 100 versions, over either protocol", "[validate]") {
+  auto c = command("acct", adminActor("acct"), createAction());
+  c.ifMatch = commands::IfMatch{};
+  for (uint32_t v = 1; v <= commands::kMaxIfMatchVersions; ++v) c.ifMatch->versions.push_back(v);
+  CHECK_FALSE(check(c));
+  c.ifMatch->versions.push_back(101);
+  requireInvalid(check(c), "If-Match");
+}
+
+TEST_CASE("query ranges: staleAfterDays 0-36500 and audit after and limit and since before until",
+          "[validate]") {
+  CHECK_FALSE(commands::validate(commands::ListQuery{false, 36500}));
+  CHECK_FALSE(commands::validate(commands::ListQuery{true, 0}));
+  requireInvalid(commands::validate(commands::ListQuery{false, 36501}), "staleAfterDays");
+
+  commands::AuditQuery q;
+  CHECK_FALSE(commands::validate(q));
+  q.after = INT64_MAX;
+  CHECK_FALSE(commands::validate(q));
+  q.after = uint64_t{1} << 63;
+  requireInvalid(commands::validate(q), "after");
+  q = {};
+  q.limit = 0;
+  requireInvalid(commands::validate(q), "limit");
+  q.limit = 1001;
+  requireInvalid(commands::validate(q), "limit");
+  q = {};
+  q.since = 2000;
+  q.until = 2000;
+  CHECK_FALSE(commands::validate(q));
+  q.since = 2001;
+  requireInvalid(commands::validate(q), "since");
+}
+
+TEST_CASE("the idempotency fingerprint is the command's: equivalent requests share it, others "
+          "do not", "[validate]") {
+  auto fingerprint = [](commands::Action action) {
+    auto c = command("acct", adminActor("acct"), std::move(action));
+    c.idempotency = commands::IdempotencyKey{"k", {}};
+    REQUIRE_FALSE(check(c));
+    return c.idempotency->fingerprint;
+  };
+  using commands::CreateIntegration;
+  using commands::EditIntegration;
+  const auto base = fingerprint(CreateIntegration{"CRM", "", {"contacts.readonly", "contacts.write"}});
+  CHECK(base != events::Digest{});
+  // Normalised first: surrounding spaces, scope order and duplicates do not make another request.
+  CHECK(fingerprint(CreateIntegration{"  CRM ", "", {"contacts.write", "contacts.readonly",
+                                                      "contacts.write"}}) == base);
+  CHECK(fingerprint(CreateIntegration{"CRM2", "", {"contacts.readonly", "contacts.write"}}) != base);
+  CHECK(fingerprint(CreateIntegration{"CRM", "d", {"contacts.readonly", "contacts.write"}}) != base);
+  CHECK(fingerprint(CreateIntegration{"CRM", "", {"contacts.readonly"}}) != base);
+  // An edit's absent field is not its empty value; parts cannot run into each other.
+  CHECK(fingerprint(EditIntegration{"int_1", std::string("n"), std::string(), std::nullopt}) !=
+        fingerprint(EditIntegration{"int_1", std::string("n"), std::nullopt, std::nullopt}));
+  CHECK(fingerprint(EditIntegration{"int_1", std::string("ab"), std::string("c"), std::nullopt}) !=
+        fingerprint(EditIntegration{"int_1", std::string("a"), std::string("bc"), std::nullopt}));
+  // Operations and targets differ.
+  CHECK(fingerprint(commands::CancelRotation{"int_1"}) !=
+        fingerprint(commands::ExpireRotationNow{"int_1"}));
+  CHECK(fingerprint(commands::DeleteIntegration{"int_1"}) !=
+        fingerprint(commands::DeleteIntegration{"int_2"}));
+  CHECK(fingerprint(commands::RotateToken{"int_1", commands::ExpireMode::later}) !=
+        fingerprint(commands::RotateToken{"int_1", commands::ExpireMode::now}));
+  // A fingerprint a caller set (a test modelling another request) is kept.
+  auto c = command("acct", adminActor("acct"), commands::DeleteIntegration{"int_1"});
+  c.idempotency = commands::IdempotencyKey{"k", events::sha256("other")};
+  REQUIRE_FALSE(check(c));
+  CHECK(c.idempotency->fingerprint == events::sha256("other"));
+}

@@ -99,7 +99,10 @@ TEST_CASE("403 / 404 / 405 / 409 / 412 and the order in which faults answer") {
     checkError(s.get(integrationsPath("globex", a.id)), 404, "not_found");
     checkError(s.get(integrationsPath("globex", a.id, "/events")), 404, "not_found");
     checkError(s.send("DELETE", integrationsPath("globex", a.id)), 404, "not_found");
-    checkError(httpRequest(s.port(), "GET", "/nope"), 404, "not_found");
+    // An unknown path is 404 to a caller with the key; without one it is 401 (deny by default:
+    // an unauthenticated caller learns nothing about which paths exist).
+    checkError(s.get("/nope", std::nullopt), 404, "not_found");
+    checkError(httpRequest(s.port(), "GET", "/nope"), 401, "unauthenticated");
     checkError(s.get("/v1/accounts/acme/integrations/x/y/z"), 404, "not_found");
   }
 

@@ -14,6 +14,7 @@
 // answers the connection within its header timeout, and keeps serving others meanwhile. They are
 // opened first and checked last, so the rest of the table runs while they hang.
 #include <catch2/catch.hpp>
+#include <kj/encoding.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -44,6 +45,7 @@ struct Row {
   std::string code;  // error.code; "" for a 200 whose body is checked by `body`
   std::optional<std::string> field = std::nullopt;  // "" means: no field member
   std::string body = {};                            // exact body, when the status is 200
+  bool replayed = false;  // a 200 answered from an idempotency record (its body is not compared)
 };
 
 // A request that never completes: the server must close it (or answer it) in time.
@@ -147,7 +149,11 @@ void checkRow(const Row& row, const HttpResponse& r) {
   CHECK_FALSE(r.has("set-cookie"));
   CHECK_FALSE(r.has("x-injected"));
   if (row.code.empty()) {
-    CHECK(r.body == row.body);
+    if (row.replayed) {
+      CHECK(r.header("idempotent-replayed") == "true");
+    } else {
+      CHECK(r.body == row.body);
+    }
     return;
   }
   auto j = Json::parse(r.body);
@@ -189,11 +195,26 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
   const std::string bad = "invalid_argument";
   const std::string inactive = R"({"active":false})";
   const std::string big(70 * 1024, 'x');
+  const std::string form = "application/x-www-form-urlencoded";
+  auto basic = [](const std::string& credentials) {
+    return "Basic " + std::string(kj::encodeBase64(kj::arrayPtr(
+                          reinterpret_cast<const kj::byte*>(credentials.data()), credentials.size())).cStr());
+  };
 
   const std::vector<Row> rows = {
       // --- every field's type, length and charset limits -----------------------------------
       {"name of 101 two-byte characters (the limit counts characters)",
        create("\"name\":\"" + repeat("\xc3\xa9", 101) + "\"," + scopes), 400, bad, "name"},
+      // --- U+0000 is valid JSON: it reaches the field's rule, which names the field --------
+      {"name with \\u0000", create(R"("name":"a\u0000b",)" + scopes), 400, bad, "name"},
+      {"name of \\u0000 alone", create(R"("name":"\u0000",)" + scopes), 400, bad, "name"},
+      {"description with \\u0000", create(R"("name":"n","description":"x\u0000",)" + scopes), 400,
+       bad, "description"},
+      {"description with \\u0007 (only \\n \\r \\t are kept)",
+       create(R"("name":"n","description":"x\u0007",)" + scopes), 400, bad, "description"},
+      {"scope with \\u0000", create(R"("name":"n","scopes":["contacts.readonly\u0000"])"), 400, bad,
+       "scopes"},
+      {"name with \\u001f in an edit", edit(R"({"name":"a\u001fb"})", admin), 400, bad, "name"},
       {"name with DEL (U+007F)", create(R"("name":"a)" "\x7f" R"(b",)" + scopes), 400, bad, "name"},
       {"name with a C1 control (U+0085)", create(R"("name":"a\u0085b",)" + scopes), 400, bad, "name"},
       {"name with a raw line feed inside the JSON string",
@@ -363,6 +384,14 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
       {"limit in exponent form", request("GET", audit + "?limit=1e3", admin), 400, bad, "limit"},
       {"after 2^64", request("GET", audit + "?after=18446744073709551616", admin), 400, bad, "after"},
       {"after negative", request("GET", audit + "?after=-1", admin), 400, bad, "after"},
+      // --- one set of query rules for HTTP and RPC (commands/validate.h) ----------------------
+      {"after 2^63", request("GET", audit + "?after=9223372036854775808", admin), 400, bad, "after"},
+      {"since after until", request("GET", audit + "?since=2026-12-01T00:00:00.000Z&until=2026-11-01T00:00:00.000Z", admin),
+       400, bad, "since"},
+      {"staleAfterDays 36501", request("GET", list + "?staleAfterDays=36501", admin), 400, bad,
+       "staleAfterDays"},
+      {"staleAfterDays 40000", request("GET", list + "?staleAfterDays=40000", admin), 400, bad,
+       "staleAfterDays"},
       {"asOf in the year 99999", request("GET", A + "?asOf=99999-01-01T00:00:00.000Z", admin), 400, bad,
        "asOf"},
       {"until with an hour of 25", request("GET", audit + "?until=2026-01-01T25:00:00.000Z", admin), 400,
@@ -463,6 +492,13 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
        415, "unsupported_media_type", ""},
 
       // --- If-Match garbage --------------------------------------------------------------------
+      {"If-Match listing 101 versions (the limit is 100, as over RPC)",
+       edit(R"({"name":"n"})", with(admin, "If-Match", [] {
+              std::string tags;
+              for (int v = 1; v <= 101; ++v) tags += (v > 1 ? ", \"" : "\"") + std::to_string(v) + "\"";
+              return tags;
+            }())),
+       400, bad, "If-Match"},
       {"If-Match * inside a list", edit(R"({"name":"n"})", with(admin, "If-Match", "*, \"3\"")), 400, bad,
        "If-Match"},
       {"If-Match of 10 KiB of commas", edit(R"({"name":"n"})", with(admin, "If-Match",
@@ -482,8 +518,31 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
       // --- idempotency keys replayed with something else -----------------------------------------
       {"replayed Idempotency-Key with another body",
        edit(R"({"name":"Zapier 2"})", with(admin, "Idempotency-Key", "idem-1")), 409, "conflict", "Idempotency-Key"},
+      // "The same request" is the same operation with the same arguments (API.md), not the same
+      // bytes: the command is fingerprinted, so spacing, escapes or field order change nothing.
       {"replayed Idempotency-Key with the same JSON spaced differently",
-       edit(R"({ "name": "Zapier" })", with(admin, "Idempotency-Key", "idem-1")), 409, "conflict", "Idempotency-Key"},
+       edit(R"({ "name": "Zapier" })", with(admin, "Idempotency-Key", "idem-1")), 200, "",
+       std::nullopt, "", true},
+      {"replayed Idempotency-Key with the same name \\u-escaped",
+       edit(R"({"name":"\u005aapier"})", with(admin, "Idempotency-Key", "idem-1")), 200, "",
+       std::nullopt, "", true},
+      // The reused key is checked right after authorization: before existence and version.
+      {"replayed Idempotency-Key with another body, on a missing integration, If-Match wrong",
+       request("PATCH", integrationsPath("acme", "int_missing"),
+               with(with(admin, "Idempotency-Key", "idem-1"), "If-Match", "\"99\""),
+               R"({"name":"Zapier"})"),
+       409, "conflict", "Idempotency-Key"},
+      {"replayed Idempotency-Key by an actor who may not manage (403 before 409)",
+       edit(R"({"name":"Zapier 2"})", with(user, "Idempotency-Key", "idem-1")), 403,
+       "permission_denied", ""},
+      {"Idempotency-Key present and empty",
+       edit(R"({"name":"n"})", with(admin, "Idempotency-Key", "")), 400, bad, "Idempotency-Key"},
+      {"Idempotency-Key of 129 characters",
+       edit(R"({"name":"n"})", with(admin, "Idempotency-Key", std::string(129, 'k'))), 400, bad,
+       "Idempotency-Key"},
+      {"Idempotency-Key with a non-ASCII byte",
+       edit(R"({"name":"n"})", with(admin, "Idempotency-Key", "idem\xc3\xa9")), 400, bad,
+       "Idempotency-Key"},
       {"replayed Idempotency-Key on another route",
        request("POST", A + "/rotate", with(admin, "Idempotency-Key", "idem-1"), R"({"expire":"now"})"),
        409, "conflict", "Idempotency-Key"},
@@ -515,6 +574,99 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
        401, "unauthenticated", ""},
       {"the service key as a query parameter", request("GET", "/v1/scopes?access_token=" + s.key(), {}),
        401, "unauthenticated", ""},
+
+      // --- the key as an OAuth client secret (Basic, form): /v1/introspect only -----------------
+      {"Basic with the right key on a route that takes Bearer only",
+       request("GET", "/v1/scopes", {{"Authorization", basic("gw:" + s.key())}}), 401,
+       "unauthenticated", ""},
+      {"Basic with the right key on create",
+       request("POST", list, with(admin, "Authorization", basic("gw:" + s.key())),
+               "{\"name\":\"Evil\"," + scopes + "}"),
+       401, "unauthenticated", ""},
+      {"client_secret with the right key in a form body on create",
+       request("POST", list, with(with(admin, "Authorization", std::nullopt), "Content-Type", form),
+               "name=Evil&client_id=gw&client_secret=" + s.key()),
+       401, "unauthenticated", ""},
+      {"Basic with a wrong secret on introspect",
+       request("POST", intro, {{"Authorization", basic("gw:" + s.key() + "x")}, {"Content-Type", form}},
+               "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with an empty client id", request("POST", intro, {{"Authorization", basic(":" + s.key())},
+                                                               {"Content-Type", form}}, "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with a client id of 65 characters",
+       request("POST", intro, {{"Authorization", basic(std::string(65, 'c') + ":" + s.key())},
+                               {"Content-Type", form}}, "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with a %-encoded control character in the client id",
+       request("POST", intro, {{"Authorization", basic("g%0Aw:" + s.key())}, {"Content-Type", form}},
+               "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with the key alone, no ':'",
+       request("POST", intro, {{"Authorization", basic(s.key())}, {"Content-Type", form}}, "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic that is not base64",
+       request("POST", intro, {{"Authorization", "Basic " + s.key() + "!"}, {"Content-Type", form}},
+               "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with the key behind a bad %-escape",
+       request("POST", intro, {{"Authorization", basic("gw:%zz" + s.key())}, {"Content-Type", form}},
+               "token=x"),
+       401, "unauthenticated", ""},
+      {"Basic with the right key answers introspection", request("POST", intro, {{"Authorization",
+       basic("gw:" + s.key())}, {"Content-Type", form}}, "token=x"), 200, "", std::nullopt, inactive},
+      {"Basic with the right key decides; a wrong client_secret in the body is not read",
+       request("POST", intro, {{"Authorization", basic("gw:" + s.key())}, {"Content-Type", form}},
+               "token=x&client_id=gw&client_secret=wrong"),
+       200, "", std::nullopt, inactive},
+      {"client_id and client_secret with the right key answer introspection",
+       request("POST", intro, {{"Content-Type", form}}, "token=x&client_id=gw&client_secret=" + s.key()),
+       200, "", std::nullopt, inactive},
+      {"client_secret twice", request("POST", intro, {{"Content-Type", form}},
+                                      "token=x&client_id=gw&client_secret=" + s.key() +
+                                          "&client_secret=" + s.key()),
+       401, "unauthenticated", ""},
+      {"client_secret without client_id",
+       request("POST", intro, {{"Content-Type", form}}, "token=x&client_secret=" + s.key()), 401,
+       "unauthenticated", ""},
+      {"client_secret in a JSON body", request("POST", intro, {{"Content-Type", "application/json"}},
+                                               R"({"token":"x","client_secret":")" + s.key() + "\"}"),
+       401, "unauthenticated", ""},
+      {"client_secret in the query string", request("POST", intro + "?client_id=gw&client_secret=" + s.key(),
+                                                    {{"Content-Type", form}}, "token=x"),
+       401, "unauthenticated", ""},
+      {"client_secret in a form body over 64 KiB is 401, not 413",
+       request("POST", intro, {{"Content-Type", form}},
+               "client_id=gw&client_secret=" + s.key() + "&token=" + big),
+       401, "unauthenticated", ""},
+      {"client_secret in a text/plain body is 401, not 415",
+       request("POST", intro, {{"Content-Type", "text/plain"}}, "token=x&client_id=gw&client_secret=" + s.key()),
+       401, "unauthenticated", ""},
+      {"client_secret in a form body of another charset is 401, not 415",
+       request("POST", intro, {{"Content-Type", form + "; charset=latin1"}},
+               "token=x&client_id=gw&client_secret=" + s.key()),
+       401, "unauthenticated", ""},
+
+      // --- closed routes spelt another way, without a key: deny by default ---------------------
+      {"create at /%761/... without a key (the review's bypass)",
+       request("POST", "/%761/accounts/acme/integrations", with(admin, "Authorization", std::nullopt),
+               "{\"name\":\"Evil\"," + scopes + "}"),
+       401, "unauthenticated", ""},
+      {"list at /%76%31/... without a key",
+       request("GET", "/%76%31/accounts/acme/integrations", with(admin, "Authorization", std::nullopt)),
+       401, "unauthenticated", ""},
+      {"introspect at /v1/%69ntrospect without a key",
+       request("POST", "/v1/%69ntrospect", {{"Content-Type", "application/json"}}, R"({"token":"x"})"),
+       401, "unauthenticated", ""},
+      {"audit through a dot segment without a key",
+       request("GET", "/v1/./accounts/acme/audit", with(admin, "Authorization", std::nullopt)), 401,
+       "unauthenticated", ""},
+      {"scopes in the absolute form without a key", request("GET", "http://pitd/v1/scopes", {}), 401,
+       "unauthenticated", ""},
+      {"scopes with a ;param and upper case without a key", request("GET", "/V1;x/scopes", {}), 401,
+       "unauthenticated", ""},
+      {"an unknown path without a key is 401, not 404", request("GET", "/v1/secret", {}), 401,
+       "unauthenticated", ""},
 
       // --- methods -----------------------------------------------------------------------------
       {"TRACE (echoes requests on some servers)", request("TRACE", "/v1/scopes", service), 405,

@@ -3,7 +3,10 @@
 #include <capnp/message.h>
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "server/api.capnp.h"
+#include "server/http/credentials.h"
 #include "server/http/json_body.h"
 #include "server/http/json_escapes.h"
 #include "server/http/parsing.h"
@@ -107,9 +110,115 @@ TEST_CASE("splitPath and matchRoute") {
   CHECK_FALSE(splitPath("v1/scopes"));
   CHECK_FALSE(matchRoute(*splitPath("/v1/accounts/a/integrations/i/rotation")));
   CHECK_FALSE(matchRoute(*splitPath("/v2/scopes")));
-  CHECK(needsServiceKey("/v1/anything"));
-  CHECK_FALSE(needsServiceKey("/healthz"));
-  CHECK_FALSE(needsServiceKey("/v10"));
+}
+
+TEST_CASE("only /healthz and /metrics are open: every other route, and no route, needs a key") {
+  std::vector<std::string> open;
+  for (const Route* route : allRoutes()) {
+    RouteMatch m;
+    m.route = route;
+    if (!needsServiceKey(m)) open.push_back(route->pattern);
+  }
+  CHECK(open == std::vector<std::string>{"/healthz", "/metrics"});
+  CHECK(needsServiceKey(std::nullopt));
+  // allRoutes() is the table the test above covers: one entry per RouteId.
+  std::set<RouteId> ids;
+  for (const Route* route : allRoutes()) ids.insert(route->id);
+  CHECK(ids.size() == allRoutes().size());
+  CHECK(ids.size() == size_t(RouteId::permission) + 1);
+}
+
+TEST_CASE("only /v1/introspect takes the key as a client secret; no route, and no other route, does") {
+  std::vector<std::string> clientSecret;
+  for (const Route* route : allRoutes()) {
+    RouteMatch m;
+    m.route = route;
+    if (acceptsClientSecret(m)) clientSecret.push_back(route->pattern);
+    if (acceptsClientSecret(m)) CHECK(needsServiceKey(m));
+  }
+  CHECK(clientSecret == std::vector<std::string>{"/v1/introspect"});
+  CHECK_FALSE(acceptsClientSecret(std::nullopt));
+  CHECK(acceptsClientSecret(matchRoute(*splitPath("/v1/%69ntrospect"))));
+}
+
+TEST_CASE("basicCredentials: RFC 7617 with RFC 6749's form-urlencoded client id and secret") {
+  // base64("gw:psk_1") / base64("my%20gw:a%2Bb") / base64("gw:a+b")
+  auto plain = basicCredentials("Basic Z3c6cHNrXzE=");
+  REQUIRE(plain);
+  CHECK(plain->wellFormed);
+  CHECK(plain->clientId == "gw");
+  CHECK(plain->secret == "psk_1");
+  CHECK(basicCredentials("bAsIc Z3c6cHNrXzE=")->secret == "psk_1");  // scheme case-insensitive
+  CHECK(basicCredentials("  BASIC\tZ3c6cHNrXzE=  ")->secret == "psk_1");
+  auto encoded = basicCredentials("Basic bXklMjBndzphJTJCYg==");
+  REQUIRE(encoded);
+  CHECK(encoded->clientId == "my gw");
+  CHECK(encoded->secret == "a+b");
+  CHECK(encoded->secretAsSent == "a%2Bb");
+  auto unencoded = basicCredentials("Basic Z3c6YSti");  // a client that skipped the encoding
+  CHECK(unencoded->secret == "a b");
+  CHECK(unencoded->secretAsSent == "a+b");
+  CHECK_FALSE(basicCredentials("Bearer Z3c6cHNrXzE="));
+  CHECK_FALSE(basicCredentials("Basicx Z3c6cHNrXzE="));
+  CHECK_FALSE(basicCredentials("Basic")->wellFormed);
+  CHECK_FALSE(basicCredentials("Basic !!!")->wellFormed);
+  CHECK_FALSE(basicCredentials("Basic Z3dwc2s=")->wellFormed);  // "gwpsk": no ':'
+}
+
+TEST_CASE("authenticateHeader / authenticateFormBody: which forms hold the key, and what a failure is") {
+  using pitlog::server::ServiceKeys;
+  const auto keys = ServiceKeys::parse("psk_1\nk+y\n");
+  using A = Authentication;
+  auto header = [&](const char* h, bool clientSecret = true) {
+    return authenticateHeader(std::optional<std::string>(h), clientSecret, keys);
+  };
+  CHECK(authenticateHeader(std::nullopt, true, keys).outcome == A::missing);
+  CHECK(header("Bearer psk_1").outcome == A::authenticated);
+  CHECK(header("Bearer psk_1").form == CredentialForm::bearer);
+  CHECK(header("Bearer nope").outcome == A::wrongKey);
+  CHECK(header("Bearer").outcome == A::wrongKey);
+  // Basic: base64("gw:psk_1"), base64("gw:nope"), base64(":psk_1"), base64("g w:psk_1") (the
+  // client id "g w" is not an id), base64("gw:k%2By") and base64("gw:k+y") (the key k+y, encoded
+  // as RFC 6749 says, and as curl -u sends it).
+  CHECK(header("Basic Z3c6cHNrXzE=").outcome == A::authenticated);
+  CHECK(header("Basic Z3c6cHNrXzE=").clientId == "gw");
+  CHECK(header("Basic Z3c6cHNrXzE=").form == CredentialForm::basic);
+  CHECK(header("Basic Z3c6cHNrXzE=", false).outcome == A::missing);  // not this route's form
+  CHECK(header("Basic Z3c6bm9wZQ==").outcome == A::wrongClientSecret);
+  CHECK(header("Basic OnBza18x").outcome == A::wrongClientSecret);
+  CHECK(header("Basic ZyB3OnBza18x").outcome == A::wrongClientSecret);
+  CHECK(header("Basic Z3c6ayUyQnk=").outcome == A::authenticated);
+  CHECK(header("Basic Z3c6ayt5").outcome == A::authenticated);
+  CHECK(header("Basic %%%").outcome == A::wrongClientSecret);
+  CHECK(header("Digest x").outcome == A::missing);
+
+  CHECK(authenticateFormBody("token=t&client_id=gw&client_secret=psk_1", keys).outcome ==
+        A::authenticated);
+  CHECK(authenticateFormBody("client_secret=k%2By&client_id=gw", keys).clientId == "gw");
+  CHECK(authenticateFormBody("token=t", keys).outcome == A::missing);
+  CHECK(authenticateFormBody("client_id=gw&token=t", keys).outcome == A::missing);
+  CHECK(authenticateFormBody("client_id=gw&client_secret=nope", keys).outcome ==
+        A::wrongClientSecret);
+  CHECK(authenticateFormBody("client_secret=psk_1", keys).outcome == A::wrongClientSecret);
+  CHECK(authenticateFormBody("client_id=&client_secret=psk_1", keys).outcome ==
+        A::wrongClientSecret);
+  CHECK(authenticateFormBody("client_id=gw&client_secret=psk_1&client_secret=psk_1", keys)
+            .outcome == A::wrongClientSecret);
+  CHECK(authenticateFormBody("client_id=gw&client_id=x&client_secret=psk_1", keys).outcome ==
+        A::wrongClientSecret);
+}
+
+TEST_CASE("the key decision follows the decoded path: escaped spellings of /v1 routes need a key") {
+  for (const char* path : {"/%76%31/scopes", "/%761/accounts/a/integrations", "/v%31/introspect",
+                           "/v1/%73copes", "/%56%31/scopes"}) {
+    auto segments = splitPath(path);
+    REQUIRE(segments);
+    CHECK(needsServiceKey(matchRoute(*segments)));
+  }
+  // An escaped spelling of an open route stays open (it is the same route), and no spelling of
+  // anything else becomes open.
+  CHECK_FALSE(needsServiceKey(matchRoute(*splitPath("/%68ealthz"))));
+  CHECK(needsServiceKey(matchRoute(*splitPath("/healthz%2F..%2Fv1%2Fscopes"))));
 }
 
 TEST_CASE("parseForm: www-form-urlencoded") {
@@ -132,7 +241,9 @@ TEST_CASE("rewriteUnicodeEscapes: exact u-escape decoding / other escapes untouc
   CHECK(rewriteUnicodeEscapes(R"(\u0041 "\u0041")", &error) == R"(\u0041 "A")");
   CHECK_FALSE(rewriteUnicodeEscapes(R"("\ud800")", &error));
   CHECK_FALSE(rewriteUnicodeEscapes(R"("\udc00")", &error));
-  CHECK_FALSE(rewriteUnicodeEscapes(R"("\u0000")", &error));
+  // U+0000 is valid JSON: its escape stays for the codec (a raw NUL would end its input), and
+  // the field's rule refuses it by name.
+  CHECK(rewriteUnicodeEscapes(R"("a\u0000b")", &error) == R"("a\u0000b")");
   CHECK_FALSE(rewriteUnicodeEscapes(R"("\u12")", &error));
 }
 
@@ -146,6 +257,14 @@ TEST_CASE("decodeJsonBody: strict shapes with the field to blame") {
   };
   CHECK_FALSE(decode(R"({"name":"n","scopes":["a"]})"));
   CHECK_FALSE(decode(R"({"name":"\u00e9","description":"","scopes":[]})"));
+  {
+    // \u0000 decodes to a NUL inside the text, for the field's rule to refuse by name.
+    capnp::MallocMessageBuilder m;
+    auto out = m.initRoot<pitlog::api::CreateRequest>();
+    REQUIRE_FALSE(decodeJsonBody<pitlog::api::CreateRequest>(
+        renderer.strictCodec(), R"({"name":"a\u0000b","scopes":["a"]})", {"name", "scopes"}, out));
+    CHECK(std::string(out.getName().begin(), out.getName().size()) == std::string("a\0b", 3));
+  }
   struct Case {
     const char* body;
     const char* field;

@@ -1,6 +1,7 @@
 // The account-wide routes: /v1/accounts/{a}/audit and /v1/accounts/{a}/users/{u}/permission.
 #include <capnp/message.h>
 
+#include "commands/validate.h"
 #include "server/api.capnp.h"
 #include "server/http/handlers.h"
 #include "server/http/json_body.h"
@@ -11,30 +12,23 @@ namespace pitlog::server::http {
 using commands::Code;
 using commands::CommandResult;
 
-namespace {
-
-constexpr uint64_t kDefaultAuditLimit = 100;
-constexpr uint64_t kMaxAuditLimit = 1000;
-
-}  // namespace
-
 Reply Handlers::audit(Call& call) {
+  commands::AuditQuery query;
   std::optional<uint64_t> after, limit;
-  std::optional<events::UnixMillis> since, until;
-  if (auto e = readUint(call, "after", 0, INT64_MAX, &after)) {
+  if (auto e = readUint(call, "after", 0, kAnyUint, &after)) {
     return errorReply(e->code, e->message, e->field);
   }
-  if (auto e = readUint(call, "limit", 1, kMaxAuditLimit, &limit)) {
+  if (auto e = readUint(call, "limit", 0, kAnyUint, &limit)) {
     return errorReply(e->code, e->message, e->field);
   }
-  if (auto e = readTime(call, "since", &since)) return errorReply(e->code, e->message, e->field);
-  if (auto e = readTime(call, "until", &until)) return errorReply(e->code, e->message, e->field);
-  if (since && until && *since > *until) {
-    return errorReply(Code::invalidArgument, "since must not be after until", "since");
-  }
+  if (auto e = readTime(call, "since", &query.since)) return errorReply(e->code, e->message, e->field);
+  if (auto e = readTime(call, "until", &query.until)) return errorReply(e->code, e->message, e->field);
+  query.after = after.value_or(0);
+  query.limit = limit.value_or(commands::kDefaultAuditLimit);
+  if (auto e = commands::validate(query)) return errorReply(e->code, e->message, e->field);
   if (auto denied = requireManager(call)) return std::move(*denied);
-  auto page = engine_.audit(call.match.account, after.value_or(0),
-                            limit.value_or(kDefaultAuditLimit), since, until);
+  auto page = engine_.audit(call.match.account, query.after, query.limit, query.since,
+                            query.until);
   Reply reply;
   reply.body = renderer_.auditPage(page);
   return reply;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <strings.h>
 
 #include "commands/validate.h"
 #include "events/digest.h"
@@ -19,12 +20,28 @@ struct ApiService::Exchange {
   AccessContext access;
   std::chrono::steady_clock::time_point started;
   bool requestIdValid = true;
+  // Decided once, from the matched route (router.h's needsServiceKey): an open route needs no
+  // key, keeps its answers cacheable and ignores unknown query parameters.
+  bool openRoute = false;
+  // The body, when authentication had to read it for form credentials (client_secret).
+  std::optional<std::string> bodyReadEarly;
 };
 
 namespace {
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kForm = "application/x-www-form-urlencoded";
+
+// Whether a body could hold form credentials that are worth reading before authentication: a
+// form in UTF-8, of a size pitd accepts, framed in one way only. Any other request holds none.
+bool mayCarryFormCredentials(const Request& req) {
+  if (req.method == HttpMethod::GET || req.contentLengthMalformed || req.twoFramings) return false;
+  if (req.contentLength && (*req.contentLength == 0 || *req.contentLength > kMaxBodyBytes)) {
+    return false;
+  }
+  auto media = req.contentType ? parseMediaType(*req.contentType) : std::nullopt;
+  return media && media->type == kForm && (!media->charset || *media->charset == "utf-8");
+}
 
 kj::StringPtr statusText(int status) {
   switch (status) {
@@ -69,7 +86,6 @@ ApiService::ApiService(commands::Engine& engine, const ServiceKeys& keys, Metric
   ids_.actorRole = builder.add("X-Actor-Role");
   ids_.requestId = builder.add("X-Request-Id");
   ids_.ifMatch = builder.add("If-Match");
-  ids_.idempotencyKey = builder.add("Idempotency-Key");
   ids_.etag = builder.add("ETag");
   ids_.allow = builder.add("Allow");
   ids_.wwwAuthenticate = builder.add("WWW-Authenticate");
@@ -100,7 +116,13 @@ kj::Promise<void> ApiService::request(HttpMethod method, kj::StringPtr url,
   req.actorRole = copy(ids_.actorRole);
   req.requestId = copy(ids_.requestId);
   req.ifMatch = copy(ids_.ifMatch);
-  req.idempotencyKey = copy(ids_.idempotencyKey);
+  // kj reads an indexed header's empty value as no header at all, so Idempotency-Key stays out of
+  // the table and is found among the others: a present-but-empty key is then seen (API.md: 400).
+  headers.forEach([&](kj::StringPtr name, kj::StringPtr value) {
+    if (!req.idempotencyKey && strcasecmp(name.cStr(), "Idempotency-Key") == 0) {
+      req.idempotencyKey = std::string(value.cStr(), value.size());
+    }
+  });
   req.contentType = copy(kj::HttpHeaderId::CONTENT_TYPE);
   KJ_IF_MAYBE(length, requestBody.tryGetLength()) { req.contentLength = *length; }
   KJ_IF_MAYBE(text, headers.get(kj::HttpHeaderId::CONTENT_LENGTH)) {
@@ -178,26 +200,73 @@ kj::Promise<Reply> ApiService::process(Exchange& x, kj::AsyncInputStream& body) 
   }
   if (x.requestIdValid) x.access.requestId = call.requestId;
 
-  // The route is known before authentication only to label logs and metrics; an unauthenticated
-  // caller is answered 401 whatever the path, and learns nothing about which paths exist.
+  // Authentication is decided from the route that matched the decoded path -- the same match
+  // that picks the handler -- so no spelling of a path can reach a handler without its check.
+  // An unauthenticated caller of anything but an open route is answered 401 whether or not the
+  // path exists, and learns nothing about which paths do.
   auto segments = splitPath(req.path);
   auto match = segments ? matchRoute(*segments) : std::nullopt;
   if (match) x.access.route = match->route->pattern;
+  x.openRoute = !needsServiceKey(match);
+  if (x.openRoute) return authenticated(x, std::move(match), body);
 
-  if (needsServiceKey(req.path)) {
-    auto credentials = req.authorization ? bearerCredentials(*req.authorization) : std::nullopt;
-    if (!credentials) {
+  const bool clientSecret = acceptsClientSecret(match);
+  Authentication auth = authenticateHeader(req.authorization, clientSecret, keys_);
+  if (auth.outcome == Authentication::missing && clientSecret && mayCarryFormCredentials(req)) {
+    return authenticateByBody(x, std::move(match), body);
+  }
+  if (auth.outcome != Authentication::authenticated) return refuse(auth, clientSecret);
+  noteClient(x, auth);
+  return authenticated(x, std::move(match), body);
+}
+
+kj::Promise<Reply> ApiService::authenticateByBody(Exchange& x, std::optional<RouteMatch> match,
+                                                  kj::AsyncInputStream& body) {
+  // Deny by default holds: the body is only read here, nothing is decided from it but the
+  // credentials, and a body that cannot be read whole (too large, slow, badly framed) holds none.
+  return readBody(body, x.request.contentLength)
+      .then([this, &x, match = std::move(match), &body](BodyRead read) mutable
+            -> kj::Promise<Reply> {
+        Authentication auth;
+        if (read.bytes && read.bytes->size() <= kMaxBodyBytes) {
+          auth = authenticateFormBody(*read.bytes, keys_);
+        }
+        if (auth.outcome != Authentication::authenticated) return refuse(auth, true);
+        noteClient(x, auth);
+        x.bodyReadEarly = std::move(read.bytes);
+        return authenticated(x, std::move(match), body);
+      });
+}
+
+void ApiService::noteClient(Exchange& x, const Authentication& auth) {
+  if (auth.form == CredentialForm::bearer) return;
+  x.access.client = auth.clientId;
+  metrics_.recordClientAuthentication(credentialFormName(auth.form), auth.clientId);
+}
+
+Reply ApiService::refuse(const Authentication& auth, bool clientSecret) {
+  switch (auth.outcome) {
+    case Authentication::wrongKey:
+      return handlers_.errorReply(Code::unauthenticated, auth.problem)
+          .header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    case Authentication::wrongClientSecret:
+      return handlers_.errorReply(Code::unauthenticated, auth.problem)
+          .header("WWW-Authenticate", "Basic realm=\"pitlog\"");
+    default:
       return handlers_
           .errorReply(Code::unauthenticated,
-                      "this route needs a service key: send `Authorization: Bearer <key>`")
+                      clientSecret
+                          ? "this route needs a service key: send `Authorization: Bearer <key>`, "
+                            "or the key as an OAuth client secret (Basic, or client_id and "
+                            "client_secret in a form body)"
+                          : "this route needs a service key: send `Authorization: Bearer <key>`")
           .header("WWW-Authenticate", "Bearer");
-    }
-    if (credentials->empty() || !keys_.authenticate(*credentials)) {
-      return handlers_.errorReply(Code::unauthenticated, "the service key is not valid")
-          .header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    }
   }
+}
 
+kj::Promise<Reply> ApiService::authenticated(Exchange& x, std::optional<RouteMatch> match,
+                                             kj::AsyncInputStream& body) {
+  Call& call = x.call;
   if (!match) return handlers_.errorReply(Code::notFound, "no such route");
   call.match = std::move(*match);
 
@@ -257,7 +326,7 @@ std::optional<Reply> ApiService::checkForm(Exchange& x) {
   // API routes take only the query parameters they know, so that a misspelt one is an error
   // rather than silently ignored; /healthz and /metrics ignore theirs (probes add cache busters).
   std::optional<FormFields> query =
-      needsServiceKey(req.path) ? parseForm(req.query) : std::optional<FormFields>(FormFields{});
+      x.openRoute ? std::optional<FormFields>(FormFields{}) : parseForm(req.query);
   if (!query) return bad("the query string has a malformed %-escape", "");
   const auto known = Handlers::knownQuery(route.id, req.method);
   for (auto& [name, value] : *query) {
@@ -327,7 +396,8 @@ kj::Promise<ApiService::BodyRead> ApiService::readBody(kj::AsyncInputStream& bod
 
 kj::Promise<Reply> ApiService::withBody(Exchange& x, kj::AsyncInputStream& body) {
   if (x.call.method == HttpMethod::GET) return handlers_.handle(x.call);
-  auto reading = readBody(body, x.request.contentLength);
+  auto reading = x.bodyReadEarly ? kj::Promise<BodyRead>(BodyRead{std::move(x.bodyReadEarly)})
+                                 : readBody(body, x.request.contentLength);
   return reading.then([this, &x](BodyRead read) -> kj::Promise<Reply> {
     if (read.failure == BodyRead::timedOut) {
       return handlers_.errorReply(Code::invalidArgument,
@@ -365,13 +435,8 @@ kj::Promise<Reply> ApiService::withBody(Exchange& x, kj::AsyncInputStream& body)
       return handlers_.errorReply(Code::invalidArgument, "this request needs a body");
     }
     call.body = std::move(bytes);
-    if (call.idempotency) {
-      // Same key, other method, path or body: 409 (API.md). The separators keep the three apart.
-      events::Sha256 h;
-      h.update(std::string_view(kj::str(call.method).cStr())).update("\n").update(call.path)
-          .update("\n").update(call.body);
-      call.idempotency->fingerprint = h.finish();
-    }
+    // The idempotency fingerprint is the command's, not these bytes': validate() sets it below
+    // both protocols (commands::fingerprintOf), so a retry over RPC replays this request.
     return handlers_.handle(call);
   });
 }
@@ -386,8 +451,9 @@ kj::Promise<void> ApiService::send(Response& response, Exchange& x, Reply reply)
   }
   if (x.requestIdValid) headers.set(ids_.requestId, kj::heapString(x.call.requestId.c_str()));
   // Responses of the API may carry a plaintext token (create, rotate) or account data that no
-  // cache should keep; API.md requires no-store at least where a token is carried.
-  if (needsServiceKey(x.request.path)) headers.set(ids_.cacheControl, "no-store");
+  // cache should keep; API.md requires no-store at least where a token is carried. Every answer
+  // but an open route's says so, 401s and 404s included.
+  if (!x.openRoute) headers.set(ids_.cacheControl, "no-store");
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - x.started).count();
@@ -402,7 +468,8 @@ kj::Promise<void> ApiService::send(Response& response, Exchange& x, Reply reply)
                  {"ms", ms},
                  {"request_id", x.access.requestId},
                  {"account", x.access.account},
-                 {"actor", x.access.actor}});
+                 {"actor", x.access.actor},
+                 {"client", x.access.client}});
   }
 
   if (reply.status == 204) {

@@ -15,6 +15,7 @@
 #include <chrono>
 
 #include "commands/engine.h"
+#include "server/http/credentials.h"
 #include "server/http/exchange.h"
 #include "server/http/handlers.h"
 #include "server/http/render.h"
@@ -58,11 +59,21 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
  private:
   struct Exchange;
   struct HeaderIds {
-    kj::HttpHeaderId authorization, actorUser, actorRole, requestId, ifMatch, idempotencyKey,
-        etag, allow, wwwAuthenticate, cacheControl, idempotentReplayed, location;
+    // Idempotency-Key is not among them: see request().
+    kj::HttpHeaderId authorization, actorUser, actorRole, requestId, ifMatch, etag, allow,
+        wwwAuthenticate, cacheControl, idempotentReplayed, location;
   };
 
   kj::Promise<Reply> process(Exchange& x, kj::AsyncInputStream& body);
+  // What follows authentication: 404, the request's form, the body, the handler.
+  kj::Promise<Reply> authenticated(Exchange& x, std::optional<RouteMatch> match,
+                                   kj::AsyncInputStream& body);
+  // The credentials of a route that takes the key as a client secret and found none in the
+  // header: read from the form body, which is kept for the handler; 401 when they are not there.
+  kj::Promise<Reply> authenticateByBody(Exchange& x, std::optional<RouteMatch> match,
+                                        kj::AsyncInputStream& body);
+  void noteClient(Exchange& x, const Authentication& auth);
+  Reply refuse(const Authentication& auth, bool acceptsClientSecret);
   kj::Promise<void> sendError(Response& response, const Reply& reply);
   kj::Promise<Reply> withBody(Exchange& x, kj::AsyncInputStream& body);
   std::optional<Reply> checkForm(Exchange& x);

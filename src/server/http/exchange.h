@@ -65,6 +65,7 @@ struct AccessContext {
   std::string account = "-";
   std::string actor = "-";
   std::string requestId = "-";
+  std::string client = "-";  // the OAuth client id of Basic or form credentials
 };
 
 }  // namespace pitlog::server::http

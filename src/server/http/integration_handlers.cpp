@@ -2,6 +2,7 @@
 #include <capnp/message.h>
 #include <kj/debug.h>
 
+#include "commands/validate.h"
 #include "events/time_format.h"
 #include "server/api.capnp.h"
 #include "server/http/handlers.h"
@@ -14,8 +15,6 @@ using commands::Code;
 using commands::CommandResult;
 
 namespace {
-
-constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
 std::string textOf(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
@@ -136,25 +135,18 @@ kj::Promise<Reply> Handlers::deleteIntegration(Call& call) {
 }
 
 Reply Handlers::listIntegrations(Call& call) {
-  bool includeDeleted = false;
-  std::optional<uint64_t> staleAfterDays;
-  if (auto e = readBool(call, "includeDeleted", &includeDeleted)) {
+  commands::ListQuery query;
+  if (auto e = readBool(call, "includeDeleted", &query.includeDeleted)) {
     return errorReply(e->code, e->message, e->field);
   }
-  if (auto e = readUint(call, "staleAfterDays", 0, 36500, &staleAfterDays)) {
+  if (auto e = readUint(call, "staleAfterDays", 0, kAnyUint, &query.staleAfterDays)) {
     return errorReply(e->code, e->message, e->field);
   }
+  if (auto e = commands::validate(query)) return errorReply(e->code, e->message, e->field);
   if (auto denied = requireManager(call)) return std::move(*denied);
   const auto now = engine_.now();
-  auto views = engine_.integrations(call.match.account, includeDeleted);
-  if (staleAfterDays) {
-    // "Issued more than N days ago": strictly older than now - N days.
-    const int64_t cutoff = now - static_cast<int64_t>(*staleAfterDays) * kDayMs;
-    std::erase_if(views, [&](const projections::IntegrationView& v) {
-      const auto* current = v.current();
-      return v.deleted || current == nullptr || current->issuedAt >= cutoff;
-    });
-  }
+  auto views = engine_.integrations(call.match.account, query.includeDeleted);
+  if (query.staleAfterDays) commands::keepStale(views, now, *query.staleAfterDays);
   Reply reply;
   reply.body = renderer_.integrationList(views, now);
   return reply;

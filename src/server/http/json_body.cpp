@@ -60,7 +60,7 @@ std::optional<commands::Error> decodeJsonBody(const capnp::JsonCodec& codec, std
                                               std::initializer_list<std::string_view> required,
                                               capnp::DynamicStruct::Builder out) {
   if (!commands::isValidUtf8(body)) return invalidArgument("the body is not valid UTF-8");
-  // JSON has no raw NUL anywhere (in a string it must be escaped, and is refused even then), and
+  // JSON has no raw NUL anywhere (in a string it must be escaped as \u0000), and
   // Cap'n Proto's parser takes one for the end of its input: `{...}\0anything` would pass.
   if (body.find('\0') != std::string_view::npos) {
     return invalidArgument("the body is not valid JSON: it holds a NUL byte");

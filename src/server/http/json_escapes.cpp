@@ -81,8 +81,10 @@ std::optional<std::string> rewriteUnicodeEscapes(std::string_view s, std::string
       i += 6;
     }
     if (cp == 0) {
-      *error = "text must not contain U+0000";
-      return std::nullopt;
+      // Valid JSON (RFC 8259), but a raw NUL would end the codec's input: the codec decodes
+      // this escape itself (its hex bug spares "0000"), and the field's rule judges the text.
+      out += "\\u0000";
+      continue;
     }
     // Quote and backslash keep their escapes; control characters go in raw, which the codec
     // reads as themselves (and the rules on names and descriptions then judge).

@@ -62,18 +62,44 @@ std::optional<std::string> decodeComponent(std::string_view text, bool plusIsSpa
   return std::string(decoded.begin(), decoded.size());
 }
 
-}  // namespace
-
-std::optional<std::string_view> bearerCredentials(std::string_view authorization) {
+// The credentials after `<scheme> ` (scheme case-insensitive, surrounding whitespace dropped);
+// nullopt for another scheme. Empty when the scheme stands alone.
+std::optional<std::string_view> schemeCredentials(std::string_view authorization,
+                                                  std::string_view scheme) {
   std::string_view s = trimOws(authorization);
-  constexpr std::string_view kScheme = "bearer";
-  if (s.size() < kScheme.size() || !equalsIgnoreCase(s.substr(0, kScheme.size()), kScheme)) {
+  if (s.size() < scheme.size() || !equalsIgnoreCase(s.substr(0, scheme.size()), scheme)) {
     return std::nullopt;
   }
-  std::string_view rest = s.substr(kScheme.size());
+  std::string_view rest = s.substr(scheme.size());
   if (rest.empty()) return rest;
   if (!isOws(rest.front())) return std::nullopt;  // "Bearerx": another scheme
   return trimOws(rest);
+}
+
+}  // namespace
+
+std::optional<std::string_view> bearerCredentials(std::string_view authorization) {
+  return schemeCredentials(authorization, "bearer");
+}
+
+std::optional<BasicCredentials> basicCredentials(std::string_view authorization) {
+  auto text = schemeCredentials(authorization, "basic");
+  if (!text) return std::nullopt;
+  BasicCredentials out;
+  auto decoded = kj::decodeBase64(kj::arrayPtr(text->data(), text->size()));
+  if (text->empty() || decoded.hadErrors) return out;
+  std::string_view pair(reinterpret_cast<const char*>(decoded.begin()), decoded.size());
+  const size_t colon = pair.find(':');  // an encoded id holds no ':' of its own
+  if (colon == std::string_view::npos) return out;
+  auto id = decodeComponent(pair.substr(0, colon), true);
+  out.secretAsSent = std::string(pair.substr(colon + 1));
+  auto secret = decodeComponent(out.secretAsSent, true);
+  if (!id) return out;
+  out.clientId = std::move(*id);
+  // A secret whose escapes do not decode can only have been sent unencoded.
+  out.secret = secret ? std::move(*secret) : out.secretAsSent;
+  out.wellFormed = true;
+  return out;
 }
 
 std::optional<commands::IfMatch> parseIfMatch(std::string_view header) {

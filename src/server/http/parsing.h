@@ -18,6 +18,18 @@ namespace pitlog::server::http {
 // means "Bearer" with nothing after it.
 std::optional<std::string_view> bearerCredentials(std::string_view authorization);
 
+// `Authorization: Basic <base64>` (RFC 7617, scheme case-insensitive) read as an OAuth client's
+// credentials: RFC 6749 §2.3.1 form-urlencodes the client id and the secret before joining them
+// with ':' and encoding them in base64.
+struct BasicCredentials {
+  bool wellFormed = false;   // valid base64 holding a ':' and escapes that decode
+  std::string clientId;      // form-decoded
+  std::string secret;        // form-decoded
+  std::string secretAsSent;  // before form-decoding: many clients (`curl -u`) skip the encoding
+};
+// nullopt when the header uses another scheme than Basic.
+std::optional<BasicCredentials> basicCredentials(std::string_view authorization);
+
 // `*` or a comma-separated list of entity tags. Strong comparison: weak tags (W/"3") and tags
 // that are not a version number in canonical decimal form are kept out of `versions`, so they
 // never match. nullopt when the header is not valid If-Match syntax.

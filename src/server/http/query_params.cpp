@@ -33,9 +33,11 @@ std::optional<commands::Error> readUint(const Call& call, std::string_view name,
   const std::string* v = find(call, name);
   if (v == nullptr) return std::nullopt;
   auto bad = [&] {
-    return commands::invalidArgument(std::string(name) + " must be an integer from " +
-                                         std::to_string(min) + " to " + std::to_string(max),
-                                     std::string(name));
+    return commands::invalidArgument(
+        std::string(name) + (max == kAnyUint ? std::string(" must be a decimal integer")
+                                             : " must be an integer from " + std::to_string(min) +
+                                                   " to " + std::to_string(max)),
+        std::string(name));
   };
   if (v->empty() || v->size() > 19 ||
       !std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; }) ||

@@ -14,6 +14,8 @@ namespace pitlog::server::http {
 
 // "true" or "false".
 std::optional<commands::Error> readBool(const Call& call, std::string_view name, bool* out);
+// Any max: the range is commands' rule (validate.h), checked after parsing, for both protocols.
+inline constexpr uint64_t kAnyUint = UINT64_MAX;
 // A decimal integer in [min, max], no sign, no leading zeros.
 std::optional<commands::Error> readUint(const Call& call, std::string_view name, uint64_t min,
                                         uint64_t max, std::optional<uint64_t>* out);

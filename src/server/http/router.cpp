@@ -8,10 +8,12 @@ namespace {
 
 using kj::HttpMethod;
 
-const Route kHealthz{RouteId::healthz, "/healthz", {HttpMethod::GET}, false};
-const Route kMetrics{RouteId::metrics, "/metrics", {HttpMethod::GET}, false};
+// The only routes callable without a service key.
+const Route kHealthz{RouteId::healthz, "/healthz", {HttpMethod::GET}, false, Access::open};
+const Route kMetrics{RouteId::metrics, "/metrics", {HttpMethod::GET}, false, Access::open};
 const Route kScopes{RouteId::scopes, "/v1/scopes", {HttpMethod::GET}, false};
-const Route kIntrospect{RouteId::introspect, "/v1/introspect", {HttpMethod::POST}, false};
+const Route kIntrospect{RouteId::introspect, "/v1/introspect", {HttpMethod::POST}, false,
+                        Access::serviceKeyOrClientSecret};
 const Route kIntegrations{RouteId::integrations, "/v1/accounts/{a}/integrations",
                           {HttpMethod::GET, HttpMethod::POST}, true};
 const Route kIntegration{RouteId::integration, "/v1/accounts/{a}/integrations/{id}",
@@ -46,7 +48,21 @@ std::string Route::allowHeader() const {
   return out;
 }
 
-bool needsServiceKey(std::string_view path) { return path == "/v1" || path.substr(0, 4) == "/v1/"; }
+bool needsServiceKey(const std::optional<RouteMatch>& match) {
+  return !match || match->route->access != Access::open;
+}
+
+bool acceptsClientSecret(const std::optional<RouteMatch>& match) {
+  return match && match->route->access == Access::serviceKeyOrClientSecret;
+}
+
+const std::vector<const Route*>& allRoutes() {
+  static const std::vector<const Route*> routes = {
+      &kHealthz,     &kMetrics,        &kScopes,           &kIntrospect,
+      &kIntegrations, &kIntegration,   &kRotate,           &kRotationCancel,
+      &kRotationExpireNow, &kIntegrationEvents, &kAudit,   &kPermission};
+  return routes;
+}
 
 std::optional<RouteMatch> matchRoute(const std::vector<std::string>& s) {
   RouteMatch m;

@@ -25,11 +25,24 @@ enum class RouteId {
   permission,         // /v1/accounts/{a}/users/{u}/permission
 };
 
+// Who may call a route. Deny by default: every route needs the service key unless the table
+// below declares it public, and a request that matches no route is treated as needing one.
+enum class Access {
+  serviceKey,  // Authorization: Bearer <service key>
+  // The service key as above, or as an OAuth client secret (RFC 6749 §2.3.1), as stock gateways
+  // and OAuth libraries present it to an introspection or revocation endpoint:
+  // `Authorization: Basic base64(<client id>:<key>)`, or `client_id` and `client_secret` in a
+  // form body. A route declares it; nothing else is needed (credentials.h reads the forms).
+  serviceKeyOrClientSecret,
+  open,  // no credentials: probes (/healthz, /metrics)
+};
+
 struct Route {
   RouteId id;
   const char* pattern;  // for logs and metrics labels
   std::vector<kj::HttpMethod> methods;
   bool accountScoped;   // needs X-Actor-User / X-Actor-Role
+  Access access = Access::serviceKey;
   bool allows(kj::HttpMethod m) const;
   std::string allowHeader() const;  // "GET, POST"
 };
@@ -44,8 +57,17 @@ struct RouteMatch {
 // nullopt when no route has this shape.
 std::optional<RouteMatch> matchRoute(const std::vector<std::string>& segments);
 
-// True for paths under /v1/, which need a service key (checked before the route is known, so
-// that an unauthenticated caller learns nothing about which paths exist).
-bool needsServiceKey(std::string_view path);
+// Whether a request needs a service key, decided from what routing matched (never from the raw
+// target, whose spellings are many: percent-escapes, dot segments, case): only a matched route
+// declared Access::open is callable without one. Unknown paths need a key too, so that an
+// unauthenticated caller learns nothing about which paths exist.
+bool needsServiceKey(const std::optional<RouteMatch>& match);
+
+// Whether the matched route also takes the service key as an OAuth client secret (Basic, or form
+// parameters in its body). False for a request that matched no route: Bearer only.
+bool acceptsClientSecret(const std::optional<RouteMatch>& match);
+
+// Every route of the table, for tests that must cover all of them.
+const std::vector<const Route*>& allRoutes();
 
 }  // namespace pitlog::server::http

@@ -9,7 +9,9 @@
 # - Expected failures are values, never RPC exceptions: each result holds either the success or
 #   an Error whose `code` is API.md's code name ("invalid_argument", "permission_denied",
 #   "not_found", "version_mismatch", "conflict", "payload_too_large", "unavailable", "internal").
-#   (scopes and introspect cannot fail.) When a request has several faults the first in API.md's
+#   (scopes cannot fail; introspect is refused only for a malformed message.) A message that is
+#   not a well-formed instance of the method's parameters (a pointer of the wrong kind, text
+#   without its NUL, nesting past the limit) is `invalid_argument`, never `internal`. When a request has several faults the first in API.md's
 #   order answers: the request's form (payload_too_large, then invalid_argument), then
 #   authorization (permission_denied), existence (not_found), version (version_mismatch), state
 #   (conflict). A failed request changes nothing and appends no event.
@@ -65,28 +67,31 @@ struct IfMatch {
   union {
     none @0 :Void;
     any @1 :Void;
-    versions @2 :List(UInt32);
+    versions @2 :List(UInt32);  # 1-100 versions, as over HTTP
   }
 }
 
 struct Options {
   # Per-mutation options, as HTTP headers carry them.
   requestId @0 :Text;        # X-Request-Id, stored in the events the call causes; empty = none
-  idempotencyKey @1 :Text;   # Idempotency-Key (1-128 printable ASCII); empty = none
+  idempotencyKey @1 :Text;   # Idempotency-Key (1-128 printable ASCII); unset = none; set to
+                             # "" is invalid_argument, as HTTP's present-but-empty header is
   ifMatch @2 :IfMatch;
 }
 
 struct CreateOptions {
   # create has no target version, hence no ifMatch.
   requestId @0 :Text;
-  idempotencyKey @1 :Text;
+  idempotencyKey @1 :Text;   # as in Options
 }
 
 # Idempotency: a call that repeats the key of an earlier mutation of the same account within 24
 # hours appends nothing and answers as the first did, with `replayed` true and no token. The same
-# key with another operation, target or payload is `conflict` (field "idempotencyKey"). Keys are
-# one namespace per account, shared with the HTTP API; a call over RPC is never the "same request"
-# as one over HTTP, so reusing a key across the two protocols is a conflict.
+# key with another operation, target or arguments is `conflict` (field "idempotencyKey"), checked
+# right after authorization (before existence and version). Keys are one namespace per account,
+# shared with the HTTP API, and "the same request" is the same operation with the same arguments
+# whichever protocol carries it: a retry over RPC of a request first made over HTTP (or the
+# reverse) replays it.
 
 struct Integration {
   id @0 :Text;
@@ -194,7 +199,7 @@ struct CreatedData {
   description @1 :Text;
   scopes @2 :List(Text);
   tokenId @3 :Text;
-  tokenHint @4 :Text;        # "pit_…" + last 4 characters
+  tokenHint @4 :Text;        # the token's last 4 characters, as in the event's JSON form
 }
 
 struct ScopesUpdatedData {
@@ -297,6 +302,8 @@ struct Introspection {
     notAsked @8 :Void;       # no required scope was given
     value @9 :Bool;
   }
+  error @10 :Error;          # set (with active false) only when the call itself was refused:
+                             # invalid_argument for a malformed message, payload_too_large
 }
 
 interface Session {
@@ -311,8 +318,8 @@ interface Session {
   # scopes 1-100 entries from the catalogue, duplicates collapsed, returned sorted.
 
   list @1 (actor :Actor, includeDeleted :Bool, staleAfter :StaleAfter) -> (result :ListResult);
-  # staleAfter.days = N lists only integrations whose current token was issued more than N days
-  # ago.
+  # staleAfter.days = N (0-36500) lists only integrations whose current token was issued more
+  # than N days ago.
 
   get @2 (actor :Actor, integrationId :Text, asOf :Text) -> (result :IntegrationResult);
   # asOf (RFC 3339; empty = now): the view as it was then.
@@ -339,8 +346,8 @@ interface Session {
 
   audit @9 (actor :Actor, after :UInt64, limit :UInt32 = 100, since :Text, until :Text)
       -> (result :AuditResult);
-  # The account's events after sequence `after`; limit 1-1000; since/until (RFC 3339, empty =
-  # none) bound event times, inclusive.
+  # The account's events after sequence `after` (0 to 2^63-1); limit 1-1000; since/until
+  # (RFC 3339, empty = none; since not after until) bound event times, inclusive.
 
   getPermission @10 (actor :Actor, userId :Text) -> (result :PermissionResult);
   setPermission @11 (actor :Actor, options :Options, userId :Text, allowed :Bool)

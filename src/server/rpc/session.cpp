@@ -3,8 +3,8 @@
 #include <kj/debug.h>
 
 #include <algorithm>
-#include <limits>
 
+#include "commands/validate.h"
 #include "server/engine_bridge.h"
 #include "server/rpc/wire.h"
 
@@ -21,15 +21,19 @@ using events::UnixMillis;
 
 namespace {
 
-constexpr int64_t kDayMs = 24LL * 3600 * 1000;
-
 std::string_view view(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
 
-// Runs a handler; an exception (an I/O failure, a broken invariant) is logged and answered as
+// Runs a handler once its parameters have the form every call needs (checkParams: size, then a
+// well-formed message, answered payload_too_large or invalid_argument). An exception the handler
+// throws after that (an I/O failure, a broken invariant) is pitd's fault: logged and answered as
 // `internal`, never passed to the client as an RPC exception with internals in it. Results whose
 // union has `error` only.
 template <typename Context, typename Handler>
 kj::Promise<void> guarded(Context context, Handler handler) {
+  if (auto e = checkParams(context.getParams())) {
+    setError(context.getResults().initResult().initError(), *e);
+    return kj::READY_NOW;
+  }
   return kj::evalNow([&]() mutable { return handler(context); })
       .catch_([context](kj::Exception&& e) mutable {
         KJ_LOG(ERROR, "pitlog RPC call failed", e);
@@ -51,22 +55,26 @@ Error mayNotManage(const Command& c) {
           {}};
 }
 
+// A rule's error with its field named as this schema names it.
+Error renamed(Error e) {
+  e.field = rpcFieldName(e.field);
+  return e;
+}
+
 Error integrationNotFound(capnp::Text::Reader id) {
   return {Code::notFound, "integration '" + std::string(view(id)) + "' was not found", {}};
 }
 
-// The form every mutation shares: payload size, actor, options.
+// The form every mutation shares (after guarded()'s checkParams): actor, options.
 template <typename Params>
 std::optional<Error> readMutation(Params p, Command& c) {
-  if (auto e = checkPayload(p.totalSize())) return e;
   if (auto e = readActor(p.getActor(), c)) return e;
   return readOptions(p.getOptions(), c);
 }
 
-// The form every query shares: payload size, actor.
+// The form every query shares: the actor.
 template <typename Params>
 std::optional<Error> readQuery(Params p, Command& c) {
-  if (auto e = checkPayload(p.totalSize())) return e;
   return readActor(p.getActor(), c);
 }
 
@@ -125,13 +133,12 @@ std::optional<Error> readTargetCommand(Params p, Command& c) {
 
 // The commands that name an integration and nothing else, answered with the integration.
 template <typename Action, typename Context>
-kj::Promise<void> targetOnlyCommand(commands::Engine& engine, Context context, const char* name) {
-  return guarded(context, [&engine, name](Context context) -> kj::Promise<void> {
+kj::Promise<void> targetOnlyCommand(commands::Engine& engine, Context context) {
+  return guarded(context, [&engine](Context context) -> kj::Promise<void> {
     auto p = context.getParams();
     Command c;
     if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
     std::string id(view(p.getIntegrationId()));
-    Fingerprint(name).add(c.accountId).add(id).applyTo(c);
     c.action = Action{std::move(id)};
     return submitForIntegration(engine, context, std::move(c));
   });
@@ -162,19 +169,12 @@ kj::Promise<void> SessionImpl::create(CreateContext context) {
   return guarded(context, [this](CreateContext context) -> kj::Promise<void> {
     auto p = context.getParams();
     Command c;
-    if (auto e = checkPayload(p.totalSize())) return refuse(context, *e);
     if (auto e = readActor(p.getActor(), c)) return refuse(context, *e);
     if (auto e = readOptions(p.getOptions(), c)) return refuse(context, *e);
     commands::CreateIntegration a;
     a.name = view(p.getName());
     a.description = view(p.getDescription());
     for (auto s : p.getScopes()) a.scopes.emplace_back(view(s));
-    Fingerprint("create")
-        .add(c.accountId)
-        .addText(p.getName())
-        .addText(p.getDescription())
-        .addList(p.getScopes())
-        .applyTo(c);
     c.action = std::move(a);
     return submitForIntegration(engine_, context, std::move(c));
   });
@@ -192,12 +192,6 @@ kj::Promise<void> SessionImpl::edit(EditContext context) {
       return refuse(context, *e);
     }
     if (auto e = readOptionalScopes(p.getScopes(), &a.scopes)) return refuse(context, *e);
-    Fingerprint f("edit");
-    f.add(c.accountId).add(a.integrationId);
-    if (a.name) f.add("name").add(*a.name);
-    if (a.description) f.add("description").add(*a.description);
-    if (a.scopes) f.add("scopes").addList(p.getScopes().getValue());
-    f.applyTo(c);
     c.action = std::move(a);
     return submitForIntegration(engine_, context, std::move(c));
   });
@@ -216,22 +210,17 @@ kj::Promise<void> SessionImpl::rotate(RotateContext context) {
       default:
         return refuse(context, invalidArgument("expire must be later or now", "expire"));
     }
-    Fingerprint("rotate")
-        .add(c.accountId)
-        .add(a.integrationId)
-        .add(a.expire == commands::ExpireMode::later ? "later" : "now")
-        .applyTo(c);
     c.action = std::move(a);
     return submitForIntegration(engine_, context, std::move(c));
   });
 }
 
 kj::Promise<void> SessionImpl::cancelRotation(CancelRotationContext context) {
-  return targetOnlyCommand<commands::CancelRotation>(engine_, context, "cancelRotation");
+  return targetOnlyCommand<commands::CancelRotation>(engine_, context);
 }
 
 kj::Promise<void> SessionImpl::expireNow(ExpireNowContext context) {
-  return targetOnlyCommand<commands::ExpireRotationNow>(engine_, context, "expireNow");
+  return targetOnlyCommand<commands::ExpireRotationNow>(engine_, context);
 }
 
 kj::Promise<void> SessionImpl::delete_(DeleteContext context) {
@@ -240,7 +229,6 @@ kj::Promise<void> SessionImpl::delete_(DeleteContext context) {
     Command c;
     if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
     std::string id(view(p.getIntegrationId()));
-    Fingerprint("delete").add(c.accountId).add(id).applyTo(c);
     c.action = commands::DeleteIntegration{std::move(id)};
     return submitAsync(engine_, std::move(c)).then([context](CommandResult r) mutable {
       auto out = context.getResults().initResult();
@@ -262,11 +250,6 @@ kj::Promise<void> SessionImpl::setPermission(SetPermissionContext context) {
     if (auto e = readMutation(p, c)) return refuse(context, *e);
     if (auto e = checkId(p.getUserId(), "userId")) return refuse(context, *e);
     std::string user(view(p.getUserId()));
-    Fingerprint("setPermission")
-        .add(c.accountId)
-        .add(user)
-        .add(p.getAllowed() ? "true" : "false")
-        .applyTo(c);
     c.action = commands::SetPermission{std::move(user), p.getAllowed()};
     return submitAsync(engine_, std::move(c)).then([context](CommandResult r) mutable {
       auto out = context.getResults().initResult();
@@ -290,25 +273,21 @@ kj::Promise<void> SessionImpl::list(ListContext context) {
     auto p = context.getParams();
     Command c;
     if (auto e = readQuery(p, c)) return refuse(context, *e);
-    std::optional<uint32_t> staleDays;
+    commands::ListQuery query;
+    query.includeDeleted = p.getIncludeDeleted();
     switch (p.getStaleAfter().which()) {
       case schema::StaleAfter::NONE: break;
-      case schema::StaleAfter::DAYS: staleDays = p.getStaleAfter().getDays(); break;
+      case schema::StaleAfter::DAYS: query.staleAfterDays = p.getStaleAfter().getDays(); break;
       default:
         return refuse(context,
                       invalidArgument("staleAfter is neither none nor days", "staleAfter"));
     }
+    if (auto e = commands::validate(query)) return refuse(context, renamed(*e));
     if (!engine_.mayManage(c.actor, c.accountId)) return refuse(context, mayNotManage(c));
 
     const UnixMillis now = engine_.now();
-    auto views = engine_.integrations(c.accountId, p.getIncludeDeleted());
-    if (staleDays) {
-      const int64_t ageMs = static_cast<int64_t>(*staleDays) * kDayMs;
-      std::erase_if(views, [&](const projections::IntegrationView& v) {
-        const auto* current = v.current();
-        return current == nullptr || now - current->issuedAt <= ageMs;
-      });
-    }
+    auto views = engine_.integrations(c.accountId, query.includeDeleted);
+    if (query.staleAfterDays) commands::keepStale(views, now, *query.staleAfterDays);
     auto out = context.getResults().initResult().initIntegrations(views.size());
     for (size_t i = 0; i < views.size(); ++i) fillIntegration(out[i], views[i], now);
     return kj::READY_NOW;
@@ -356,19 +335,15 @@ kj::Promise<void> SessionImpl::audit(AuditContext context) {
     auto p = context.getParams();
     Command c;
     if (auto e = readQuery(p, c)) return refuse(context, *e);
-    const uint32_t limit = p.getLimit();
-    if (limit < 1 || limit > 1000) {
-      return refuse(context, invalidArgument("limit must be 1-1000", "limit"));
-    }
-    std::optional<UnixMillis> since, until;
-    if (auto e = readTime(p.getSince(), "since", &since)) return refuse(context, *e);
-    if (auto e = readTime(p.getUntil(), "until", &until)) return refuse(context, *e);
+    commands::AuditQuery query;
+    query.after = p.getAfter();
+    query.limit = p.getLimit();
+    if (auto e = readTime(p.getSince(), "since", &query.since)) return refuse(context, *e);
+    if (auto e = readTime(p.getUntil(), "until", &query.until)) return refuse(context, *e);
+    if (auto e = commands::validate(query)) return refuse(context, *e);
     if (!engine_.mayManage(c.actor, c.accountId)) return refuse(context, mayNotManage(c));
 
-    // No sequence follows the largest one (and the engine's after + 1 would wrap to the start).
-    auto page = p.getAfter() == std::numeric_limits<uint64_t>::max()
-                    ? commands::AuditPage{}
-                    : engine_.audit(c.accountId, p.getAfter(), limit, since, until);
+    auto page = engine_.audit(c.accountId, query.after, query.limit, query.since, query.until);
     auto ok = context.getResults().initResult().initOk();
     auto out = ok.initEvents(page.events.size());
     for (size_t i = 0; i < page.events.size(); ++i) fillEvent(out[i], page.events[i]);
@@ -408,6 +383,7 @@ kj::Promise<void> SessionImpl::getPermission(GetPermissionContext context) {
 }
 
 kj::Promise<void> SessionImpl::scopes(ScopesContext context) {
+  // It takes no parameters and reads none: nothing a client sends can make it fail.
   const auto& catalogue = engine_.catalogue().scopes();
   auto out = context.getResults().initScopes(catalogue.size());
   for (size_t i = 0; i < catalogue.size(); ++i) out.set(i, catalogue[i]);
@@ -415,11 +391,17 @@ kj::Promise<void> SessionImpl::scopes(ScopesContext context) {
 }
 
 kj::Promise<void> SessionImpl::introspect(IntrospectContext context) {
+  auto out = context.getResults().initResult();
+  // A malformed message is refused like any other call's, with `active` false.
+  if (auto e = checkParams(context.getParams())) {
+    out.setActive(false);
+    setError(out.initError(), *e);
+    return kj::READY_NOW;
+  }
   auto p = context.getParams();
   std::optional<std::string_view> required;
   if (p.getRequiredScope().isValue()) required = view(p.getRequiredScope().getValue());
   auto v = engine_.verify(view(p.getToken()), required);
-  auto out = context.getResults().initResult();
   out.setActive(v.active);
   if (!v.active) return kj::READY_NOW;  // exactly {active: false}
   out.setScope(v.grant->scopeText);

@@ -2,6 +2,8 @@
 // Between pitlog's C++ values and the RPC schema (pitlog_rpc.capnp): reading and checking the
 // parts every call shares (actor, options), and building integrations, events and errors.
 // Pure functions, no I/O; the rules are API.md's, the field names the schema's.
+#include <capnp/dynamic.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,13 +36,27 @@ commands::Error errorOf(const commands::CommandResult& result);
 // payload_too_large when the parameters exceed kMaxPayloadBytes.
 std::optional<commands::Error> checkPayload(capnp::MessageSize size);
 
+// The form every call's parameters must have before any of them is read: within the size limit
+// (payload_too_large), and a well-formed message of the method's parameter struct
+// (invalid_argument): every field the schema declares is read once, so that a pointer of the
+// wrong kind (a struct where text belongs, a list for the actor, bytes for scopes, a
+// capability), text without its NUL, or nesting past the reader's limit is refused here, as
+// the client's fault, instead of throwing later from a handler. Logs a refused message once, at
+// kj's INFO level (below pitd's default), with no stack trace.
+std::optional<commands::Error> checkParams(capnp::DynamicStruct::Reader params);
+template <typename Reader>
+std::optional<commands::Error> checkParams(Reader params) {
+  return checkParams(capnp::toDynamic(params));
+}
+
 // --- inputs -----------------------------------------------------------------------------------
 
 // Checks the actor (ids, role admin|user) and fills the command's tenant and actor.
 std::optional<commands::Error> readActor(schema::Actor::Reader in, commands::Command& out);
 
-// Checks and fills requestId and the idempotency key (its fingerprint is set later, by
-// setFingerprint). ifMatch only from Options.
+// Checks and fills requestId and the idempotency key (validate() sets its fingerprint: the
+// command's, the same as over HTTP). An unset key is none; a key set to "" is refused, as HTTP's
+// present-but-empty header is. ifMatch only from Options.
 std::optional<commands::Error> readOptions(schema::Options::Reader in, commands::Command& out);
 std::optional<commands::Error> readOptions(schema::CreateOptions::Reader in,
                                            commands::Command& out);
@@ -51,21 +67,6 @@ std::optional<commands::Error> checkId(capnp::Text::Reader id, std::string_view 
 // An RFC 3339 time, or invalid_argument naming `field`. Empty text is "none".
 std::optional<commands::Error> readTime(capnp::Text::Reader text, std::string_view field,
                                         std::optional<events::UnixMillis>* out);
-
-// Sets the idempotency fingerprint of a command that carries a key: SHA-256 over "rpc", the
-// operation's name and the given parts (length-prefixed, so no two part lists collide). The parts
-// are the request as the client sent it, before normalisation, minus the per-call options.
-class Fingerprint {
- public:
-  explicit Fingerprint(std::string_view operation);
-  Fingerprint& add(std::string_view part);
-  Fingerprint& addText(capnp::Text::Reader part) { return add({part.begin(), part.size()}); }
-  Fingerprint& addList(capnp::List<capnp::Text>::Reader parts);
-  void applyTo(commands::Command& command) const;
-
- private:
-  std::string bytes_;
-};
 
 // --- outputs ----------------------------------------------------------------------------------
 

@@ -1,13 +1,20 @@
 // The storage-fault campaign (issue #5, campaign 2) against the real pitd.
 //
 // pitd runs on a small tmpfs (the caller mounts it) under a steady load of commands. Episodes
-// alternate a full disk (a filler file takes the last byte) and a read-only file system
-// (readonly_shim.c). In each: commands must answer 503 `unavailable` in the API's error shape,
-// /healthz must answer, the metrics must say the storage is not writable, introspection and reads
-// must go on from memory; then the fault is lifted and the same pitd (same pid, no restart) must
-// take commands again. At the end: every acknowledged command's events are in the log exactly
-// once, no event belongs to a command that was not acknowledged, `pit-replay verify` passes, and
-// a restart sees the same log. Then pitd's start-up refusals are checked.
+// cycle through a full disk (a filler file takes the last byte), a read-only file system and
+// fsync failing with EIO (both through fs_fault_shim.c). In each: commands must answer 503
+// `unavailable` in the API's error shape, /healthz must answer, the metrics must say the storage
+// is not writable, introspection and reads must go on from memory; then the fault is lifted and
+// the same pitd (same pid, no restart) must take commands again. An fsync episode also plays the
+// review's case: a keyed DELETE whose fsync fails (503 "may have been applied"), its retry during
+// the fault (503, never a replay of a record whose fsync failed), its retry after the fault (204),
+// after which the deleted integration's token must be inactive. After every episode, with the
+// load paused, memory must equal a replay of the log: every token ever issued is introspected
+// (memory) and compared with `pit-replay as-of` at the log's last event (a replay of the log
+// beside the running pitd): active or not, and its deadline. At the end: every acknowledged
+// command's events are in the log exactly once, no event belongs to a command that was not
+// acknowledged, `pit-replay verify` passes, and a restart sees the same log. Then pitd's
+// start-up refusals are checked.
 //
 // Usage: pitlog_faults_campaign --pit-replay P --mount DIR --work DIR [--shim SO]
 //        [--episodes N] [--workers N] [--figures FILE]
@@ -31,6 +38,8 @@
 #include <thread>
 #include <vector>
 
+#include "events/digest.h"
+#include "events/time_format.h"
 #include "fs_faults.h"
 #include "startup_refusals.h"
 #include "support/http_client.h"
@@ -58,8 +67,16 @@ struct Args {
   int workers = 2;
 };
 
+enum class Fault { enospc, readOnly, fsyncEio };
+const char* faultName(Fault f) {
+  return f == Fault::enospc ? "enospc" : f == Fault::readOnly ? "readonly" : "fsync-eio";
+}
+
 struct Figures {
-  int episodesEnospc = 0, episodesReadonly = 0;
+  int episodesEnospc = 0, episodesReadonly = 0, episodesFsyncEio = 0;
+  int memoryChecks = 0;
+  uint64_t tokensCompared = 0, memoryMismatches = 0;
+  int deletesRetried = 0;
   std::atomic<uint64_t> commands503{0}, commandsAcknowledged{0}, commandsMaybeApplied{0};
   uint64_t lost = 0, halfWritten = 0, unknownOutcome = 0;
   uint64_t introspectionsDuringFault = 0, introspectionErrors = 0;
@@ -148,6 +165,29 @@ class Ledger {
 
 Ledger ledger;
 
+// Every plaintext token pitd has handed out (creates and rotations answered 2xx), for the check
+// that memory equals a replay of the log. Never printed.
+class TokenBook {
+ public:
+  void keep(const HttpResponse& r) {
+    if (r.status != 200 && r.status != 201) return;
+    auto token = Json::parse(r.body)["token"];
+    if (!token.exists() || token.isNull()) return;
+    std::lock_guard lock(mu_);
+    tokens_.push_back(token.str());
+  }
+  std::vector<std::string> all() const {
+    std::lock_guard lock(mu_);
+    return tokens_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> tokens_;
+};
+
+TokenBook tokenBook;
+
 bool isUnavailable(const HttpResponse& r) {
   if (r.status != 503) return false;
   try {
@@ -170,8 +210,9 @@ HttpResponse command(const Client& c, const std::string& method, const std::stri
     fail("request " + requestId + " got no answer: " + e.what());
     return r;
   }
-  if (r.status == 200 || r.status == 201) {
+  if (r.status == 200 || r.status == 201 || r.status == 204) {
     ledger.acknowledged(requestId, 1);
+    tokenBook.keep(r);
   } else if (isUnavailable(r) && r.body.find("may have been applied") != std::string::npos) {
     // A failed fsync: pitd cannot know whether the WAL record survives, and says so. Either
     // outcome is right; the log check accepts it in the log or not.
@@ -194,10 +235,10 @@ struct Owned {
   uint32_t version = 0;
 };
 
-void worker(const Client& c, int index, const std::atomic<bool>& stop) {
+void worker(const Client& c, const std::string& name, const std::atomic<bool>& stop) {
   std::vector<Owned> owned;
   for (uint64_t n = 0; !stop; ++n) {
-    const std::string rid = "w" + std::to_string(index) + "-" + std::to_string(n);
+    const std::string rid = name + "-" + std::to_string(n);
     const int pick = static_cast<int>(n % 4);
     if (owned.empty() || pick == 0) {
       auto r = command(c, "POST", "/v1/accounts/" + kAccount + "/integrations", kBody, rid);
@@ -307,14 +348,75 @@ double awaitRecovery(const Client& c, const std::string& episode, int* probe) {
   return -1;
 }
 
-void runEpisode(const Client& c, PitdProcess& pitd, const std::string& name, bool readOnly,
-                DiskFiller& filler, ReadOnlySwitch& roSwitch,
+// The load: `workers` clients sending commands until the load is stopped (between episodes, so
+// that memory can be compared with the log while nothing is in flight).
+class Load {
+ public:
+  Load(const Client& c, int workers, const std::string& name) {
+    for (int w = 0; w < workers; ++w) {
+      threads_.emplace_back([&c, this, w, name] { worker(c, name + "-w" + std::to_string(w), stop_); });
+    }
+  }
+  ~Load() { stop(); }
+  void stop() {
+    stop_ = true;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
+// The review's case, first half, before the load starts (so that this DELETE is the command that
+// meets the failed fsync): a keyed DELETE answered 503 "may have been applied".
+struct KeyedDelete {
+  std::string path, requestId, token;
+  Headers key;
+};
+
+std::optional<KeyedDelete> deleteDuringFsyncFault(const Client& c, const std::string& name,
+                                                  FaultFlag& eio) {
+  auto created = command(c, "POST", "/v1/accounts/" + kAccount + "/integrations", kBody,
+                         name + "-victim");
+  if (created.status != 201) {
+    fail(name + ": cannot create the integration to delete: " + redacted(created.body));
+    return std::nullopt;
+  }
+  auto j = Json::parse(created.body);
+  KeyedDelete d{"/v1/accounts/" + kAccount + "/integrations/" + j["integration"]["id"].str(),
+                name + "-delete", j["token"].str(), {{"Idempotency-Key", name + "-delete"}}};
+  eio.on();
+  auto r = command(c, "DELETE", d.path, "", d.requestId, d.key);
+  if (!isUnavailable(r) || r.body.find("may have been applied") == std::string::npos) {
+    fail(name + ": a DELETE whose fsync failed answered " + std::to_string(r.status) + " " +
+         redacted(r.body));
+  }
+  return d;
+}
+
+bool introspectsActive(const Client& c, const std::string& token, std::optional<int64_t>* exp) {
+  auto r = httpRequest(c.port(), "POST", "/v1/introspect", c.headers("introspect", true),
+                       R"({"token":")" + token + "\"}");
+  if (r.status != 200) throw std::runtime_error("introspection answered " + std::to_string(r.status));
+  auto j = Json::parse(r.body);
+  if (exp) *exp = j["exp"].exists() ? std::optional<int64_t>(static_cast<int64_t>(j["exp"].num())) : std::nullopt;
+  return j["active"].boolean();
+}
+
+void runEpisode(const Client& c, PitdProcess& pitd, const std::string& name, Fault fault,
+                int workers, DiskFiller& filler, FaultFlag& roFlag, FaultFlag& eioFlag,
                 const std::vector<std::string>& seedTokens, const std::string& seedId) {
   const pid_t pid = pitd.pid();
   int probe = 0;
-  if (readOnly) {
-    roSwitch.on();
-  } else {
+  std::optional<KeyedDelete> victim;
+  if (fault == Fault::fsyncEio) victim = deleteDuringFsyncFault(c, name, eioFlag);
+  Load load(c, workers, name);  // meets the fault (and, after it, the recovered pitd)
+  if (fault == Fault::readOnly) {
+    roFlag.on();
+  } else if (fault == Fault::enospc) {
     filler.fill();
   }
   if (!provokeUnavailable(c, name, &probe)) {
@@ -335,8 +437,18 @@ void runEpisode(const Client& c, PitdProcess& pitd, const std::string& name, boo
   }
   auto late = command(c, "POST", "/v1/accounts/" + kAccount + "/integrations", kBody, name + "-late");
   if (!isUnavailable(late)) fail(name + ": a command was not answered 503 late in the fault");
-  if (readOnly) {
-    roSwitch.off();
+  if (victim) {
+    // Its WAL record may be in the log that pitd reads meanwhile, but it is not known durable.
+    auto retry = command(c, "DELETE", victim->path, "", victim->requestId, victim->key);
+    if (!isUnavailable(retry)) {
+      fail(name + ": the DELETE retried during the fault answered " + std::to_string(retry.status) +
+           (retry.headers.count("idempotent-replayed") ? " (replayed)" : ""));
+    }
+  }
+  if (fault == Fault::readOnly) {
+    roFlag.off();
+  } else if (fault == Fault::fsyncEio) {
+    eioFlag.off();
   } else {
     filler.free();
   }
@@ -351,8 +463,89 @@ void runEpisode(const Client& c, PitdProcess& pitd, const std::string& name, boo
   }
   if (!metricSays(c, "pitlog_storage_writable 1")) fail(name + ": pitlog_storage_writable is not 1");
   if (c.get("/healthz").body != R"({"status":"ok"})") fail(name + ": /healthz is not ok again");
-  (readOnly ? figures.episodesReadonly : figures.episodesEnospc)++;
+  if (victim) {
+    auto retry = command(c, "DELETE", victim->path, "", victim->requestId, victim->key);
+    if (retry.status != 204) {
+      fail(name + ": the DELETE retried after the fault answered " + std::to_string(retry.status));
+    } else if (introspectsActive(c, victim->token, nullptr)) {
+      fail(name + ": the deleted integration's token is still active after recovery");
+    }
+    ++figures.deletesRetried;
+  }
+  (fault == Fault::readOnly   ? figures.episodesReadonly
+   : fault == Fault::fsyncEio ? figures.episodesFsyncEio
+                              : figures.episodesEnospc)++;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // some load after the fault
   std::cout << name << ": recovered in " << seconds << " s\n" << std::flush;
+}
+
+// The log's last sequence as the store shows it (the audit reads the database, not memory).
+uint64_t loggedLastSeq(const Client& c) {
+  uint64_t last = 0;
+  std::string after = "0";
+  for (;;) {
+    auto j = Json::parse(c.get("/v1/accounts/" + kAccount + "/audit?limit=1000&after=" + after).body);
+    auto events = j["events"];
+    if (events.size() > 0) last = static_cast<uint64_t>(events[events.size() - 1]["seq"].num());
+    if (j["next"].isNull()) return last;
+    after = std::to_string(static_cast<uint64_t>(j["next"].num()));
+  }
+}
+
+uint64_t memoryLastSeq(const Client& c) {
+  auto r = c.get("/metrics");
+  auto at = r.body.find("\npitlog_log_last_sequence ");
+  return at == std::string::npos ? 0 : std::stoull(r.body.substr(at + 26));
+}
+
+// Memory equals a replay of the log, with no command in flight: memory's last sequence is the
+// log's, and every token ever issued introspects (memory) as `pit-replay as-of` at the log's last
+// event says it was valid then (a replay of the log, beside the running pitd): active or not, and
+// with the same deadline.
+void checkMemoryEqualsReplay(const Client& c, const Args& args, const std::string& data,
+                             const std::string& name) {
+  ++figures.memoryChecks;
+  const uint64_t logged = loggedLastSeq(c), inMemory = memoryLastSeq(c);
+  if (logged != inMemory) {
+    ++figures.memoryMismatches;
+    fail(name + ": memory ends at event " + std::to_string(inMemory) + ", the log at " +
+         std::to_string(logged));
+  }
+  const std::string out = args.work + "/as-of.json";
+  const std::string cmd = args.pitReplay + " --data " + data + " as-of --seq " +
+                          std::to_string(logged) + " --format json > " + out + " 2> " + out + ".err";
+  if (std::system(cmd.c_str()) != 0) {
+    fail(name + ": pit-replay as-of failed: " + readFile(out + ".err"));
+    return;
+  }
+  // tokenId -> expiresAt (ms; nullopt: no deadline) of every token the replay finds valid.
+  std::map<std::string, std::optional<int64_t>> replayed;
+  auto integrations = Json::parse(readFile(out))["integrations"];
+  for (size_t i = 0; i < integrations.size(); ++i) {
+    auto tokens = integrations[i]["tokens"];
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      auto expires = tokens[t]["expiresAt"];
+      std::optional<int64_t> at;
+      if (!expires.isNull()) at = pitlog::events::parseRfc3339(expires.str());
+      replayed[tokens[t]["tokenId"].str()] = at;
+    }
+  }
+  for (const auto& token : tokenBook.all()) {
+    ++figures.tokensCompared;
+    const std::string id = pitlog::events::tokenIdOf(pitlog::events::sha256(token));
+    auto it = replayed.find(id);
+    std::optional<int64_t> exp;
+    const bool active = introspectsActive(c, token, &exp);
+    const bool expected = it != replayed.end();  // windows last far longer than the campaign
+    std::optional<int64_t> expectedExp;
+    if (expected && it->second) expectedExp = *it->second / 1000;
+    if (active != expected || (active && exp != expectedExp)) {
+      ++figures.memoryMismatches;
+      fail(name + ": token " + id + " is " + (active ? "active" : "inactive") +
+           " in memory, " + (expected ? "active" : "inactive") + " in a replay of the log" +
+           (active && expected && exp != expectedExp ? " (another deadline)" : ""));
+    }
+  }
 }
 
 std::string figuresJson(bool skippedReadonly, double seconds) {
@@ -360,7 +553,12 @@ std::string figuresJson(bool skippedReadonly, double seconds) {
   o << R"({"campaign":"faults","skipped":false)"
     << ",\"episodes_enospc\":" << figures.episodesEnospc
     << ",\"episodes_readonly\":" << figures.episodesReadonly
+    << ",\"episodes_fsync_eio\":" << figures.episodesFsyncEio
     << ",\"readonly_mechanism\":\"" << (skippedReadonly ? "none" : "ld_preload_erofs") << "\""
+    << ",\"memory_checks\":" << figures.memoryChecks
+    << ",\"tokens_compared\":" << figures.tokensCompared
+    << ",\"memory_mismatches\":" << figures.memoryMismatches
+    << ",\"deletes_retried_after_fsync_fault\":" << figures.deletesRetried
     << ",\"commands_503\":" << figures.commands503.load()
     << ",\"commands_acknowledged\":" << figures.commandsAcknowledged.load()
     << ",\"commands_503_maybe_applied\":" << figures.commandsMaybeApplied.load()
@@ -402,15 +600,17 @@ int run(const Args& args) {
   const std::string data = args.mount + "/data";
   const std::string log = args.work + "/pitd.log";
   DiskFiller filler(args.mount + "/filler");
-  ReadOnlySwitch roSwitch(args.work + "/readonly.flag");
-  roSwitch.off();
+  FaultFlag roFlag(args.work + "/readonly.flag"), eioFlag(args.work + "/fsync-eio.flag");
+  roFlag.off();
+  eioFlag.off();
   const bool haveShim = !args.shim.empty() && std::filesystem::exists(args.shim);
 
   // The shim is loaded into pitd only (and is inert until the flag exists).
   if (haveShim) {
     ::setenv("LD_PRELOAD", args.shim.c_str(), 1);
     ::setenv("PITLOG_FAULTS_DIR", args.mount.c_str(), 1);
-    ::setenv("PITLOG_FAULTS_RO_FLAG", roSwitch.flag().c_str(), 1);
+    ::setenv("PITLOG_FAULTS_RO_FLAG", roFlag.flag().c_str(), 1);
+    ::setenv("PITLOG_FAULTS_EIO_FLAG", eioFlag.flag().c_str(), 1);
   }
   const std::vector<std::string> pitdArgs = {"--data", data, "--http", "127.0.0.1:0", "--rpc", "off"};
   auto pitd = std::make_unique<PitdProcess>(log, pitdArgs);
@@ -430,19 +630,15 @@ int run(const Args& args) {
     seedId = j["integration"]["id"].str();
   }
 
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> workers;
-  for (int w = 0; w < args.workers; ++w) {
-    workers.emplace_back([&, w] { worker(client, w, stop); });
-  }
+  // Without the shim, full-disk episodes only.
+  const Fault cycle[] = {Fault::enospc, Fault::readOnly, Fault::fsyncEio};
   for (int e = 0; e < args.episodes; ++e) {
-    const bool readOnly = haveShim && e % 2 == 1;
-    const std::string name = std::string(readOnly ? "readonly-" : "enospc-") + std::to_string(e);
-    runEpisode(client, *pitd, name, readOnly, filler, roSwitch, seedTokens, seedId);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // some load between faults
+    const Fault fault = haveShim ? cycle[e % 3] : Fault::enospc;
+    const std::string name = std::string(faultName(fault)) + "-" + std::to_string(e);
+    runEpisode(client, *pitd, name, fault, args.workers, filler, roFlag, eioFlag, seedTokens,
+               seedId);
+    checkMemoryEqualsReplay(client, args, data, name);
   }
-  stop = true;
-  for (auto& t : workers) t.join();
 
   // The log holds exactly the acknowledged commands.
   const auto logged = loggedCommands(client);
@@ -461,7 +657,8 @@ int run(const Args& args) {
       for (auto at = text.find(words); at != std::string::npos; at = text.find(words, at + 1)) ++n;
       return n;
     };
-    const size_t episodes = static_cast<size_t>(figures.episodesEnospc + figures.episodesReadonly);
+    const size_t episodes = static_cast<size_t>(figures.episodesEnospc + figures.episodesReadonly +
+                                                figures.episodesFsyncEio);
     figures.logLinesFailed = count("error storage unavailable");
     figures.logLinesRecovered = count("info storage recovered");
     if (figures.logLinesFailed != episodes || figures.logLinesRecovered != episodes) {

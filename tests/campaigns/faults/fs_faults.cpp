@@ -36,13 +36,13 @@ uint64_t DiskFiller::fill() {
 
 void DiskFiller::free() { ::unlink(path_.c_str()); }
 
-void ReadOnlySwitch::on() {
+void FaultFlag::on() {
   int fd = ::open(flag_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("cannot create " + flag_ + ": " + std::strerror(errno));
   ::close(fd);
 }
 
-void ReadOnlySwitch::off() { ::unlink(flag_.c_str()); }
+void FaultFlag::off() { ::unlink(flag_.c_str()); }
 
 uint64_t freeBytes(const std::string& path) {
   struct statvfs fs {};

@@ -1,10 +1,10 @@
 #pragma once
-// The two storage faults the campaign puts under a running pitd, each reversible:
+// The storage faults the campaign puts under a running pitd, each reversible:
 //  - DiskFiller fills the data dir's (small, tmpfs) file system to the last byte with a filler
 //    file, so that the next write pitd makes fails with ENOSPC; free() deletes it.
-//  - ReadOnlySwitch turns the data dir read-only for pitd through readonly_shim.c (loaded into
-//    pitd with LD_PRELOAD; see that file for why not `mount -o remount,ro`): on() creates the flag
-//    file the shim looks for, off() removes it.
+//  - FaultFlag switches one of fs_fault_shim.c's faults (loaded into pitd with LD_PRELOAD): the
+//    data dir turned read-only (see that file for why not `mount -o remount,ro`), or fsync and
+//    fdatasync failing with EIO. on() creates the flag file the shim looks for, off() removes it.
 #include <cstdint>
 #include <string>
 
@@ -22,10 +22,10 @@ class DiskFiller {
   std::string path_;
 };
 
-class ReadOnlySwitch {
+class FaultFlag {
  public:
-  explicit ReadOnlySwitch(std::string flagPath) : flag_(std::move(flagPath)) {}
-  ~ReadOnlySwitch() { off(); }
+  explicit FaultFlag(std::string flagPath) : flag_(std::move(flagPath)) {}
+  ~FaultFlag() { off(); }
   const std::string& flag() const { return flag_; }
   void on();
   void off();

@@ -9,6 +9,10 @@ namespace pitlog::rpc::testing {
 
 namespace {
 
+// The text as it is, NUL bytes included: a std::string passed as it stands would be cut at its
+// first NUL (kj reads it with c_str()).
+capnp::Text::Reader txt(const std::string& s) { return capnp::Text::Reader(s.data(), s.size()); }
+
 std::string str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
 std::vector<std::string> strs(capnp::List<capnp::Text>::Reader list) {
@@ -18,14 +22,14 @@ std::vector<std::string> strs(capnp::List<capnp::Text>::Reader list) {
 }
 
 void fillActor(schema::Actor::Builder b, const Actor& a) {
-  b.setAccountId(a.accountId);
-  b.setUserId(a.userId);
+  b.setAccountId(txt(a.accountId));
+  b.setUserId(txt(a.userId));
   b.setRole(a.role);
 }
 
 void fillOptions(schema::Options::Builder b, const Options& o) {
-  b.setRequestId(o.requestId);
-  b.setIdempotencyKey(o.idempotencyKey);
+  b.setRequestId(txt(o.requestId));
+  if (o.idempotencyKey) b.setIdempotencyKey(txt(*o.idempotencyKey));
   auto m = b.initIfMatch();
   switch (o.ifMatchKind) {
     case Options::IfMatch::none: m.setNone(); break;
@@ -200,12 +204,23 @@ Harness::Harness(int64_t rotationWindowMs)
   }
 }
 
+Harness::Harness(int rpcPort, const std::string& serviceKey)
+    : clock_(0), io_(kj::setupAsyncIo()), port_(static_cast<uint>(rpcPort)) {
+  client_ = connect();
+  auto login = client_->login(serviceKey).wait(io_.waitScope);
+  KJ_IF_MAYBE(s, login.session) {
+    session_ = *s;
+  } else {
+    KJ_FAIL_ASSERT("the service key was refused", login.error.code, login.error.message);
+  }
+}
+
 Harness::~Harness() {
   session_ = nullptr;
   client_ = nullptr;
   serving_ = nullptr;
   listener_ = nullptr;
-  engine_->stop();
+  if (engine_) engine_->stop();
 }
 
 void Harness::settle() {
@@ -245,12 +260,12 @@ IntegrationReply Harness::create(const Actor& a, const std::string& name,
   auto req = session_.createRequest();
   fillActor(req.initActor(), a);
   auto opts = req.initOptions();
-  opts.setRequestId(o.requestId);
-  opts.setIdempotencyKey(o.idempotencyKey);
-  req.setName(name);
-  req.setDescription(description);
+  opts.setRequestId(txt(o.requestId));
+  if (o.idempotencyKey) opts.setIdempotencyKey(txt(*o.idempotencyKey));
+  req.setName(txt(name));
+  req.setDescription(txt(description));
   auto list = req.initScopes(scopes.size());
-  for (size_t i = 0; i < scopes.size(); ++i) list.set(i, scopes[i]);
+  for (size_t i = 0; i < scopes.size(); ++i) list.set(i, txt(scopes[i]));
   auto resp = req.send().wait(io_.waitScope);
   return readIntegrationResult(resp.getResult());
 }
@@ -274,8 +289,8 @@ ListReply Harness::list(const Actor& a, bool includeDeleted, std::optional<uint3
 IntegrationReply Harness::get(const Actor& a, const std::string& id, const std::string& asOf) {
   auto req = session_.getRequest();
   fillActor(req.initActor(), a);
-  req.setIntegrationId(id);
-  req.setAsOf(asOf);
+  req.setIntegrationId(txt(id));
+  req.setAsOf(txt(asOf));
   auto resp = req.send().wait(io_.waitScope);
   return readIntegrationResult(resp.getResult());
 }
@@ -287,12 +302,12 @@ IntegrationReply Harness::edit(const Actor& a, const std::string& id,
   auto req = session_.editRequest();
   fillActor(req.initActor(), a);
   fillOptions(req.initOptions(), o);
-  req.setIntegrationId(id);
-  if (name) req.initName().setValue(*name);
-  if (description) req.initDescription().setValue(*description);
+  req.setIntegrationId(txt(id));
+  if (name) req.initName().setValue(txt(*name));
+  if (description) req.initDescription().setValue(txt(*description));
   if (scopes) {
     auto list = req.initScopes().initValue(scopes->size());
-    for (size_t i = 0; i < scopes->size(); ++i) list.set(i, (*scopes)[i]);
+    for (size_t i = 0; i < scopes->size(); ++i) list.set(i, txt((*scopes)[i]));
   }
   auto resp = req.send().wait(io_.waitScope);
   return readIntegrationResult(resp.getResult());
@@ -303,7 +318,7 @@ IntegrationReply Harness::rotate(const Actor& a, const std::string& id, schema::
   auto req = session_.rotateRequest();
   fillActor(req.initActor(), a);
   fillOptions(req.initOptions(), o);
-  req.setIntegrationId(id);
+  req.setIntegrationId(txt(id));
   req.setExpire(expire);
   auto resp = req.send().wait(io_.waitScope);
   return readIntegrationResult(resp.getResult());
@@ -313,7 +328,7 @@ IntegrationReply Harness::cancelRotation(const Actor& a, const std::string& id, 
   auto req = session_.cancelRotationRequest();
   fillActor(req.initActor(), a);
   fillOptions(req.initOptions(), o);
-  req.setIntegrationId(id);
+  req.setIntegrationId(txt(id));
   auto resp = req.send().wait(io_.waitScope);
   return readIntegrationResult(resp.getResult());
 }
@@ -322,7 +337,7 @@ IntegrationReply Harness::expireNow(const Actor& a, const std::string& id, const
   auto req = session_.expireNowRequest();
   fillActor(req.initActor(), a);
   fillOptions(req.initOptions(), o);
-  req.setIntegrationId(id);
+  req.setIntegrationId(txt(id));
   auto resp = req.send().wait(io_.waitScope);
   return readIntegrationResult(resp.getResult());
 }
@@ -331,7 +346,7 @@ DeleteReply Harness::remove(const Actor& a, const std::string& id, const Options
   auto req = session_.deleteRequest();
   fillActor(req.initActor(), a);
   fillOptions(req.initOptions(), o);
-  req.setIntegrationId(id);
+  req.setIntegrationId(txt(id));
   auto resp = req.send().wait(io_.waitScope);
   DeleteReply out;
   auto r = resp.getResult();
@@ -347,7 +362,7 @@ DeleteReply Harness::remove(const Actor& a, const std::string& id, const Options
 EventsReply Harness::events(const Actor& a, const std::string& id) {
   auto req = session_.eventsRequest();
   fillActor(req.initActor(), a);
-  req.setIntegrationId(id);
+  req.setIntegrationId(txt(id));
   auto resp = req.send().wait(io_.waitScope);
   EventsReply out;
   auto r = resp.getResult();
@@ -365,8 +380,8 @@ EventsReply Harness::audit(const Actor& a, uint64_t after, uint32_t limit,
   fillActor(req.initActor(), a);
   req.setAfter(after);
   req.setLimit(limit);
-  req.setSince(since);
-  req.setUntil(until);
+  req.setSince(txt(since));
+  req.setUntil(txt(until));
   auto resp = req.send().wait(io_.waitScope);
   EventsReply out;
   auto r = resp.getResult();
@@ -382,7 +397,7 @@ EventsReply Harness::audit(const Actor& a, uint64_t after, uint32_t limit,
 PermissionReply Harness::getPermission(const Actor& a, const std::string& userId) {
   auto req = session_.getPermissionRequest();
   fillActor(req.initActor(), a);
-  req.setUserId(userId);
+  req.setUserId(txt(userId));
   auto resp = req.send().wait(io_.waitScope);
   PermissionReply out;
   auto r = resp.getResult();
@@ -407,7 +422,7 @@ PermissionReply Harness::setPermission(const Actor& a, const std::string& userId
   auto req = session_.setPermissionRequest();
   fillActor(req.initActor(), a);
   fillOptions(req.initOptions(), o);
-  req.setUserId(userId);
+  req.setUserId(txt(userId));
   req.setAllowed(allowed);
   auto resp = req.send().wait(io_.waitScope);
   PermissionReply out;
@@ -442,7 +457,7 @@ Introspection readIntrospection(schema::Introspection::Reader r) {
   if (r.getAllowed().isValue()) out.allowed = r.getAllowed().getValue();
   out.otherFieldsUnset = !r.hasScope() && !r.hasTokenType() && !r.hasAccountId() &&
                          !r.hasIntegrationId() && r.getIat() == 0 && r.getExp().isNone() &&
-                         r.getAllowed().isNotAsked();
+                         r.getAllowed().isNotAsked() && !r.hasError();
   return out;
 }
 
@@ -450,8 +465,8 @@ Introspection readIntrospection(schema::Introspection::Reader r) {
 
 Introspection Harness::introspect(const Secret& token, std::optional<std::string> requiredScope) {
   auto req = session_.introspectRequest();
-  req.setToken(token.reveal());
-  if (requiredScope) req.initRequiredScope().setValue(*requiredScope);
+  req.setToken(txt(token.reveal()));
+  if (requiredScope) req.initRequiredScope().setValue(txt(*requiredScope));
   auto resp = req.send().wait(io_.waitScope);
   return readIntrospection(resp.getResult());
 }

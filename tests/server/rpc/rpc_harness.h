@@ -42,7 +42,7 @@ Actor user(std::string account = "acme", std::string user = "bob");
 
 struct Options {
   std::string requestId;
-  std::string idempotencyKey;
+  std::optional<std::string> idempotencyKey;  // unset: none; "" is sent (and refused)
   enum class IfMatch { none, any, versions } ifMatchKind = IfMatch::none;
   std::vector<uint32_t> ifMatch;
   static Options key(std::string k) { return {{}, std::move(k), IfMatch::none, {}}; }
@@ -132,6 +132,9 @@ class Harness {
  public:
   // Starts at 2026-11-28T17:00:00.000Z; the clock moves only when a test advances it.
   explicit Harness(int64_t rotationWindowMs = 7LL * 24 * 3600 * 1000);
+  // A client of another server (a real pitd) on 127.0.0.1:rpcPort, logged in with `serviceKey`:
+  // every call below works, engine(), settle() and advance() do not (there is no engine here).
+  Harness(int rpcPort, const std::string& serviceKey);
   ~Harness();
 
   commands::Engine& engine() { return *engine_; }

@@ -68,9 +68,9 @@ TEST_CASE("invalid input answers invalid_argument naming the field, and writes n
                   "invalid_argument", "actor.role");
   }
   SECTION("options: request id, idempotency key, ifMatch") {
-    CHECK_REFUSED(h.create(alice, "ok", kScopes, "", Options{"line\nbreak", "", {}, {}}),
+    CHECK_REFUSED(h.create(alice, "ok", kScopes, "", Options{"line\nbreak", std::nullopt, {}, {}}),
                   "invalid_argument", "requestId");
-    CHECK_REFUSED(h.edit(alice, id, "ok", {}, {}, Options{std::string(129, 'r'), "", {}, {}}),
+    CHECK_REFUSED(h.edit(alice, id, "ok", {}, {}, Options{std::string(129, 'r'), std::nullopt, {}, {}}),
                   "invalid_argument", "requestId");
     CHECK_REFUSED(h.create(alice, "ok", kScopes, "", Options::key(std::string(129, 'k'))),
                   "invalid_argument", "idempotencyKey");
@@ -79,6 +79,42 @@ TEST_CASE("invalid input answers invalid_argument naming the field, and writes n
     Options emptyList;
     emptyList.ifMatchKind = Options::IfMatch::versions;
     CHECK_REFUSED(h.edit(alice, id, "ok", {}, {}, emptyList), "invalid_argument", "ifMatch");
+    // Set but empty is not "none" (HTTP's present-but-empty header is refused alike).
+    CHECK_REFUSED(h.create(alice, "ok", kScopes, "", Options::key("")), "invalid_argument",
+                  "idempotencyKey");
+    CHECK_REFUSED(h.remove(alice, id, Options::key("")), "invalid_argument", "idempotencyKey");
+    // One If-Match limit for both protocols: 100 versions (100 that miss version 1 are read,
+    // and mismatch; 101 are refused before).
+    Options hundred, hundredAndOne;
+    hundred.ifMatchKind = hundredAndOne.ifMatchKind = Options::IfMatch::versions;
+    for (uint32_t v = 2; v <= 101; ++v) hundred.ifMatch.push_back(v);
+    hundredAndOne.ifMatch = hundred.ifMatch;
+    hundredAndOne.ifMatch.push_back(102);
+    CHECK_REFUSED(h.edit(alice, id, "ok", {}, {}, hundredAndOne), "invalid_argument", "ifMatch");
+    CHECK_REFUSED(h.edit(alice, id, "ok", {}, {}, hundred), "version_mismatch", "");
+  }
+  SECTION("control characters, U+0000 included, name the field") {
+    const std::string nul("a\0b", 3);
+    CHECK_REFUSED(h.create(alice, nul, kScopes), "invalid_argument", "name");
+    CHECK_REFUSED(h.create(alice, "ok", kScopes, nul), "invalid_argument", "description");
+    CHECK_REFUSED(h.create(alice, "ok", {std::string("contacts.readonly\0", 18)}),
+                  "invalid_argument", "scopes");
+    CHECK_REFUSED(h.edit(alice, id, std::string("x\x7f")), "invalid_argument", "name");
+    CHECK_REFUSED(h.get(alice, std::string("int\0x", 5)), "invalid_argument", "integrationId");
+    CHECK_REFUSED(h.create(alice, "ok", kScopes, "", Options::key(std::string("k\0", 2))),
+                  "invalid_argument", "idempotencyKey");
+    // description keeps line breaks and tabs (validate_test), and nothing else.
+    CHECK_REFUSED(h.create(alice, "ok", kScopes, "bell\a"), "invalid_argument", "description");
+  }
+  SECTION("query ranges, as over HTTP") {
+    CHECK_REFUSED(h.list(alice, false, 36501), "invalid_argument", "staleAfter");
+    CHECK_REFUSED(h.list(alice, false, 40000), "invalid_argument", "staleAfter");
+    CHECK(h.list(alice, false, 36500).ok());
+    CHECK_REFUSED(h.audit(alice, 0, 100, "2026-11-29T00:00:00Z", "2026-11-28T00:00:00Z"),
+                  "invalid_argument", "since");
+    CHECK(h.audit(alice, 0, 100, "2026-11-28T00:00:00Z", "2026-11-28T00:00:00Z").ok());
+    CHECK_REFUSED(h.audit(alice, uint64_t{1} << 63), "invalid_argument", "after");
+    CHECK(h.audit(alice, (uint64_t{1} << 63) - 1).ok());
   }
   SECTION("targets and operation parameters") {
     CHECK_REFUSED(h.edit(alice, "int/../x", "ok"), "invalid_argument", "integrationId");

@@ -1,14 +1,18 @@
-/* An LD_PRELOAD library that makes one directory tree behave as a file system turned read-only
- * under a running process, on demand: while the file named by PITLOG_FAULTS_RO_FLAG exists, every
- * call that would change a file below PITLOG_FAULTS_DIR fails with EROFS (opening for writing,
- * write/pwrite/writev on an fd already open there, fsync, fallocate, ftruncate, rename, unlink,
- * mkdir) and statvfs reports ST_RDONLY. Reads work throughout.
+/* An LD_PRELOAD library that puts two reversible storage faults under a running process, for one
+ * directory tree (PITLOG_FAULTS_DIR), each while its flag file exists:
  *
- * Why not `mount -o remount,ro`: Linux refuses it (EBUSY) while any file on the file system is
- * open for writing, and pitd always holds its WAL open; an ext2/ext4 image with errors=remount-ro
- * turns read-only for real, but only an unmount brings it back. What the process sees from the
- * kernel in that case - EROFS from every write, on old fds and new paths alike - is what this
- * library gives it, reversibly. */
+ *  - read-only (PITLOG_FAULTS_RO_FLAG): every call that would change a file below the directory
+ *    fails with EROFS (opening for writing, write/pwrite/writev on an fd already open there,
+ *    fsync, fallocate, ftruncate, rename, unlink, mkdir) and statvfs reports ST_RDONLY. Reads work
+ *    throughout. Why not `mount -o remount,ro`: Linux refuses it (EBUSY) while any file on the
+ *    file system is open for writing, and pitd always holds its WAL open; an ext2/ext4 image with
+ *    errors=remount-ro turns read-only for real, but only an unmount brings it back. What the
+ *    process sees from the kernel in that case - EROFS from every write, on old fds and new paths
+ *    alike - is what this library gives it, reversibly.
+ *  - fsync EIO (PITLOG_FAULTS_EIO_FLAG): fsync and fdatasync of a file below the directory fail
+ *    with EIO, as a disk that fails a cache flush makes them; writes go through (into the page
+ *    cache), so a WAL record can be whole on disk although its fsync failed, and the file system
+ *    looks writable throughout. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -24,10 +28,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int active(void) {
-  const char* flag = getenv("PITLOG_FAULTS_RO_FLAG");
+static int flagged(const char* variable) {
+  const char* flag = getenv(variable);
   return flag && access(flag, F_OK) == 0;
 }
+static int active(void) { return flagged("PITLOG_FAULTS_RO_FLAG"); }
+static int syncFails(void) { return flagged("PITLOG_FAULTS_EIO_FLAG"); }
 
 /* Whether an absolute path lies below PITLOG_FAULTS_DIR (relative paths: below the cwd). */
 static int below(const char* path) {
@@ -56,6 +62,8 @@ static int fdBelow(int fd) {
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 #define DENY_FD(fd) \
   if (active() && fdBelow(fd)) { errno = EROFS; return -1; }
+#define FAIL_SYNC(fd) \
+  if (syncFails() && fdBelow(fd)) { errno = EIO; return -1; }
 #define DENY_PATH(p) \
   if (active() && below(p)) { errno = EROFS; return -1; }
 
@@ -92,8 +100,8 @@ ssize_t writev(int fd, const struct iovec* v, int c) { DENY_FD(fd); return REAL(
 ssize_t pwritev(int fd, const struct iovec* v, int c, off_t off) {
   DENY_FD(fd); return REAL(pwritev)(fd, v, c, off);
 }
-int fsync(int fd) { DENY_FD(fd); return REAL(fsync)(fd); }
-int fdatasync(int fd) { DENY_FD(fd); return REAL(fdatasync)(fd); }
+int fsync(int fd) { DENY_FD(fd); FAIL_SYNC(fd); return REAL(fsync)(fd); }
+int fdatasync(int fd) { DENY_FD(fd); FAIL_SYNC(fd); return REAL(fdatasync)(fd); }
 int fallocate(int fd, int mode, off_t off, off_t len) {
   DENY_FD(fd); return REAL(fallocate)(fd, mode, off, len);
 }
