@@ -38,6 +38,7 @@
 #include "commands/engine.h"
 #include "http_input.h"
 #include "server/http/api_service.h"
+#include "server/connection_limits.h"
 #include "server/http_connections.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -97,7 +98,6 @@ struct Harness {
   server::ServiceKeys keys = server::ServiceKeys::parse(kServiceKey);
   server::Metrics metrics;
   std::unique_ptr<server::http::ApiService> api;
-  std::unique_ptr<kj::HttpServer> http;
   std::unique_ptr<server::HttpConnections> connections;
   fuzz::Placeholders values;
   std::shared_ptr<AccessRecords> access = std::make_shared<AccessRecords>();
@@ -126,9 +126,9 @@ struct Harness {
                                                      io.provider->getTimer());
     kj::HttpServerSettings settings;  // pitd's: the defaults with its error handler
     settings.errorHandler = *api;
-    http = std::make_unique<kj::HttpServer>(io.provider->getTimer(), api->headerTable(), *api,
-                                            settings);
-    connections = std::make_unique<server::HttpConnections>(*http);
+    connections = std::make_unique<server::HttpConnections>(
+        io.provider->getTimer(), api->headerTable(), *api, settings,
+        server::ConnectionLimits().writeTimeout);
   }
 
   // Integrations made through the engine, as pitd's commands would make them.
@@ -157,7 +157,6 @@ struct Harness {
 
   void stop() {
     connections.reset();
-    http.reset();
     api.reset();
     engine->stop();
     engine.reset();

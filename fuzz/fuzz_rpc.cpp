@@ -65,7 +65,8 @@ struct Harness {
 
     listener = io.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io.waitScope)->listen();
     serving = rpc::serveRpc(*listener, *engine,
-                            [](std::string_view key) { return key == kServiceKey; })
+                            [](std::string_view key) { return key == kServiceKey; },
+                            io.provider->getTimer())
                   .eagerlyEvaluate([](kj::Exception&& e) {
                     std::fprintf(stderr, "serveRpc failed: %s\n", e.getDescription().cStr());
                     std::abort();

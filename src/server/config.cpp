@@ -24,7 +24,8 @@ constexpr const char* kEnvPrefix = "PITLOG_";
 const std::vector<std::string>& settableOptions() {
   static const std::vector<std::string> kNames = {
       "data", "http", "rpc", "service-keys", "scopes", "rotation-window", "sync",
-      "log-level", "log-format", "tls-cert", "tls-key", "config"};
+      "log-level", "log-format", "tls-cert", "tls-key", "max-connections",
+      "idle-timeout", "write-timeout", "config"};
   return kNames;
 }
 
@@ -59,6 +60,14 @@ po::options_description describeOptions() {
       ("tls-key", po::value<std::string>()->value_name("FILE"),
        "the certificate's unencrypted PEM private key (keep it mode 0600); needs --tls-cert, "
        "e.g. --tls-key /etc/pitlog/tls/key.pem")
+      ("max-connections", po::value<std::string>()->value_name("N"),
+       "connections open at once on each port (default 1000); beyond it a new connection is "
+       "closed at once")
+      ("idle-timeout", po::value<std::string>()->value_name("DURATION"),
+       "close an RPC connection with no message either way for this long (default 60s)")
+      ("write-timeout", po::value<std::string>()->value_name("DURATION"),
+       "close a connection (HTTP or RPC) whose client takes none of its answers for this long "
+       "(default 30s)")
       ("config", po::value<std::string>()->value_name("FILE"),
        "read options from FILE (`name = value` lines, '#' comments)");
   return d;
@@ -87,7 +96,13 @@ void printHelp(std::ostream& out, const po::options_description& d) {
          "With --tls-cert and --tls-key, both ports speak only TLS (1.2 or newer; 1.3 when the\n"
          "client offers it); a client that fails its handshake is dropped and nothing else is\n"
          "disturbed. Without them both ports are plain, for loopback or a TLS-terminating proxy.\n"
-         "SIGTERM or SIGINT stops pitd after the commands in flight are durable.\n";
+         "Both ports hold at most --max-connections connections each; a new connection must\n"
+         "send its first request (RPC: log in) within 15 s, an RPC session idle for\n"
+         "--idle-timeout is closed, and a client that takes none of its answers for\n"
+         "--write-timeout is disconnected. A failed accept (e.g. no file descriptor left) is\n"
+         "retried, never fatal.\n"
+         "SIGTERM or SIGINT stops pitd after the commands in flight on both ports are durable\n"
+         "and answered. SIGHUP reloads the service keys.\n";
 }
 
 // PITLOG_ROTATION_WINDOW -> rotation-window; anything else (PITLOG_KEEP_TEST_DIRS, ...) is not an
@@ -207,6 +222,27 @@ Config interpret(const po::variables_map& vm) {
     if (!b) throw BadOption{"--sync: expected true or false, got '" + *v + "'"};
     c.sync = *b;
   }
+  if (auto v = get("max-connections")) {
+    const bool digits = !v->empty() && v->size() <= 7 &&
+                        std::all_of(v->begin(), v->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    const unsigned long n = digits ? std::stoul(*v) : 0;
+    if (n < 1 || n > 1'000'000) {
+      throw BadOption{"--max-connections: expected a number from 1 to 1000000, got '" + *v + "'"};
+    }
+    c.maxConnections = n;
+  }
+  auto timeout = [&](const char* name, int64_t* ms) {
+    auto v = get(name);
+    if (!v) return;
+    auto parsed = events::parseDuration(*v);
+    if (!parsed || *parsed > 24LL * 3600 * 1000) {
+      throw BadOption{std::string("--") + name + ": expected a positive duration of at most 1d "
+                      "such as 60s, 5m or 500ms, got '" + *v + "'"};
+    }
+    *ms = *parsed;
+  };
+  timeout("idle-timeout", &c.idleTimeoutMs);
+  timeout("write-timeout", &c.writeTimeoutMs);
   if (auto v = get("log-level")) {
     static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn",
                                                      "error", "critical", "off"};

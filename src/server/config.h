@@ -30,6 +30,10 @@ struct Config {
   std::optional<std::string> tlsKeyFile;
   int64_t rotationWindowMs = 7LL * 24 * 3600 * 1000;
   bool sync = true;
+  // Connection limits, per port (connection_limits.h).
+  size_t maxConnections = 1000;
+  int64_t idleTimeoutMs = 60'000;   // an RPC session with no message either way
+  int64_t writeTimeoutMs = 30'000;  // a peer that takes no bytes of its answers
   std::string logLevel = "info";  // trace, debug, info, warn, error, critical, off
   LogFormat logFormat = LogFormat::text;
 };

@@ -179,6 +179,58 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "pitlog_storage_failures_total", "counter",
          "Storage fault episodes (writes stopped until pitd recovered by itself) since start.");
   sample(out, "pitlog_storage_failures_total", "", static_cast<double>(gauges.storageFailures));
+  header(out, "pitlog_connections_open", "gauge", "Connections open, by port.");
+  for (const auto& [protocol, port] : ports_) {
+    sample(out, "pitlog_connections_open", "protocol=\"" + protocol + "\"",
+           static_cast<double>(port.open));
+  }
+  header(out, "pitlog_connections_refused_total", "counter",
+         "Connections closed at once because the port held --max-connections already.");
+  for (const auto& [protocol, port] : ports_) {
+    sample(out, "pitlog_connections_refused_total", "protocol=\"" + protocol + "\"",
+           static_cast<double>(port.refused));
+  }
+  header(out, "pitlog_accept_failures_total", "counter",
+         "Failed accepts (e.g. no file descriptor left), each retried after a back-off.");
+  for (const auto& [protocol, port] : ports_) {
+    sample(out, "pitlog_accept_failures_total", "protocol=\"" + protocol + "\"",
+           static_cast<double>(port.acceptFailures));
+  }
+  header(out, "pitlog_listener_accepting", "gauge",
+         "1 while the port accepts connections; 0 while its accepts fail.");
+  for (const auto& [protocol, port] : ports_) {
+    sample(out, "pitlog_listener_accepting", "protocol=\"" + protocol + "\"",
+           port.accepting ? 1 : 0);
+  }
+  return out;
+}
+
+void Metrics::setOpenConnections(const std::string& protocol, size_t open) {
+  std::lock_guard lock(mu_);
+  ports_[protocol].open = open;
+}
+
+void Metrics::recordConnectionRefused(const std::string& protocol) {
+  std::lock_guard lock(mu_);
+  ++ports_[protocol].refused;
+}
+
+void Metrics::recordAcceptFailure(const std::string& protocol) {
+  std::lock_guard lock(mu_);
+  ++ports_[protocol].acceptFailures;
+}
+
+void Metrics::setListenerAccepting(const std::string& protocol, bool accepting) {
+  std::lock_guard lock(mu_);
+  ports_[protocol].accepting = accepting;
+}
+
+std::vector<std::string> Metrics::listenersNotAccepting() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [protocol, port] : ports_) {
+    if (!port.accepting) out.push_back(protocol);
+  }
   return out;
 }
 

@@ -62,6 +62,14 @@ class Metrics {
   static constexpr size_t kMaxClientIds = 100;
   void recordClientAuthentication(const std::string& form, const std::string& clientId);
 
+  // The connections of one port ("http", "rpc"), from its accept loop (accept_loop.h).
+  void setOpenConnections(const std::string& protocol, size_t open);
+  void recordConnectionRefused(const std::string& protocol);
+  void recordAcceptFailure(const std::string& protocol);
+  void setListenerAccepting(const std::string& protocol, bool accepting);
+  // The ports whose accepts are failing at this moment (descriptors exhausted...), for /healthz.
+  std::vector<std::string> listenersNotAccepting() const;
+
   std::string render(const MetricsGauges& gauges) const;
 
  private:
@@ -75,6 +83,12 @@ class Metrics {
   std::array<uint64_t, 3> introspections_{};                                 // GUARDED_BY(mu_)
   std::map<std::pair<std::string, std::string>, uint64_t> clients_;          // GUARDED_BY(mu_)
   std::set<std::string> clientIds_;                                          // GUARDED_BY(mu_)
+  struct Port {
+    size_t open = 0;
+    uint64_t refused = 0, acceptFailures = 0;
+    bool accepting = true;
+  };
+  std::map<std::string, Port> ports_;                                        // GUARDED_BY(mu_)
 };
 
 }  // namespace pitlog::server

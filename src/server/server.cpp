@@ -4,12 +4,17 @@
 #include <kj/async-unix.h>
 #include <kj/compat/http.h>
 #include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdio>
 
 #include <memory>
 
 #include "commands/engine.h"
 #include "commands/scope_catalogue.h"
 #include "events/store.h"
+#include "server/accept_loop.h"
+#include "server/connection_limits.h"
 #include "server/expiry_scheduler.h"
 #include "server/http_connections.h"
 #include "server/http/api_service.h"
@@ -42,23 +47,57 @@ commands::ScopeCatalogue loadCatalogue(const Config& config) {
   }
 }
 
+// The configured keys file, or <data>/service.key (created at first start). Throws
+// std::exception naming the file, never a key. Logs what it loaded and what looks unsafe.
+ServiceKeys readKeys(const Config& config, const char* verb) {
+  std::string path;
+  ServiceKeys keys;
+  if (config.serviceKeysFile) {
+    path = *config.serviceKeysFile;
+    keys = ServiceKeys::loadFile(path);
+    log::info(std::string("service keys ") + verb, {{"file", path},
+                                                     {"keys", std::to_string(keys.size())}});
+  } else {
+    bool created = false;
+    keys = ServiceKeys::loadOrCreateDefault(config.dataDir, &path, &created);
+    // The path, never the key: an operator reads the file, a log reader learns nothing.
+    log::info(created ? "service key created" : std::string("service key ") + verb,
+              {{"file", path}});
+  }
+  if (auto mode = ServiceKeys::openToOthers(path)) {
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%04o", *mode);
+    log::warn("the service keys file may be read by other users; make it mode 0600",
+              {{"file", path}, {"mode", octal}});
+  }
+  if (keys.shortKeys() > 0) {
+    log::warn("service keys shorter than 32 characters are easy to guess; use longer ones",
+              {{"file", path}, {"short_keys", std::to_string(keys.shortKeys())},
+               {"min_length", std::to_string(ServiceKeys::kMinKeyLength)}});
+  }
+  return keys;
+}
+
 ServiceKeys loadKeys(const Config& config) {
   try {
-    if (config.serviceKeysFile) {
-      auto keys = ServiceKeys::loadFile(*config.serviceKeysFile);
-      log::info("service keys loaded", {{"file", *config.serviceKeysFile},
-                                        {"keys", std::to_string(keys.size())}});
-      return keys;
-    }
-    std::string path;
-    bool created = false;
-    auto keys = ServiceKeys::loadOrCreateDefault(config.dataDir, &path, &created);
-    // The path, never the key: an operator reads the file, a log reader learns nothing.
-    log::info(created ? "service key created" : "service key loaded", {{"file", path}});
-    return keys;
+    return readKeys(config, "loaded");
   } catch (const std::exception& e) {
     throw StartupError{2, e.what()};
   }
+}
+
+// SIGHUP: read the service keys again and use them from the next request on, without a drain or
+// a restart. A file that cannot be used changes nothing: the keys in use stay.
+kj::Promise<void> reloadKeysOnHangup(kj::UnixEventPort& signals, const Config& config,
+                                     ServiceKeys& keys) {
+  return signals.onSignal(SIGHUP).then([&signals, &config, &keys](siginfo_t) {
+    try {
+      keys = readKeys(config, "reloaded");
+    } catch (const std::exception& e) {
+      log::error("service keys not reloaded; the previous keys stay in use", {{"error", e.what()}});
+    }
+    return reloadKeysOnHangup(signals, config, keys);
+  });
 }
 
 kj::Maybe<ServerTls> loadTls(const Config& config) {
@@ -83,7 +122,8 @@ kj::Maybe<ServerTls> loadTls(const Config& config) {
 
 // With TLS, the listener hands out only connections whose handshake succeeded (tls_receiver.h).
 kj::Own<kj::ConnectionReceiver> listen(kj::AsyncIoContext& io, const Endpoint& endpoint,
-                                       const char* protocol, kj::Maybe<ServerTls&> tls) {
+                                       const char* protocol, kj::Maybe<ServerTls&> tls,
+                                       Metrics& metrics) {
   kj::Own<kj::ConnectionReceiver> listener;
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
                 auto address = io.provider->getNetwork()
@@ -100,9 +140,18 @@ kj::Own<kj::ConnectionReceiver> listen(kj::AsyncIoContext& io, const Endpoint& e
   log::info(std::string("listening ") + protocol + " " + where,
             {{"protocol", protocol}, {"address", where}, {"tls", tls != nullptr ? "true" : "false"}});
   KJ_IF_MAYBE(t, tls) {
-    return kj::heap<TlsReceiver>(*t->context, io.provider->getTimer(), kj::mv(listener), protocol);
+    return kj::heap<TlsReceiver>(*t->context, io.provider->getTimer(), kj::mv(listener), protocol,
+                                 &metrics);
   }
   return listener;
+}
+
+ConnectionLimits limitsOf(const Config& config) {
+  ConnectionLimits limits;
+  limits.maxConnections = config.maxConnections;
+  limits.idleTimeout = config.idleTimeoutMs * kj::MILLISECONDS;
+  limits.writeTimeout = config.writeTimeoutMs * kj::MILLISECONDS;
+  return limits;
 }
 
 // A background promise that must not fail silently (KJ: eagerlyEvaluate with a handler).
@@ -113,6 +162,9 @@ kj::Promise<void> logFailure(kj::Promise<void> promise, std::string what) {
 }
 
 int serve(const Config& config) {
+  // Everything pitd creates from here on (the data directory, RocksDB's files, the default key
+  // file) is its owner's alone: the accounts' names, user ids and history are nobody else's.
+  ::umask(077);
   auto io = kj::setupAsyncIo();
   Metrics metrics;
   auto catalogue = loadCatalogue(config);
@@ -139,52 +191,72 @@ int serve(const Config& config) {
                               {"rotation_window_ms", std::to_string(config.rotationWindowMs)},
                               {"sync", config.sync ? "true" : "false"}});
 
+  const ConnectionLimits limits = limitsOf(config);
+  kj::Timer& timer = io.provider->getTimer();
+
   // With the timer, a body announced and never sent in full is answered 400 in bounded time.
-  http::ApiService api(*engine, keys, metrics, io.provider->getTimer());
+  http::ApiService api(*engine, keys, metrics, timer);
   kj::HttpServerSettings settings;
   settings.errorHandler = api;
-  kj::HttpServer httpServer(io.provider->getTimer(), api.headerTable(), api, settings);
-  HttpConnections httpConnections(httpServer);  // one write per response (coalescing_stream.h)
-  auto httpListener = listen(io, config.http, "http", tls);
+  settings.headerTimeout = limits.firstRequestTimeout;
+  HttpConnections httpConnections(timer, api.headerTable(), api, settings, limits.writeTimeout);
+  auto httpListener = listen(io, config.http, "http", tls, metrics);
+  AcceptLoop httpAccepts(*httpListener, timer, "http", limits.maxConnections,
+                         [&httpConnections](kj::Own<kj::AsyncIoStream> c) {
+                           httpConnections.add(kj::mv(c));
+                         },
+                         &metrics);
+  kj::Promise<void> httpAccepting = httpAccepts.run();
 
+  std::unique_ptr<rpc::RpcServer> rpcServer;
   kj::Maybe<kj::Own<kj::ConnectionReceiver>> rpcListener;
-  kj::Promise<void> rpcServing = kj::NEVER_DONE;
+  kj::Maybe<AcceptLoop> rpcAccepts;
+  kj::Promise<void> rpcAccepting = kj::NEVER_DONE;
   if (config.rpc) {
-    auto& listener = rpcListener.emplace(listen(io, *config.rpc, "rpc", tls));
-    rpcServing = logFailure(rpc::serveRpc(*listener, *engine,
-                              [&keys](std::string_view key) { return keys.authenticate(key); }),
-                     "rpc server");
+    rpcServer = std::make_unique<rpc::RpcServer>(
+        *engine, [&keys](std::string_view key) { return keys.authenticate(key); }, timer, limits,
+        [](const std::string& what) { log::warn(what); });
+    auto& listener = rpcListener.emplace(listen(io, *config.rpc, "rpc", tls, metrics));
+    auto& accepts = rpcAccepts.emplace(*listener, timer, "rpc", limits.maxConnections,
+                                       [&rpcServer](kj::Own<kj::AsyncIoStream> c) {
+                                         rpcServer->add(kj::mv(c));
+                                       },
+                                       &metrics);
+    rpcAccepting = accepts.run();
   }
 
-  ExpiryScheduler scheduler(*engine, io.provider->getTimer());
+  ExpiryScheduler scheduler(*engine, timer);
   auto expiries = logFailure(scheduler.run(), "expiry scheduler");
+  auto reloading = logFailure(reloadKeysOnHangup(io.unixEventPort, config, keys), "key reloading");
 
-  // Runs until a signal, or until accepting connections fails for good.
-  auto signalled = io.unixEventPort.onSignal(SIGTERM)
-                       .exclusiveJoin(io.unixEventPort.onSignal(SIGINT))
-                       .then([](siginfo_t info) { return info.si_signo; });
-  auto accepting = httpConnections.listen(*httpListener).then([]() { return 0; }, [](kj::Exception&& e) {
-    log::error("accepting HTTP connections failed", {{"error", e.getDescription().cStr()}});
-    return -1;
-  });
-  const int signo = signalled.exclusiveJoin(kj::mv(accepting)).wait(io.waitScope);
-  log::info("shutting down", {{"signal", signo > 0 ? strsignal(signo) : "none"}});
+  // Runs until a signal. (Accepting never ends by itself: a failed accept is retried.)
+  const int signo = io.unixEventPort.onSignal(SIGTERM)
+                        .exclusiveJoin(io.unixEventPort.onSignal(SIGINT))
+                        .then([](siginfo_t info) { return info.si_signo; })
+                        .wait(io.waitScope);
+  log::info("shutting down", {{"signal", strsignal(signo)}});
 
-  // Stop accepting (the listen promise is gone with the join), stop the background work, then let
-  // requests in flight finish: each is waiting for its command to become durable.
+  // Stop accepting on both ports, stop the background work, then let the requests and RPC calls
+  // in flight finish: each command is answered once durable, on either port.
+  httpAccepting = nullptr;
+  rpcAccepting = nullptr;
   httpListener = nullptr;  // closed: new connections are refused rather than left queued
-  rpcServing = nullptr;
   rpcListener = nullptr;
   expiries = nullptr;
-  httpConnections.drain()
-      .exclusiveJoin(io.provider->getTimer().afterDelay(kDrainTimeout).then([]() {
+  reloading = nullptr;
+  auto drains = kj::heapArrayBuilder<kj::Promise<void>>(2);
+  drains.add(httpConnections.drain());
+  drains.add(rpcServer ? rpcServer->drain() : kj::Promise<void>(kj::READY_NOW));
+  kj::joinPromises(drains.finish())
+      .exclusiveJoin(timer.afterDelay(kDrainTimeout).then([]() {
         log::warn("requests still in flight after the drain timeout; closing their connections");
       }))
       .wait(io.waitScope);
+  rpcServer.reset();  // closes what the timeout left; its sessions refer to the engine
   engine->stop();  // finishes every queued command (including scheduler expiries), then stops
   engine.reset();  // closes the database
   log::info("stopped");
-  return signo > 0 ? 0 : 1;
+  return 0;
 }
 
 }  // namespace
@@ -192,6 +264,7 @@ int serve(const Config& config) {
 void captureShutdownSignals() {
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
+  kj::UnixEventPort::captureSignal(SIGHUP);  // reloads the service keys
   // A client that hangs up must not kill the process with SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
 }

@@ -1,14 +1,14 @@
 #pragma once
 // The pitd process once its configuration is parsed: builds each component and passes it its
 // dependencies (no singletons), serves HTTP (and RPC, when built in) on one kj event loop, runs
-// the expiry scheduler, and shuts down cleanly on SIGTERM or SIGINT: stop accepting, finish the
-// requests in flight (their commands become durable before they are answered), stop the engine,
-// close the database.
+// the expiry scheduler, and shuts down cleanly on SIGTERM or SIGINT: stop accepting on both ports,
+// finish the HTTP requests and RPC calls in flight (their commands become durable before they are
+// answered), stop the engine, close the database. SIGHUP reloads the service keys.
 #include "server/config.h"
 
 namespace pitlog::server {
 
-// Call first in main, before any thread exists: blocks SIGTERM and SIGINT so that every thread
+// Call first in main, before any thread exists: blocks SIGTERM, SIGINT and SIGHUP so that every thread
 // created later (RocksDB's, the engine's writer) inherits the mask and the event loop alone
 // receives them.
 void captureShutdownSignals();

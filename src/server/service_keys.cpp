@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <stdexcept>
 
 namespace pitlog::server {
@@ -81,6 +82,7 @@ ServiceKeys ServiceKeys::parse(std::string_view text) {
       }
     }
     keys.digests_.push_back(events::sha256(line));
+    if (line.size() < kMinKeyLength) ++keys.shortKeys_;
   }
   if (keys.digests_.empty()) throw std::invalid_argument("it holds no key");
   return keys;
@@ -121,6 +123,14 @@ ServiceKeys ServiceKeys::loadOrCreateDefault(const std::string& dataDir, std::st
     OPENSSL_cleanse(text.data(), text.size());
     throw std::runtime_error("service key file '" + *path + "': its first line: " + e.what());
   }
+}
+
+std::optional<unsigned> ServiceKeys::openToOthers(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  const unsigned mode = st.st_mode & 07777;
+  if ((mode & 077) == 0) return std::nullopt;
+  return mode;
 }
 
 bool ServiceKeys::authenticate(std::string_view presented) const {

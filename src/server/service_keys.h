@@ -3,7 +3,9 @@
 // Only SHA-256 digests of the keys are held in memory, and a presented key is compared against
 // each of them in constant time, so neither the keys nor timing reveal anything.
 //
-// Thread-safety: immutable after construction; authenticate() may run on any thread.
+// Thread-safety: immutable after construction; authenticate() may run on any thread. (pitd
+// replaces its keys on SIGHUP by assigning a new object, on the event loop that alone uses them.)
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,11 +30,21 @@ class ServiceKeys {
   // Parses keys file text (see loadFile). Throws std::invalid_argument naming the line.
   static ServiceKeys parse(std::string_view text);
 
+  // The mode of a keys file that its group or others may read or write (e.g. 0644), nullopt when
+  // only its owner may (or it cannot be examined). pitd warns: such a file gives any local user
+  // the keys.
+  static std::optional<unsigned> openToOthers(const std::string& path);
+
+  // Keys shorter than this are guessable enough for pitd to warn about them at start.
+  static constexpr size_t kMinKeyLength = 32;
+
   bool authenticate(std::string_view presented) const;
   size_t size() const { return digests_.size(); }
+  size_t shortKeys() const { return shortKeys_; }
 
  private:
   std::vector<events::Digest> digests_;
+  size_t shortKeys_ = 0;
 };
 
 }  // namespace pitlog::server

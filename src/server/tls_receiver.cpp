@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "server/log.h"
+#include "server/metrics.h"
 
 namespace pitlog::server {
 
@@ -32,28 +33,76 @@ std::string peerOf(kj::AsyncIoStream& stream) {
   return "?";
 }
 
+// The address without its port: "203.0.113.7", "[::1]".
+std::string hostOf(const std::string& peer) {
+  auto colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
+// A connection whose first byte was read already (to see that the client speaks at all): hands
+// that byte out first, then reads on.
+class ReplayStream final : public kj::AsyncIoStream {
+ public:
+  ReplayStream(kj::byte first, kj::Own<kj::AsyncIoStream> inner)
+      : first_(first), inner_(kj::mv(inner)) {}
+
+  kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override {
+    if (replayed_ || maxBytes == 0) return inner_->tryRead(buffer, minBytes, maxBytes);
+    replayed_ = true;
+    auto* out = static_cast<kj::byte*>(buffer);
+    out[0] = first_;
+    if (minBytes <= 1) return size_t(1);
+    return inner_->tryRead(out + 1, minBytes - 1, maxBytes - 1).then([](size_t n) { return n + 1; });
+  }
+  kj::Promise<void> write(const void* buffer, size_t size) override {
+    return inner_->write(buffer, size);
+  }
+  kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override {
+    return inner_->write(pieces);
+  }
+  kj::Promise<void> whenWriteDisconnected() override { return inner_->whenWriteDisconnected(); }
+  void shutdownWrite() override { inner_->shutdownWrite(); }
+  void abortRead() override { inner_->abortRead(); }
+  void getsockopt(int level, int option, void* value, kj::uint* length) override {
+    inner_->getsockopt(level, option, value, length);
+  }
+  void setsockopt(int level, int option, const void* value, kj::uint length) override {
+    inner_->setsockopt(level, option, value, length);
+  }
+  void getsockname(struct sockaddr* addr, kj::uint* length) override {
+    inner_->getsockname(addr, length);
+  }
+  void getpeername(struct sockaddr* addr, kj::uint* length) override {
+    inner_->getpeername(addr, length);
+  }
+
+ private:
+  kj::byte first_;
+  bool replayed_ = false;
+  kj::Own<kj::AsyncIoStream> inner_;
+};
+
 }  // namespace
 
 TlsReceiver::TlsReceiver(kj::TlsContext& tls, kj::Timer& timer,
-                         kj::Own<kj::ConnectionReceiver> inner, std::string protocol)
+                         kj::Own<kj::ConnectionReceiver> inner, std::string protocol,
+                         Metrics* metrics)
     : tls_(tls),
       timer_(timer),
       inner_(kj::mv(inner)),
       protocol_(std::move(protocol)),
       handshakes_(*this) {
-  accepting_ = acceptLoop().eagerlyEvaluate([this](kj::Exception&& e) {
-    // The listening socket itself failed: answer every accept() with that, as a plain receiver
-    // would, so the server's own handling of a broken listener applies unchanged.
-    for (auto& waiter : waiters_) waiter->reject(kj::cp(e));
-    waiters_.clear();
-    acceptFailure_ = kj::mv(e);
-  });
+  // Raw connections are bounded by the handshake limits here and by the server's own limit once
+  // handshaken, so the raw loop takes every one.
+  accepts_ = kj::heap<AcceptLoop>(
+      *inner_, timer_, protocol_ + "-tcp", SIZE_MAX,
+      [this](kj::Own<kj::AsyncIoStream> raw) { start(kj::mv(raw)); }, metrics);
+  accepting_ = accepts_->run().eagerlyEvaluate(nullptr);
 }
 
 TlsReceiver::~TlsReceiver() noexcept(false) = default;
 
 kj::Promise<kj::Own<kj::AsyncIoStream>> TlsReceiver::accept() {
-  KJ_IF_MAYBE(e, acceptFailure_) { return kj::cp(*e); }
   if (!ready_.empty()) {
     auto stream = kj::mv(ready_.front());
     ready_.pop_front();
@@ -64,41 +113,74 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> TlsReceiver::accept() {
   return kj::mv(paf.promise);
 }
 
-kj::Promise<void> TlsReceiver::acceptLoop() {
-  return inner_->accept().then([this](kj::Own<kj::AsyncIoStream>&& raw) {
-    if (pending_ >= kMaxPendingHandshakes) {
-      ++failures_;
-      log::warn("tls handshake refused: too many in progress",
-                {{"protocol", protocol_}, {"peer", peerOf(*raw)},
-                 {"pending", std::to_string(pending_)}});
-      raw = nullptr;  // closed
-    } else {
-      handshakes_.add(handshake(kj::mv(raw)));
-    }
-    return acceptLoop();
-  });
-}
-
-kj::Promise<void> TlsReceiver::handshake(kj::Own<kj::AsyncIoStream> raw) {
-  ++pending_;
+void TlsReceiver::start(kj::Own<kj::AsyncIoStream> raw) {
   std::string peer = peerOf(*raw);
-  // Cancelling the handshake on timeout destroys the TLS stream and with it the socket.
-  return timer_.timeoutAfter(kHandshakeTimeout, tls_.wrapServer(kj::mv(raw)))
-      .then(
-          [this](kj::Own<kj::AsyncIoStream>&& stream) {
-            --pending_;
-            deliver(kj::mv(stream));
-          },
-          [this, peer = kj::mv(peer)](kj::Exception&& e) {
-            --pending_;
-            ++failures_;
-            // Routine on a port the internet can reach: one line, and the client's fault only.
-            log::info("tls handshake failed", {{"protocol", protocol_},
-                                               {"peer", peer},
-                                               {"error", e.getDescription().cStr()}});
-          });
+  std::string host = hostOf(peer);
+  size_t fromPeer = 0;
+  for (const auto& p : pending_) fromPeer += p.host == host ? 1 : 0;
+  if (fromPeer >= kMaxPendingPerPeer) {
+    shedOldest(&host);
+  } else if (pending_.size() >= kMaxPendingHandshakes) {
+    shedOldest(nullptr);
+  }
+  const uint64_t id = nextId_++;
+  auto shed = kj::newPromiseAndFulfiller<void>();
+  pending_.push_back(Pending{id, std::move(host), kj::mv(shed.fulfiller)});
+  auto shedding = shed.promise.then([]() -> kj::Own<kj::AsyncIoStream> {
+    KJ_FAIL_REQUIRE("dropped for a newer connection: too many handshakes in progress");
+  });
+  // Whichever ends first cancels the other; a cancelled handshake destroys its socket.
+  handshakes_.add(handshake(kj::mv(raw))
+                      .exclusiveJoin(kj::mv(shedding))
+                      .then(
+                          [this, id](kj::Own<kj::AsyncIoStream>&& stream) {
+                            forget(id);
+                            deliver(kj::mv(stream));
+                          },
+                          [this, id, peer = kj::mv(peer)](kj::Exception&& e) {
+                            forget(id);
+                            ++failures_;
+                            // Routine on a port the internet can reach: one line, the client's
+                            // fault only.
+                            log::info("tls handshake failed",
+                                      {{"protocol", protocol_},
+                                       {"peer", peer},
+                                       {"error", e.getDescription().cStr()}});
+                          }));
 }
 
+void TlsReceiver::shedOldest(const std::string* host) {
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if (host != nullptr && it->host != *host) continue;
+    it->shed->fulfill();  // its handshake fails at its next turn, and forget()s itself
+    pending_.erase(it);
+    return;
+  }
+}
+
+kj::Promise<kj::Own<kj::AsyncIoStream>> TlsReceiver::handshake(kj::Own<kj::AsyncIoStream> raw) {
+  auto first = kj::heapArray<kj::byte>(1);
+  auto read = raw->tryRead(first.begin(), 1, 1);
+  return timer_.timeoutAfter(kFirstByteTimeout, kj::mv(read))
+      .then([this, raw = kj::mv(raw), first = kj::mv(first)](
+                size_t n) mutable -> kj::Promise<kj::Own<kj::AsyncIoStream>> {
+        if (n == 0) {
+          return KJ_EXCEPTION(DISCONNECTED, "the client closed before its handshake");
+        }
+        return timer_.timeoutAfter(kHandshakeTimeout,
+                                   tls_.wrapServer(kj::heap<ReplayStream>(first[0], kj::mv(raw))));
+      });
+}
+
+bool TlsReceiver::forget(uint64_t id) {
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if (it->id == id) {
+      pending_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
 void TlsReceiver::deliver(kj::Own<kj::AsyncIoStream> stream) {
   while (!waiters_.empty()) {
     auto waiter = kj::mv(waiters_.front());

@@ -43,6 +43,7 @@ run faults tests/campaigns/faults.sh "${form[@]}"
 run soak tests/campaigns/soak.sh "${form[@]}" --seconds "$soak_seconds"
 run fuzz bash -c "scripts/fuzz.sh $fuzz_seconds | tee $PITLOG_FIGURES_DIR/fuzz.txt"
 run catalogue bash -c "build/release/tests/server/pitlog_server_e2e_tests '[catalogue]' 2>&1 | tee $PITLOG_FIGURES_DIR/catalogue.txt | tail -5"
+run connections bash -c "{ build/release/tests/server/pitlog_server_e2e_tests '[connections]'; build/release/tests/server/rpc/pitlog_rpc_tests '[connections]'; } 2>&1 | tee $PITLOG_FIGURES_DIR/connections.txt | tail -5"
 run tsan bash -c "scripts/tsan.sh 2>&1 | tee $PITLOG_FIGURES_DIR/tsan.txt | tail -5"
 
 fig() { jq -r "$2 // \"?\"" "$PITLOG_FIGURES_DIR/$1.json" 2>/dev/null || echo "?"; }
@@ -67,6 +68,7 @@ if $long; then
       echo "| fuzz: \`$target\` (libFuzzer, ASan+UBSan) | $secs, ${runs#runs=} executions (${rate#exec/s=}/s), corpus ${corpus#corpus=} | $(verdict fuzz) | $verdict_text |"
     done < <(grep '^fuzz: ' "$PITLOG_FIGURES_DIR/fuzz.txt" || true)
     echo "| hostile-input catalogue (\`[catalogue]\` tests) | $(grep -o 'hostile catalogue: .*' "$PITLOG_FIGURES_DIR/catalogue.txt" | head -1 || echo '?') | $(verdict catalogue) | $(grep -E '^(All tests passed|test cases:)' "$PITLOG_FIGURES_DIR/catalogue.txt" | tail -1) |"
+    echo "| connections (\`[connections]\` tests, both ports) | $(grep '^connections: ' "$PITLOG_FIGURES_DIR/connections.txt" | sed 's/^connections: //' | paste -sd ';' - | sed 's/;/; /g') | $(verdict connections) | $(grep -E '^(All tests passed|test cases:)' "$PITLOG_FIGURES_DIR/connections.txt" | paste -sd ' ' -) |"
     echo "| ThreadSanitizer (pitd + concurrent tests) | $(grep -E 'tests passed|tests failed' "$PITLOG_FIGURES_DIR/tsan.txt" | tail -1) | $(verdict tsan) | data races reported: $(grep -c 'WARNING: ThreadSanitizer' "$PITLOG_FIGURES_DIR/tsan.txt" || true) |"
   } > RELIABILITY.md
   echo "wrote RELIABILITY.md"

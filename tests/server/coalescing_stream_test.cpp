@@ -127,13 +127,15 @@ struct Harness {
   kj::TimerImpl timer{kj::origin<kj::TimePoint>()};
   kj::HttpHeaderTable table;
   Service service{table};
-  kj::HttpServer server{timer, table, service};
-  HttpConnections connections{server};
+  HttpConnections connections{timer, table, service, kj::HttpServerSettings(),
+                              30 * kj::SECONDS};
   OneConnection receiver{wire};
 
   // Serves the one connection until nothing is left to run.
   void serve() {
-    auto listening = connections.listen(receiver).eagerlyEvaluate(nullptr);
+    auto listening = receiver.accept()
+                         .then([this](kj::Own<kj::AsyncIoStream>&& c) { connections.add(kj::mv(c)); })
+                         .eagerlyEvaluate(nullptr);
     ws.poll();
   }
 };

@@ -249,3 +249,49 @@ TEST_CASE("config: --tls-cert and --tls-key, both or neither") {
   CHECK(help.out.find("--tls-key") != std::string::npos);
   CHECK(help.out.find("TLS 1.2 or newer") != std::string::npos);
 }
+
+TEST_CASE("config: connection limits from a flag or PITLOG_star or the file - bad ones exit 2") {
+  {
+    auto p = parse({"--data", "d"});
+    REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
+    CHECK(p.outcome.config.maxConnections == 1000);
+    CHECK(p.outcome.config.idleTimeoutMs == 60'000);
+    CHECK(p.outcome.config.writeTimeoutMs == 30'000);
+  }
+  {
+    EnvVar idle("PITLOG_IDLE_TIMEOUT", "5m");
+    auto p = parse({"--data", "d", "--max-connections", "50", "--write-timeout", "500ms"});
+    REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
+    CHECK(p.outcome.config.maxConnections == 50);
+    CHECK(p.outcome.config.idleTimeoutMs == 5 * 60'000);
+    CHECK(p.outcome.config.writeTimeoutMs == 500);
+  }
+  {
+    pitlog::testing::TempDir dir("pitd-config");
+    std::ofstream(dir.sub("pitd.conf")) << "data = d\nmax-connections = 7\nidle-timeout = 2s\n";
+    auto p = parse({"--config", dir.sub("pitd.conf")});
+    REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
+    CHECK(p.outcome.config.maxConnections == 7);
+    CHECK(p.outcome.config.idleTimeoutMs == 2000);
+  }
+  struct Case {
+    std::vector<std::string> args;
+    const char* mentions;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"--data", "d", "--max-connections", "0"}, "--max-connections"},
+           {{"--data", "d", "--max-connections", "-5"}, "--max-connections"},
+           {{"--data", "d", "--max-connections", "many"}, "--max-connections"},
+           {{"--data", "d", "--max-connections", "10000000"}, "--max-connections"},
+           {{"--data", "d", "--idle-timeout", "0s"}, "--idle-timeout"},
+           {{"--data", "d", "--idle-timeout", "2w"}, "--idle-timeout"},
+           {{"--data", "d", "--write-timeout", "2d"}, "--write-timeout"},
+           {{"--data", "d", "--write-timeout", ""}, "--write-timeout"},
+       }) {
+    auto p = parse(c.args);
+    INFO(p.err);
+    CHECK(p.outcome.action == ConfigOutcome::Action::exit);
+    CHECK(p.outcome.exitCode == 2);
+    CHECK(p.err.find(c.mentions) != std::string::npos);
+  }
+}

@@ -4,6 +4,12 @@
 // within a bound, and leave the log as it was. The rows complement e2e_errors_test.cpp's table of
 // malformed requests (which this file does not repeat): hostile inputs an attacker would try.
 //
+// Connection-level abuse (more connections than --max-connections, descriptors exhausted, a
+// client that never reads, `Connection: close` and HTTP/1.0, silent TLS sockets) has its rows in
+// e2e_connections_test.cpp and e2e_tls_test.cpp, tagged [catalogue] too; the RPC port's (message
+// floods before and after login, silent and half-sent connections, oversized messages, EMFILE,
+// SIGTERM with calls in flight) in rpc/rpc_connection_test.cpp, tagged [connections].
+//
 // Partial requests (slow-loris) cannot be answered; the rule for them is that pitd closes or
 // answers the connection within its header timeout, and keeps serving others meanwhile. They are
 // opened first and checked last, so the rest of the table runs while they hang.

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -416,4 +417,25 @@ TEST_CASE("an expired certificate: pitd starts, warns, and verifying clients ref
   CHECK_FALSE(client.connected());
   CHECK(contains(client.error(), "expired"));
   CHECK(server.stop() == 0);
+}
+
+TEST_CASE("520 silent sockets do not lock new TLS clients out", "[tls][connections][catalogue]") {
+  TlsServer t;
+  const int port = t.server.port();
+  // More silent connections than handshakes may be in progress (512): the newest client must
+  // still get through, and the silent ones go after the first-byte deadline (2 s).
+  std::vector<std::unique_ptr<Tcp>> silent;
+  for (int i = 0; i < 520; ++i) silent.push_back(std::make_unique<Tcp>(port, 20));
+  for (int i = 0; i < 3; ++i) CHECK(t.healthz().status == 200);
+  // The flooder cannot hold its place by reconnecting either: each new TLS client takes the
+  // place of the oldest waiting socket.
+  for (int i = 0; i < 64; ++i) silent.push_back(std::make_unique<Tcp>(port, 20));
+  CHECK(t.healthz().status == 200);
+  std::string got;
+  CHECK(silent.front()->readToClose(&got));
+  CHECK(silent.back()->readToClose(&got));
+  CHECK(got.empty());
+  CHECK(t.server.process().running());
+  CHECK(t.server.stop() == 0);
+  std::cout << "connections: TLS port with 584 silent sockets: 4 of 4 new TLS clients served\n";
 }

@@ -61,3 +61,19 @@ TEST_CASE("the default key file: created once / mode 0600 / key alone on its fir
   CHECK_FALSE(created);
   CHECK(again.authenticate(key));
 }
+
+TEST_CASE("ServiceKeys: short keys are counted / a keys file others may read is reported") {
+  auto keys = ServiceKeys::parse("short-key\n" + std::string(32, 'k') + "\n" + std::string(31, 's') + "\n");
+  CHECK(keys.size() == 3);
+  CHECK(keys.shortKeys() == 2);
+  TempDir dir("pitd-keys");
+  const std::string file = dir.sub("keys");
+  std::ofstream(file) << std::string(40, 'k') << "\n";
+  ::chmod(file.c_str(), 0600);
+  CHECK_FALSE(ServiceKeys::openToOthers(file).has_value());
+  ::chmod(file.c_str(), 0640);
+  CHECK(ServiceKeys::openToOthers(file) == std::optional<unsigned>(0640));
+  ::chmod(file.c_str(), 0604);
+  CHECK(ServiceKeys::openToOthers(file) == std::optional<unsigned>(0604));
+  CHECK_FALSE(ServiceKeys::openToOthers(dir.sub("missing")).has_value());
+}

@@ -85,6 +85,14 @@ Reply Handlers::introspect(Call& call) {
 // written (pitlog_storage_writable says it to monitoring).
 Reply Handlers::health(Call&) {
   Reply reply;
+  // A port whose accepts fail (no descriptor left) is retried by itself, but until it accepts
+  // again clients are turned away: 503, naming it, so that a balancer or supervisor sees it.
+  const auto stalled = metrics_.listenersNotAccepting();
+  if (!stalled.empty()) {
+    reply.status = 503;
+    reply.body = R"({"status":"degraded","listener":")" + stalled.front() + R"(","accepting":false})";
+    return reply;
+  }
   if (engine_.storageHealth().writable) {
     reply.body = renderer_.health();
   } else {

@@ -190,7 +190,8 @@ Harness::Harness(int64_t rotationWindowMs)
                   ->listen();
   port_ = listener_->getPort();
   serving_ = serveRpc(*listener_, *engine_,
-                      [](std::string_view key) { return key == kServiceKey; })
+                      [](std::string_view key) { return key == kServiceKey; },
+                      io_.provider->getTimer())
                  .eagerlyEvaluate([](kj::Exception&& e) {
                    KJ_LOG(ERROR, "serveRpc failed", e);
                  });
