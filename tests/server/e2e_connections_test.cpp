@@ -110,7 +110,7 @@ TEST_CASE("running out of file descriptors does not stop pitd - /healthz says so
                "accepted again (healthz 200) once they closed\n";
 }
 
-TEST_CASE("--max-connections: one more is closed at once - once one ends the next is served",
+TEST_CASE("a connection past --max-connections is closed at once - once one ends the next is served",
           "[connections][catalogue]") {
   TestServer s({"--max-connections", "3"});
   std::vector<int> held;
