@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "json_output.h"
+#include "projections/chain_reader.h"
 #include "projections/integration_view.h"
 #include "projections/token_entry.h"
 
@@ -21,33 +22,26 @@ namespace keys = events::keys;
 projections::ReplayReport verifyChain(const events::Store& store,
                                       const std::function<void(uint64_t)>& progress) {
   projections::ReplayReport report;
-  events::ChainVerifier chain;
-  events::forEachEvent(store, 1, 0, [&](uint64_t seq, std::string_view bytes) {
-    if (auto error = chain.feed(seq, bytes)) {
-      auto diagnosis = events::diagnoseChainBreak(store, chain.position().lastSeq + 1, *error);
-      report.failedSeq = diagnosis.seq;
-      report.failure = diagnosis.reason;
-      return false;
+  projections::ChainReader reader(store, 0);
+  for (;;) {
+    projections::ChainRun run = reader.next();
+    for (const auto& linked : run.events) {
+      report.eventsApplied++;
+      report.position = linked.position;
+      if (progress && linked.position.lastSeq % 4096 == 0) progress(linked.position.lastSeq);
     }
-    report.eventsApplied++;
-    report.position = chain.position();
-    if (progress && seq % 4096 == 0) progress(seq);
-    return true;
-  });
-  if (report.ok()) {
-    std::optional<std::string> error;
-    try {
-      error = chain.checkMeta(store);
-    } catch (const events::StoreError& e) {
-      error = e.what();
-    }
-    if (error) {
-      auto diagnosis = events::diagnoseChainBreak(store, chain.position().lastSeq + 1, *error);
+    if (!run.last) continue;
+    if (run.named) {
+      report.failedSeq = run.named->seq;
+      report.failure = run.named->reason;
+    } else if (run.chainError) {
+      auto diagnosis =
+          events::diagnoseChainBreak(store, report.position.lastSeq + 1, *run.chainError);
       report.failedSeq = diagnosis.seq;
       report.failure = diagnosis.reason;
     }
+    return report;
   }
-  return report;
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "database.h"
+#include "projections/stored_meta.h"
 #include "replay_common.h"
 #include "replay_subcommands.h"
 
@@ -10,18 +11,6 @@ namespace pitlog::tools {
 namespace {
 
 using events::DecodedEvent;
-
-// A meta value of the wrong size (meta/last_seq, meta/chain_head), described.
-std::optional<std::string> damagedMeta(const events::Store& store) {
-  namespace keys = events::keys;
-  if (auto v = store.get(keys::Family::meta, keys::kMetaLastSeq); v && v->size() != 8) {
-    return "meta/last_seq is damaged (" + std::to_string(v->size()) + " bytes, not 8)";
-  }
-  if (auto v = store.get(keys::Family::meta, keys::kMetaChainHead); v && v->size() != 32) {
-    return "meta/chain_head is damaged (" + std::to_string(v->size()) + " bytes, not 32)";
-  }
-  return std::nullopt;
-}
 
 class Verify final : public Subcommand {
  public:
@@ -56,19 +45,14 @@ class Verify final : public Subcommand {
     projections::MemoryViewStore rebuilt;
     projections::ReplayOptions options;
     options.progress = progress.callback();
-    projections::ReplayReport report;
-    try {
-      report = projections::replay(store, rebuilt, options);
-    } catch (const events::StoreError& e) {
-      // replay() reads meta/last_seq and meta/chain_head at the end; damaged, they throw. That
-      // is a finding about the database, not a failure to read it.
-      progress.finish();
-      if (auto problem = damagedMeta(store)) {
-        ctx.out << "chain: FAILED: " << *problem << '\n';
-        return kExitFinding;
-      }
-      throw;
+    // Meta first: its values bound what the chain check reads, so a damaged one is reported as
+    // itself, before anything trusts it.
+    if (auto problem = projections::checkStoredMeta(store)) {
+      ctx.out << "meta: FAILED: " << *problem << '\n'
+              << "chain: not checked, its end is recorded in the damaged meta\n";
+      return kExitFinding;
     }
+    const auto report = projections::replay(store, rebuilt, options);
     progress.finish();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -69,7 +69,9 @@ class MemoryViewStore : public ViewStore {
   Map<IntegrationView> integrations_;
 };
 
-// The families that projections own (and replay rebuilds and compares).
+// The families derived from the log, which replay rebuilds and verify compares: the stream index
+// (written beside each event by the log appender; pitd serves /events from it) and the views
+// that projections own.
 const std::vector<Family>& viewFamilies();
 
 }  // namespace pitlog::projections
