@@ -193,7 +193,7 @@ class AsOf final : public Subcommand {
     progress.finish();
     if (!report.ok()) {
       ctx.err << "pit-replay: the log is damaged at event " << *report.failedSeq << " ("
-              << report.failure << "), before the moment asked for\n";
+              << report.failure << "), at or before the moment asked for\n";
       return kExitFinding;
     }
 

@@ -4,7 +4,10 @@
 // uses. RELIABILITY.md's tampering table is this table.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <sstream>
 
 #include "events/digest.h"
 #include "events/keys.h"
@@ -114,6 +117,31 @@ std::vector<Case> corpus() {
   };
 }
 
+// The line that states the finding: the first FAILED line, else the tool's diagnostic.
+std::string findingLine(const ToolRun& run) {
+  for (const auto& text : {run.out, run.err}) {
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("FAILED") != std::string::npos || line.rfind("pit-replay:", 0) == 0) {
+        return line;
+      }
+    }
+  }
+  return "(none)";
+}
+
+// With PITLOG_TAMPERING_TABLE=FILE, each case appends its measured row (RELIABILITY.md's table).
+void recordRow(const Case& c, const ToolRun& run) {
+  const char* path = std::getenv("PITLOG_TAMPERING_TABLE");
+  if (path == nullptr) return;
+  std::string command;
+  for (const auto& a : c.command) command += (command.empty() ? "" : " ") + a;
+  const std::string seq = failingSeq(run.out);
+  std::ofstream(path, std::ios::app) << "| " << c.name << " | `" << command << "` | " << run.code
+                                     << " | " << (seq.empty() ? "—" : seq) << " | "
+                                     << findingLine(run) << " |\n";
+}
+
 }  // namespace
 
 TEST_CASE("tampering corpus: each alteration is named with its exit code and sequence",
@@ -126,6 +154,7 @@ TEST_CASE("tampering corpus: each alteration is named with its exit code and seq
       args.insert(args.end(), c.command.begin(), c.command.end());
       auto run = replay(args);
       INFO(run.out << run.err);
+      recordRow(c, run);
       CHECK(run.code == c.code);
       CHECK(failingSeq(run.out) == c.seq);
       CHECK_THAT(run.out + run.err, Catch::Contains(c.phrase));
