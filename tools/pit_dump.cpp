@@ -205,6 +205,8 @@ class Dumper {
   void reattach(events::Store& store) { store_ = &store; }
 
   bool done() const {
+    // A reader that went away (`pit-dump | head -1`): nothing more can be printed.
+    if (!ctx_.out.good()) return true;
     return (options_.limit && printed_ >= *options_.limit) ||
            (options_.to != 0 && next_ > options_.to);
   }
@@ -370,6 +372,7 @@ int dump(const DumpOptions& options, ToolContext& ctx) {
   dumper.scan();
   if (options.stats) printStats(options, ctx, *db, store, stats);
   ctx.out.flush();
+  if (options.follow) ctx.checkingStop(true);  // SIGINT/SIGTERM end the loop below
   while (options.follow && !dumper.done() && !ctx.stopRequested()) {
     pause(ctx);
     if (ctx.stopRequested()) break;
