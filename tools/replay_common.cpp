@@ -183,7 +183,7 @@ std::string checkpointToJson(const Checkpoint& c) {
   return toJson(j.asReader());
 }
 
-Checkpoint readCheckpointFile(const std::string& path) {
+Checkpoint readCheckpointFile(const std::string& path, events::UnixMillis now) {
   std::ifstream in(path);
   if (!in) throw UsageError("cannot read the checkpoint file " + path);
   std::stringstream buffer;
@@ -204,10 +204,24 @@ Checkpoint readCheckpointFile(const std::string& path) {
     auto hash = events::digestFromHex(events::textView(j.getHash()));
     auto at = events::parseRfc3339(events::textView(j.getAt()));
     auto takenAt = events::parseRfc3339(events::textView(j.getTakenAt()));
+    const std::string eventId(events::textView(j.getEventId()));
+    const bool eventIdIsHex =
+        eventId.size() == 32 &&
+        eventId.find_first_not_of("0123456789abcdef") == std::string::npos;
     if (events::textView(j.getFormat()) != kCheckpointFormat) {
       problem = "its format is not " + std::string(kCheckpointFormat);
-    } else if (j.getSeq() == 0 || !hash || !at || !takenAt) {
-      problem = "its seq, hash, at or takenAt is missing or malformed";
+    } else if (j.getSeq() == 0 || j.getSeq() > keys::kMaxSeq) {
+      problem = "its seq is missing or out of range";
+    } else if (!hash) {
+      problem = "its hash is missing or not 64 hex digits";
+    } else if (!at || !takenAt) {
+      problem = "its at or takenAt is missing or not an RFC 3339 time";
+    } else if (!eventIdIsHex) {
+      problem = "its eventId is not 32 lowercase hex digits";
+    } else if (*at > *takenAt) {
+      problem = "its event's time (at) is after the time it was taken (takenAt)";
+    } else if (*takenAt > now) {
+      problem = "it says it was taken at " + events::formatRfc3339(*takenAt) + ", in the future";
     } else {
       c.seq = j.getSeq();
       c.hash = *hash;

@@ -34,7 +34,7 @@ class Verify final : public Subcommand {
   int run(const po::variables_map& vm, ToolContext& ctx) const override {
     const std::string dataDir = dataOption(vm);
     std::optional<Checkpoint> checkpoint;
-    if (auto file = stringOption(vm, "against")) checkpoint = readCheckpointFile(*file);
+    if (auto file = stringOption(vm, "against")) checkpoint = readCheckpointFile(*file, ctx.now());
 
     auto db = ReadingDatabase::open(dataDir, ReadingDatabase::Want::snapshot);
     const auto& store = db->store();
@@ -105,6 +105,19 @@ class Verify final : public Subcommand {
     if (c.seq > last) {
       return fail("the checkpoint is at event " + std::to_string(c.seq) + " but the log ends at " +
                   std::to_string(last) + ": events were removed since it was taken");
+    }
+    // The checkpoint names its event by eventId and time too: when they do not describe the
+    // event at its seq, the file or the log changed there, and the hash alone cannot say which.
+    auto stored = events::readEvent(store, c.seq);
+    std::string error;
+    auto atSeq = stored ? DecodedEvent::decode(*stored, &error) : std::nullopt;
+    if (!atSeq) return fail("event " + std::to_string(c.seq) + " cannot be read");
+    const auto r = atSeq->reader();
+    if (events::toHex(events::dataView(r.getEventId())) != c.eventId || r.getAt() != c.at) {
+      return fail("the checkpoint's eventId and time do not describe event " +
+                  std::to_string(c.seq) + " of the log: either the checkpoint file was altered " +
+                  "(its seq, eventId or at) or the log was rewritten at event " +
+                  std::to_string(c.seq));
     }
     events::Digest hash = report.position.head;
     if (c.seq < last) {
