@@ -120,7 +120,7 @@ DumpOptions parseDumpOptions(const po::variables_map& vm) {
       }
     }
   }
-  o.since = timeOption(vm, "since");
+  o.since = sinceOption(vm, "since");
   o.until = timeOption(vm, "until");
   if (o.since && o.until && *o.until < *o.since) throw UsageError("--until is before --since");
   o.limit = countOption(vm, "limit", 1);
