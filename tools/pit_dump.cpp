@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "database.h"
 #include "event_text.h"
+#include "projections/event_scan.h"
 #include "events/event_json.h"
 #include "events/log.h"
 #include "json_output.h"
@@ -185,7 +186,19 @@ class Dumper {
       }
       return;
     }
-    events::forEachEvent(*store_, next_, options_.to, [&](uint64_t seq, std::string_view bytes) {
+    // Past a damaged storage block: a DAMAGED line for the sequences it held, then on.
+    auto unreadable = [&](const projections::UnreadableEvents& lost) {
+      damaged(lost.first, "unreadable" +
+                              (lost.last ? ", through " + std::to_string(*lost.last)
+                                         : std::string(", through the end of the log")) +
+                              ": the storage holding it is damaged (" + lost.why + ")");
+      if (lost.last) next_ = *lost.last + 1;
+      return lost.last.has_value();
+    };
+    const std::string end = options_.to == 0 ? std::string() : events::keys::eventKey(options_.to + 1);
+    projections::scanEventsPastDamage(*store_, events::keys::eventKey(next_), end,
+                                      [&](std::string_view key, std::string_view bytes) {
+      const uint64_t seq = events::keys::readFixed64(key).value_or(0);
       if (seq < next_) {  // a key that is not 8 bytes reads as 0
         damaged(seq, "stored under a malformed key");
         return true;
@@ -198,7 +211,7 @@ class Dumper {
       visit(seq, bytes);
       next_ = seq + 1;
       return !done();
-    });
+    }, unreadable);
   }
 
   // After the database was reopened.

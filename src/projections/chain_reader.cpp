@@ -1,5 +1,7 @@
 #include "projections/chain_reader.h"
 
+#include "projections/event_scan.h"
+
 namespace pitlog::projections {
 
 namespace {
@@ -38,7 +40,14 @@ void ChainReader::read(const events::Store& store, uint64_t toSeq) {
     bool endedAtBound = false;  // read event toSeq+1: the log goes on, meta is not its end
     // From the empty key (a non-null one: RocksDB compares its data), not from event 1: a stray key sorting before event 1 is a finding too.
     const std::string end = toSeq == 0 ? std::string() : events::keys::eventKey(toSeq + 2);
-    store.scanRange(events::keys::Family::events, std::string_view(""), end,
+    auto unreadable = [&](const UnreadableEvents& lost) {
+      run.named = events::ChainBreak{
+          lost.first, "events " + std::to_string(lost.first) + " to " +
+                          (lost.last ? std::to_string(*lost.last) : std::string("the end")) +
+                          " cannot be read: the storage holding them is damaged (" + lost.why + ")"};
+      return false;
+    };
+    scanEventsPastDamage(store, std::string_view(""), end,
                     [&](std::string_view key, std::string_view bytes) {
       auto seq = events::keys::parseEventKey(key);
       if (!seq) {
@@ -58,7 +67,7 @@ void ChainReader::read(const events::Store& store, uint64_t toSeq) {
       handed = hand(std::exchange(run, {}));
       run.events.reserve(kRunLength);
       return handed;
-    });
+    }, unreadable);
     if (!handed) return;
     if (!run.chainError && !run.named && !endedAtBound) {
       try {

@@ -6,10 +6,16 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <sstream>
 
+#include <rocksdb/db.h>
+#include <rocksdb/metadata.h>
+
 #include "events/digest.h"
+#include "events/store.h"
 #include "events/keys.h"
 #include "pit_replay.h"
 #include "tool_fixture.h"
@@ -175,6 +181,81 @@ TEST_CASE("as-of --seq inside a command answers at the command's end and says so
   auto end = replay({"--data", db.dir(), "as-of", "--seq", "8", "--integration", db.a});
   CHECK(end.out == inside.out);
   CHECK(end.err.empty());
+}
+
+}  // namespace pitlog::tools::testing
+
+namespace pitlog::tools::testing {
+namespace {
+
+// The SST files of the events family in a closed database.
+std::vector<std::string> eventFiles(const std::string& dir) {
+  events::Store::Options o;
+  o.path = dir;
+  o.mode = events::Store::Mode::readOnly;
+  auto store = events::Store::open(o);
+  std::vector<rocksdb::LiveFileMetaData> files;
+  store->db().GetLiveFilesMetaData(&files);
+  std::vector<std::string> out;
+  for (const auto& f : files) {
+    if (f.column_family_name == keys::kEvents) out.push_back(f.db_path + f.name);
+  }
+  return out;
+}
+
+uint64_t numberAfter(const std::string& text, const std::string& label) {
+  auto pos = text.find(label);
+  REQUIRE(pos != std::string::npos);
+  return std::stoull(text.substr(pos + label.size()));
+}
+
+}  // namespace
+
+TEST_CASE("a damaged storage block: pit-dump goes on past it, verify names the events lost",
+          "[pit-replay][pit-dump][tampering]") {
+  HistoryDb db;
+  {
+    // Enough events for several blocks, so that some come after the damaged one.
+    auto engine = db.openEngine(kT0 + 20 * kDay);
+    for (int i = 0; i < 80; ++i) HistoryDb::editA(*engine, db.a, "edit number " + std::to_string(i));
+  }
+  auto files = eventFiles(db.dir());
+  REQUIRE(!files.empty());
+  // The largest file: the 80 edits, in several blocks.
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+    return std::filesystem::file_size(a) < std::filesystem::file_size(b);
+  });
+  {
+    std::fstream sst(files.back(), std::ios::in | std::ios::out | std::ios::binary);
+    sst.seekg(200);
+    char c = 0;
+    sst.read(&c, 1);
+    sst.seekp(200);
+    c = static_cast<char>(c ^ 0x5a);
+    sst.write(&c, 1);
+  }
+
+  auto dumped = dump({"--data", db.dir()});
+  INFO(dumped.out << dumped.err);
+  CHECK(dumped.code == kExitFinding);
+  const auto line = dumped.out.find("  DAMAGED  unreadable, through ");
+  REQUIRE(line != std::string::npos);
+  const uint64_t lostFrom = std::stoull(dumped.out.substr(dumped.out.rfind('\n', line) + 1));
+  const uint64_t lostTo = numberAfter(dumped.out, "DAMAGED  unreadable, through ");
+  CHECK(lostFrom >= 1);
+  CHECK(lostTo >= lostFrom);
+  CHECK(lostTo < 89);
+  // Every event before and after the damaged block is still printed, and one line for it.
+  CHECK(dumped.lines().size() == (lostFrom - 1) + 1 + (89 - lostTo));
+  CHECK_THAT(dumped.out, Catch::Contains("edit number 79"));
+
+  auto verified = replay({"--data", db.dir(), "verify"});
+  INFO(verified.out << verified.err);
+  CHECK(verified.code == kExitFinding);
+  CHECK_THAT(verified.out, Catch::Contains("events " + std::to_string(lostFrom) + " to " +
+                                           std::to_string(lostTo) +
+                                           " cannot be read: the storage holding them is damaged"));
+  CHECK_THAT(verified.out, Catch::Contains("first failing sequence: " + std::to_string(lostFrom)));
 }
 
 }  // namespace pitlog::tools::testing
