@@ -145,6 +145,7 @@ ViewFailure describeViewDifference(const events::Store& store,
       std::optional<projections::TokenEntry> entry;
       if (expected) entry = projections::decodeTokenEntry(*expected);
       if (!entry && stored) entry = projections::decodeTokenEntry(*stored);
+      if (!entry && stored) out.what += " (the stored value does not decode as a token entry)";
       if (entry) {
         out.what += " (a token of integration " + entry->integrationId + ")";
         if (auto v = integrationOf(store, rebuilt, entry->integrationId)) out.seq = v->lastSeq;

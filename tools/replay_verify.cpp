@@ -104,7 +104,8 @@ class Verify final : public Subcommand {
     };
     if (c.seq > last) {
       return fail("the checkpoint is at event " + std::to_string(c.seq) + " but the log ends at " +
-                  std::to_string(last) + ": events were removed since it was taken");
+                  std::to_string(last) + ": events were removed since it was taken, or the log " +
+                  "was replaced (the checkpoint cannot tell which events before it changed)");
     }
     // The checkpoint names its event by eventId and time too: when they do not describe the
     // event at its seq, the file or the log changed there, and the hash alone cannot say which.
