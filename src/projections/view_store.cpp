@@ -53,6 +53,15 @@ void MemoryViewStore::expectEvents(uint64_t events) {
   integrations_.reserve(events);
 }
 
+bool MemoryViewStore::holds(Family f, std::string_view key, std::string_view value) const {
+  if (f == Family::integrations) {
+    auto it = integrations_.find(key);
+    return it != integrations_.end() && encodeIntegration(it->second) == value;
+  }
+  auto found = families_[static_cast<int>(f)].find(key);
+  return found && *found == value;
+}
+
 std::optional<std::string> MemoryViewStore::lookup(Family f, std::string_view key) const {
   if (f == Family::integrations) {
     auto it = integrations_.find(key);

@@ -55,6 +55,8 @@ class MemoryViewStore : public ViewStore {
   Sorted family(Family f) const;
   // A point read without copying the family.
   std::optional<std::string> lookup(Family f, std::string_view key) const;
+  // Whether `key` holds exactly `value`, without copying either (compareViews' fast path).
+  bool holds(Family f, std::string_view key, std::string_view value) const;
   size_t size(Family f) const;
 
  private:
