@@ -14,8 +14,9 @@ namespace pitlog::projections {
 // missing. Reads only the meta family and the last event key.
 std::optional<std::string> checkStoredMeta(const events::Store& store);
 
-// The largest well-formed event key stored (0 for an empty log): a bound read from the data
-// itself, for presizing, where meta/last_seq may lie.
+// The largest well-formed event key stored (0 for an empty log, or when the storage holding the
+// log's end is unreadable): a bound read from the data itself, for presizing, where
+// meta/last_seq may lie.
 uint64_t lastStoredEventSeq(const events::Store& store);
 
 }  // namespace pitlog::projections
