@@ -5,13 +5,16 @@
 # Prints one line per target (runs, exec/s, corpus size, findings) and exits non-zero on any
 # finding. fuzz_http drives pitd's real request handler (fuzz/http_input.h has its input format);
 # fuzz_introspect_fast holds introspection's hand-written fast path to the JSON codec's answers;
-# fuzz_rpc sends hostile parameter structs to pitd's RPC port (tests/server/rpc/hostile_call.h).
+# fuzz_rpc sends hostile parameter structs to pitd's RPC port (tests/server/rpc/hostile_call.h);
+# fuzz_verify_open writes arbitrary meta values and keys to a scratch database per input and runs
+# pit-replay verify's open path on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"; shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_token fuzz_time fuzz_validate fuzz_view_decode fuzz_event_decode
-                                     fuzz_http fuzz_introspect_fast fuzz_config fuzz_rpc)
+                                     fuzz_http fuzz_introspect_fast fuzz_config fuzz_rpc
+                                     fuzz_verify_open)
 
 for p in clang libclang-rt-14-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <cctype>
+
 #include <charconv>
 
 namespace pitlog::tools {
@@ -37,6 +39,28 @@ std::optional<events::UnixMillis> timeOption(const po::variables_map& vm, const 
     throw UsageError(std::string("--") + name + " '" + *text +
                      "' is not an RFC 3339 time such as 2026-11-28T17:00:00Z");
   }
+  return t;
+}
+
+namespace {
+
+// True when an RFC 3339 time has a non-zero fraction below the millisecond ("20.2035Z"), which
+// parseRfc3339 drops.
+bool hasSubMillisecond(std::string_view text) {
+  const auto dot = text.find('.');
+  if (dot == std::string_view::npos) return false;
+  for (size_t i = dot + 4; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+    if (text[i] != '0') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<events::UnixMillis> sinceOption(const po::variables_map& vm, const char* name) {
+  auto t = timeOption(vm, name);
+  // A lower bound between two milliseconds excludes the earlier one: events carry whole ms.
+  if (t && hasSubMillisecond(*stringOption(vm, name))) *t += 1;
   return t;
 }
 

@@ -26,6 +26,9 @@ po::variables_map parseArgs(const Argv& argv, size_t first, const po::options_de
 
 // Typed getters over the map; each throws UsageError naming the option.
 std::optional<events::UnixMillis> timeOption(const po::variables_map& vm, const char* name);
+// A lower bound (--since): a time between two milliseconds is rounded up, so that
+// "…20.2035Z" does not include events at 20.203.
+std::optional<events::UnixMillis> sinceOption(const po::variables_map& vm, const char* name);
 std::optional<uint64_t> countOption(const po::variables_map& vm, const char* name,
                                     uint64_t minimum);
 std::optional<std::string> stringOption(const po::variables_map& vm, const char* name);

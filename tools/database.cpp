@@ -3,6 +3,8 @@
 #include <rocksdb/env.h>
 #include <stdlib.h>
 
+#include <mutex>
+#include <set>
 #include <system_error>
 
 namespace pitlog::tools {
@@ -24,6 +26,22 @@ bool databaseIsLive(const std::string& dataDir) {
   return false;
 }
 
+namespace {
+
+std::mutex temporaryMu;
+std::set<std::string> temporaryDirs;  // GUARDED_BY(temporaryMu)
+
+}  // namespace
+
+void removeTemporaryDirectories() {
+  std::lock_guard lock(temporaryMu);
+  for (const auto& dir : temporaryDirs) {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+  }
+  temporaryDirs.clear();
+}
+
 std::unique_ptr<ReadingDatabase> ReadingDatabase::open(const std::string& dataDir, Want want) {
   std::unique_ptr<ReadingDatabase> db(new ReadingDatabase());
   events::Store::Options options;
@@ -36,6 +54,8 @@ std::unique_ptr<ReadingDatabase> ReadingDatabase::open(const std::string& dataDi
                                std::error_code(errno, std::generic_category()).message());
     }
     db->secondaryDir_ = pattern;
+    std::lock_guard lock(temporaryMu);
+    temporaryDirs.insert(pattern);
     options.mode = events::Store::Mode::secondary;
     options.secondaryPath = pattern;
   } else {
@@ -50,6 +70,8 @@ ReadingDatabase::~ReadingDatabase() {
   if (!secondaryDir_.empty()) {
     std::error_code ignored;
     fs::remove_all(secondaryDir_, ignored);
+    std::lock_guard lock(temporaryMu);
+    temporaryDirs.erase(secondaryDir_);
   }
 }
 

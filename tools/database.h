@@ -21,6 +21,10 @@ namespace pitlog::tools {
 // very process. Checking takes the lock for an instant and never creates the database.
 bool databaseIsLive(const std::string& dataDir);
 
+// Removes the secondaries' temporary directories of every ReadingDatabase still open: for a tool
+// ended by a signal, whose destructors do not run. Safe from any thread (not from a handler).
+void removeTemporaryDirectories();
+
 class ReadingDatabase {
  public:
   enum class Want {

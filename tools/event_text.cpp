@@ -39,11 +39,42 @@ std::string scopesText(capnp::List<capnp::Text>::Reader scopes) {
 
 }  // namespace
 
+std::string shortened(std::string_view s, size_t maxBytes) {
+  if (s.size() <= maxBytes) return std::string(s);
+  size_t cut = maxBytes;
+  // Back to the start of a UTF-8 character: never leave half of one.
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xc0) == 0x80) cut--;
+  return std::string(s.substr(0, cut)) + "…";
+}
+
+namespace {
+
+// Characters that reorder or hide the text around them on a terminal (zero-width and
+// bidirectional controls: U+200B-U+200F, U+202A-U+202E, U+2060-U+2069): the code point of the
+// 3 bytes at i, when they are one.
+std::optional<unsigned> formattingCharacter(std::string_view s, size_t i) {
+  if (i + 2 >= s.size() || static_cast<unsigned char>(s[i]) != 0xe2) return std::nullopt;
+  const unsigned b1 = static_cast<unsigned char>(s[i + 1]), b2 = static_cast<unsigned char>(s[i + 2]);
+  if ((b1 & 0xc0) != 0x80 || (b2 & 0xc0) != 0x80) return std::nullopt;
+  const unsigned cp = 0x2000 | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
+  const bool hiding = (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+                      (cp >= 0x2060 && cp <= 0x2069);
+  return hiding ? std::optional<unsigned>(cp) : std::nullopt;
+}
+
+}  // namespace
+
 std::string quotedText(std::string_view s) {
   std::string out = "\"";
-  for (char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
     unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
+    if (auto cp = formattingCharacter(s, i)) {
+      char buf[12];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", *cp);
+      out += buf;
+      i += 2;
+    } else if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
     } else if (c == '\n') {
@@ -97,7 +128,7 @@ std::string dataSummary(Event::Body::Reader body) {
     case Event::Body::SCOPES_UPDATED: {
       auto s = body.getScopesUpdated();
       return "name=" + quotedText(textView(s.getName())) + " scopes=" + scopesText(s.getScopes()) +
-             " description=" + quotedText(textView(s.getDescription()).substr(0, 60));
+             " description=" + quotedText(shortened(textView(s.getDescription()), 60));
     }
     case Event::Body::ROTATION_STARTED: {
       auto r = body.getRotationStarted();

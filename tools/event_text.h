@@ -19,6 +19,8 @@ std::string dataSummary(events::schema::Event::Body::Reader body);
 
 // A quoted string with control characters and quotes escaped, for one-line output.
 std::string quotedText(std::string_view s);
+// At most maxBytes of s, cut at a UTF-8 character boundary, with "…" when anything was cut.
+std::string shortened(std::string_view s, size_t maxBytes);
 std::string joinList(const std::vector<std::string>& items, std::string_view separator);
 std::string tokenIdOf(capnp::Data::Reader digest);
 

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "database.h"
 #include "event_text.h"
+#include "projections/event_scan.h"
 #include "events/event_json.h"
 #include "events/log.h"
 #include "json_output.h"
@@ -120,7 +121,7 @@ DumpOptions parseDumpOptions(const po::variables_map& vm) {
       }
     }
   }
-  o.since = timeOption(vm, "since");
+  o.since = sinceOption(vm, "since");
   o.until = timeOption(vm, "until");
   if (o.since && o.until && *o.until < *o.since) throw UsageError("--until is before --since");
   o.limit = countOption(vm, "limit", 1);
@@ -185,7 +186,19 @@ class Dumper {
       }
       return;
     }
-    events::forEachEvent(*store_, next_, options_.to, [&](uint64_t seq, std::string_view bytes) {
+    // Past a damaged storage block: a DAMAGED line for the sequences it held, then on.
+    auto unreadable = [&](const projections::UnreadableEvents& lost) {
+      damaged(lost.first, "unreadable" +
+                              (lost.last ? ", through " + std::to_string(*lost.last)
+                                         : std::string(", through the end of the log")) +
+                              ": the storage holding it is damaged (" + lost.why + ")");
+      if (lost.last) next_ = *lost.last + 1;
+      return lost.last.has_value();
+    };
+    const std::string end = options_.to == 0 ? std::string() : events::keys::eventKey(options_.to + 1);
+    projections::scanEventsPastDamage(*store_, events::keys::eventKey(next_), end,
+                                      [&](std::string_view key, std::string_view bytes) {
+      const uint64_t seq = events::keys::readFixed64(key).value_or(0);
       if (seq < next_) {  // a key that is not 8 bytes reads as 0
         damaged(seq, "stored under a malformed key");
         return true;
@@ -198,13 +211,15 @@ class Dumper {
       visit(seq, bytes);
       next_ = seq + 1;
       return !done();
-    });
+    }, unreadable);
   }
 
   // After the database was reopened.
   void reattach(events::Store& store) { store_ = &store; }
 
   bool done() const {
+    // A reader that went away (`pit-dump | head -1`): nothing more can be printed.
+    if (!ctx_.out.good()) return true;
     return (options_.limit && printed_ >= *options_.limit) ||
            (options_.to != 0 && next_ > options_.to);
   }
@@ -370,6 +385,7 @@ int dump(const DumpOptions& options, ToolContext& ctx) {
   dumper.scan();
   if (options.stats) printStats(options, ctx, *db, store, stats);
   ctx.out.flush();
+  if (options.follow) ctx.checkingStop(true);  // SIGINT/SIGTERM end the loop below
   while (options.follow && !dumper.done() && !ctx.stopRequested()) {
     pause(ctx);
     if (ctx.stopRequested()) break;

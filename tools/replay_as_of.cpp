@@ -6,6 +6,8 @@
 #include "event_text.h"
 #include "json_output.h"
 #include "projections/integration_view.h"
+#include "projections/state_at.h"
+#include "projections/stored_meta.h"
 #include "replay_common.h"
 #include "replay_subcommands.h"
 
@@ -32,7 +34,8 @@ void printText(ToolContext& ctx, UnixMillis moment, uint64_t seq,
             << ", updated " << events::formatRfc3339(v.updatedAt) << '\n';
     if (!v.description.empty()) ctx.out << "  description " << quotedText(v.description) << '\n';
     ctx.out << "  scopes " << (v.scopes.empty() ? "-" : joinList(v.scopes, ", ")) << '\n';
-    auto tokens = v.validTokens(moment);
+    const auto state = projections::stateAt(v, moment);
+    const auto& tokens = state.validTokens;
     if (tokens.empty()) ctx.out << "  no valid token\n";
     for (const auto& t : tokens) {
       ctx.out << "  token " << events::tokenIdOf(t.digest) << "  " << hintOf(t) << "  "
@@ -40,9 +43,9 @@ void printText(ToolContext& ctx, UnixMillis moment, uint64_t seq,
       if (t.expiresAt) ctx.out << "  expires " << events::formatRfc3339(*t.expiresAt);
       ctx.out << '\n';
     }
-    if (v.rotation) {
-      ctx.out << "  rotation started " << events::formatRfc3339(v.rotation->startedAt)
-              << ", the previous token expires " << events::formatRfc3339(v.rotation->previousExpiresAt)
+    if (const auto& rotation = state.pendingRotation) {
+      ctx.out << "  rotation started " << events::formatRfc3339(rotation->startedAt)
+              << ", the previous token expires " << events::formatRfc3339(rotation->previousExpiresAt)
               << '\n';
     }
   }
@@ -70,7 +73,8 @@ void printJson(ToolContext& ctx, UnixMillis moment, uint64_t seq,
     j.setCreatedAt(events::formatRfc3339(v.createdAt));
     j.setCreatedBy(v.createdBy);
     j.setUpdatedAt(events::formatRfc3339(v.updatedAt));
-    auto valid = v.validTokens(moment);
+    const auto state = projections::stateAt(v, moment);
+    const auto& valid = state.validTokens;
     auto tokens = j.initTokens(static_cast<unsigned>(valid.size()));
     for (unsigned t = 0; t < valid.size(); ++t) {
       tokens[t].setTokenId(events::tokenIdOf(valid[t].digest));
@@ -82,17 +86,41 @@ void printJson(ToolContext& ctx, UnixMillis moment, uint64_t seq,
       setStringOrNull(tokens[t].initExpiresAt(), expires);
     }
     auto rotation = j.initRotation();
-    if (v.rotation) {
+    if (const auto& pending = state.pendingRotation) {
       auto fields = rotation.initObject(2);
       fields[0].setName("startedAt");
-      fields[0].initValue().setString(events::formatRfc3339(v.rotation->startedAt));
+      fields[0].initValue().setString(events::formatRfc3339(pending->startedAt));
       fields[1].setName("previousExpiresAt");
-      fields[1].initValue().setString(events::formatRfc3339(v.rotation->previousExpiresAt));
+      fields[1].initValue().setString(events::formatRfc3339(pending->previousExpiresAt));
     } else {
       rotation.setNull();
     }
   }
   ctx.out << toJson(report.asReader()) << '\n';
+}
+
+// Events of one command share their stream, time, actor and request id (EventContext); a
+// command writes its events to one stream. The last event of the command event `seq` is in.
+uint64_t commandEnd(const events::Store& store, uint64_t seq) {
+  std::string error;
+  auto first = events::readEvent(store, seq);
+  auto event = first ? events::DecodedEvent::decode(*first, &error) : std::nullopt;
+  if (!event) return seq;  // damaged: the replay names it
+  const auto a = event->reader();
+  uint64_t end = seq;
+  events::forEachEvent(store, seq + 1, 0, [&](uint64_t next, std::string_view bytes) {
+    auto decoded = events::DecodedEvent::decode(bytes, &error);
+    if (!decoded) return false;
+    const auto b = decoded->reader();
+    const bool same = next == end + 1 && b.getAt() == a.getAt() &&
+                      b.getStreamId() == a.getStreamId() &&
+                      b.getRequestId() == a.getRequestId() &&
+                      b.getActor().getUserId() == a.getActor().getUserId() &&
+                      b.getActor().getAccountId() == a.getActor().getAccountId();
+    if (same) end = next;
+    return same;
+  });
+  return end;
 }
 
 class AsOf final : public Subcommand {
@@ -102,7 +130,8 @@ class AsOf final : public Subcommand {
         ("at", po::value<std::string>()->value_name("TIME"),
          "the moment, RFC 3339: events at or before it count")
         ("seq", po::value<std::string>()->value_name("N"),
-         "or: just after event N (the moment is that event's time)")
+         "or: just after event N (the moment is that event's time); inside a command, just after\n"
+         "that command's last event")
         ("account", po::value<std::string>()->value_name("ID"), "only this account's integrations")
         ("integration", po::value<std::string>()->value_name("ID"), "only this integration")
         ("include-deleted", "also integrations deleted by then (status deleted, no tokens)")
@@ -116,7 +145,10 @@ class AsOf final : public Subcommand {
     return "Replays the log (verifying its chain) up to a moment and prints every integration as\n"
            "it was then: name, description, scopes, status, and the tokens that were valid at that\n"
            "instant by tokenId and hint (a token is valid strictly before its expiresAt). Oldest\n"
-           "first. Exits 1 if the chain breaks before the moment.\n\n"
+           "first. Answers are at command boundaries: --seq inside a command answers as of its\n"
+           "last event (and says so), since pitd never showed a state between them. Every event\n"
+           "up to the moment is verified, the last one too. Exits 1 if the log or its meta is\n"
+           "damaged at or before the moment.\n\n"
            "Examples:\n"
            "  pit-replay --data DIR as-of --at 2026-11-28T17:00:00Z --account acct-1\n"
            "  pit-replay --data DIR as-of --seq 1200 --integration int_8f2c --format json";
@@ -137,10 +169,19 @@ class AsOf final : public Subcommand {
 
     auto db = ReadingDatabase::open(dataDir, ReadingDatabase::Want::snapshot);
     const auto& store = db->store();
-    if (seq && *seq > store.lastSeq()) {
-      throw UsageError("--seq " + std::to_string(*seq) + " is beyond the end of the log (" +
-                       std::to_string(store.lastSeq()) + ")");
+    if (auto problem = projections::checkStoredMeta(store)) {
+      ctx.err << "pit-replay: the database is damaged: " << *problem << '\n';
+      return kExitFinding;
     }
+    const uint64_t stored = projections::lastStoredEventSeq(store);
+    if (seq && *seq > stored) {
+      throw UsageError("--seq " + std::to_string(*seq) + " is beyond the end of the log (" +
+                       std::to_string(stored) + ")");
+    }
+    // Answers are given at command boundaries only: the events of one command became visible
+    // together, so a state between them is one that pitd never showed.
+    std::optional<uint64_t> asked = seq;
+    if (seq) seq = commandEnd(store, *seq);
 
     Progress progress(ctx, "replaying");
     projections::MemoryViewStore views;
@@ -152,7 +193,7 @@ class AsOf final : public Subcommand {
     progress.finish();
     if (!report.ok()) {
       ctx.err << "pit-replay: the log is damaged at event " << *report.failedSeq << " ("
-              << report.failure << "), before the moment asked for\n";
+              << report.failure << "), at or before the moment asked for\n";
       return kExitFinding;
     }
 
@@ -162,6 +203,11 @@ class AsOf final : public Subcommand {
       std::string error;
       auto event = events::DecodedEvent::decode(*bytes, &error);  // replayed just now
       moment = event->reader().getAt();
+      if (*seq != *asked) {
+        ctx.err << "pit-replay: event " << *asked << " is inside a command that ends at event "
+                << *seq << "; answering as of the command's end (no state between its events "
+                << "was ever visible)\n";
+      }
     }
 
     std::vector<IntegrationView> selected;

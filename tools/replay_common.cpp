@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "json_output.h"
+#include "projections/chain_reader.h"
 #include "projections/integration_view.h"
 #include "projections/token_entry.h"
 
@@ -21,33 +22,26 @@ namespace keys = events::keys;
 projections::ReplayReport verifyChain(const events::Store& store,
                                       const std::function<void(uint64_t)>& progress) {
   projections::ReplayReport report;
-  events::ChainVerifier chain;
-  events::forEachEvent(store, 1, 0, [&](uint64_t seq, std::string_view bytes) {
-    if (auto error = chain.feed(seq, bytes)) {
-      auto diagnosis = events::diagnoseChainBreak(store, chain.position().lastSeq + 1, *error);
-      report.failedSeq = diagnosis.seq;
-      report.failure = diagnosis.reason;
-      return false;
+  projections::ChainReader reader(store, 0);
+  for (;;) {
+    projections::ChainRun run = reader.next();
+    for (const auto& linked : run.events) {
+      report.eventsApplied++;
+      report.position = linked.position;
+      if (progress && linked.position.lastSeq % 4096 == 0) progress(linked.position.lastSeq);
     }
-    report.eventsApplied++;
-    report.position = chain.position();
-    if (progress && seq % 4096 == 0) progress(seq);
-    return true;
-  });
-  if (report.ok()) {
-    std::optional<std::string> error;
-    try {
-      error = chain.checkMeta(store);
-    } catch (const events::StoreError& e) {
-      error = e.what();
-    }
-    if (error) {
-      auto diagnosis = events::diagnoseChainBreak(store, chain.position().lastSeq + 1, *error);
+    if (!run.last) continue;
+    if (run.named) {
+      report.failedSeq = run.named->seq;
+      report.failure = run.named->reason;
+    } else if (run.chainError) {
+      auto diagnosis =
+          events::diagnoseChainBreak(store, report.position.lastSeq + 1, *run.chainError);
       report.failedSeq = diagnosis.seq;
       report.failure = diagnosis.reason;
     }
+    return report;
   }
-  return report;
 }
 
 namespace {
@@ -151,6 +145,7 @@ ViewFailure describeViewDifference(const events::Store& store,
       std::optional<projections::TokenEntry> entry;
       if (expected) entry = projections::decodeTokenEntry(*expected);
       if (!entry && stored) entry = projections::decodeTokenEntry(*stored);
+      if (!entry && stored) out.what += " (the stored value does not decode as a token entry)";
       if (entry) {
         out.what += " (a token of integration " + entry->integrationId + ")";
         if (auto v = integrationOf(store, rebuilt, entry->integrationId)) out.seq = v->lastSeq;
@@ -189,7 +184,7 @@ std::string checkpointToJson(const Checkpoint& c) {
   return toJson(j.asReader());
 }
 
-Checkpoint readCheckpointFile(const std::string& path) {
+Checkpoint readCheckpointFile(const std::string& path, events::UnixMillis now) {
   std::ifstream in(path);
   if (!in) throw UsageError("cannot read the checkpoint file " + path);
   std::stringstream buffer;
@@ -210,10 +205,24 @@ Checkpoint readCheckpointFile(const std::string& path) {
     auto hash = events::digestFromHex(events::textView(j.getHash()));
     auto at = events::parseRfc3339(events::textView(j.getAt()));
     auto takenAt = events::parseRfc3339(events::textView(j.getTakenAt()));
+    const std::string eventId(events::textView(j.getEventId()));
+    const bool eventIdIsHex =
+        eventId.size() == 32 &&
+        eventId.find_first_not_of("0123456789abcdef") == std::string::npos;
     if (events::textView(j.getFormat()) != kCheckpointFormat) {
       problem = "its format is not " + std::string(kCheckpointFormat);
-    } else if (j.getSeq() == 0 || !hash || !at || !takenAt) {
-      problem = "its seq, hash, at or takenAt is missing or malformed";
+    } else if (j.getSeq() == 0 || j.getSeq() > keys::kMaxSeq) {
+      problem = "its seq is missing or out of range";
+    } else if (!hash) {
+      problem = "its hash is missing or not 64 hex digits";
+    } else if (!at || !takenAt) {
+      problem = "its at or takenAt is missing or not an RFC 3339 time";
+    } else if (!eventIdIsHex) {
+      problem = "its eventId is not 32 lowercase hex digits";
+    } else if (*at > *takenAt) {
+      problem = "its event's time (at) is after the time it was taken (takenAt)";
+    } else if (*takenAt > now) {
+      problem = "it says it was taken at " + events::formatRfc3339(*takenAt) + ", in the future";
     } else {
       c.seq = j.getSeq();
       c.hash = *hash;

@@ -36,9 +36,10 @@ struct Checkpoint {
 };
 inline constexpr const char* kCheckpointFormat = "pitlog-checkpoint/1";
 std::string checkpointToJson(const Checkpoint& c);
-// Reads a statement written by checkpointToJson. Throws UsageError when the file cannot be read
-// or is not such a statement.
-Checkpoint readCheckpointFile(const std::string& path);
+// Reads a statement written by checkpointToJson, checking every field (an eventId of 32 hex
+// digits, at <= takenAt <= now). Throws UsageError when the file cannot be read or is not such a
+// statement.
+Checkpoint readCheckpointFile(const std::string& path, events::UnixMillis now);
 
 // Calls back every 4096 events; on a terminal, rewrites one "\r…" line on ctx.err with the rate.
 class Progress {

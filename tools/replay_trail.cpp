@@ -196,7 +196,7 @@ class Trail final : public Subcommand {
     auto account = stringOption(vm, "account");
     if (!account) throw UsageError("trail needs --account ID");
     auto integration = stringOption(vm, "integration");
-    auto since = timeOption(vm, "since");
+    auto since = sinceOption(vm, "since");
     auto until = timeOption(vm, "until");
     const std::string format = vm["format"].as<std::string>();
     if (format != "text" && format != "jsonl") {

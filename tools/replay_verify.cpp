@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "database.h"
+#include "projections/stored_meta.h"
 #include "replay_common.h"
 #include "replay_subcommands.h"
 
@@ -10,18 +11,6 @@ namespace pitlog::tools {
 namespace {
 
 using events::DecodedEvent;
-
-// A meta value of the wrong size (meta/last_seq, meta/chain_head), described.
-std::optional<std::string> damagedMeta(const events::Store& store) {
-  namespace keys = events::keys;
-  if (auto v = store.get(keys::Family::meta, keys::kMetaLastSeq); v && v->size() != 8) {
-    return "meta/last_seq is damaged (" + std::to_string(v->size()) + " bytes, not 8)";
-  }
-  if (auto v = store.get(keys::Family::meta, keys::kMetaChainHead); v && v->size() != 32) {
-    return "meta/chain_head is damaged (" + std::to_string(v->size()) + " bytes, not 32)";
-  }
-  return std::nullopt;
-}
 
 class Verify final : public Subcommand {
  public:
@@ -45,7 +34,7 @@ class Verify final : public Subcommand {
   int run(const po::variables_map& vm, ToolContext& ctx) const override {
     const std::string dataDir = dataOption(vm);
     std::optional<Checkpoint> checkpoint;
-    if (auto file = stringOption(vm, "against")) checkpoint = readCheckpointFile(*file);
+    if (auto file = stringOption(vm, "against")) checkpoint = readCheckpointFile(*file, ctx.now());
 
     auto db = ReadingDatabase::open(dataDir, ReadingDatabase::Want::snapshot);
     const auto& store = db->store();
@@ -56,19 +45,14 @@ class Verify final : public Subcommand {
     projections::MemoryViewStore rebuilt;
     projections::ReplayOptions options;
     options.progress = progress.callback();
-    projections::ReplayReport report;
-    try {
-      report = projections::replay(store, rebuilt, options);
-    } catch (const events::StoreError& e) {
-      // replay() reads meta/last_seq and meta/chain_head at the end; damaged, they throw. That
-      // is a finding about the database, not a failure to read it.
-      progress.finish();
-      if (auto problem = damagedMeta(store)) {
-        ctx.out << "chain: FAILED: " << *problem << '\n';
-        return kExitFinding;
-      }
-      throw;
+    // Meta first: its values bound what the chain check reads, so a damaged one is reported as
+    // itself, before anything trusts it.
+    if (auto problem = projections::checkStoredMeta(store)) {
+      ctx.out << "meta: FAILED: " << *problem << '\n'
+              << "chain: not checked, its end is recorded in the damaged meta\n";
+      return kExitFinding;
     }
+    const auto report = projections::replay(store, rebuilt, options);
     progress.finish();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -120,7 +104,21 @@ class Verify final : public Subcommand {
     };
     if (c.seq > last) {
       return fail("the checkpoint is at event " + std::to_string(c.seq) + " but the log ends at " +
-                  std::to_string(last) + ": events were removed since it was taken");
+                  std::to_string(last) + ": events were removed since it was taken, or the log " +
+                  "was replaced (the checkpoint cannot tell which events before it changed)");
+    }
+    // The checkpoint names its event by eventId and time too: when they do not describe the
+    // event at its seq, the file or the log changed there, and the hash alone cannot say which.
+    auto stored = events::readEvent(store, c.seq);
+    std::string error;
+    auto atSeq = stored ? DecodedEvent::decode(*stored, &error) : std::nullopt;
+    if (!atSeq) return fail("event " + std::to_string(c.seq) + " cannot be read");
+    const auto r = atSeq->reader();
+    if (events::toHex(events::dataView(r.getEventId())) != c.eventId || r.getAt() != c.at) {
+      return fail("the checkpoint's eventId and time do not describe event " +
+                  std::to_string(c.seq) + " of the log: either the checkpoint file was altered " +
+                  "(its seq, eventId or at) or the log was rewritten at event " +
+                  std::to_string(c.seq));
     }
     events::Digest hash = report.position.head;
     if (c.seq < last) {

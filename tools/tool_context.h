@@ -29,10 +29,16 @@ struct ToolContext {
   // Set from a signal handler (SIGINT, SIGTERM): long-running modes (--follow) end cleanly.
   // May be null: then only the other end conditions stop them.
   const std::atomic<bool>* stop = nullptr;
+  // Set by a mode that checks `stop` itself (--follow) for as long as it does. Otherwise a stop
+  // signal ends the process at once, after removing the tool's temporary directories. May be null.
+  std::atomic<bool>* checksStop = nullptr;
   std::chrono::milliseconds pollInterval{200};  // --follow
   std::function<events::UnixMillis()> clock{};  // "now" for statements; null: the system clock
 
   bool stopRequested() const { return stop != nullptr && stop->load(); }
+  void checkingStop(bool on) const {
+    if (checksStop != nullptr) checksStop->store(on);
+  }
   events::UnixMillis now() const;
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // The few lines every tool's main shares: argv into a vector, stdout/stderr into a ToolContext,
-// SIGINT/SIGTERM into its stop flag (so --follow ends cleanly).
+// SIGINT/SIGTERM into its stop flag (so --follow ends cleanly; other modes end at once).
 #include "tool_context.h"
 
 namespace pitlog::tools {

@@ -37,6 +37,25 @@ std::optional<uint32_t> readFixed32(std::string_view bytes) {
   return v;
 }
 
+std::optional<uint64_t> parseEventKey(std::string_view key) {
+  auto seq = readFixed64(key);
+  if (!seq || *seq == 0 || *seq > kMaxSeq) return std::nullopt;
+  return seq;
+}
+
+std::string describeBadEventKey(std::string_view key) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string hex;
+  for (char c : key.substr(0, 32)) {
+    hex.push_back(kDigits[static_cast<unsigned char>(c) >> 4]);
+    hex.push_back(kDigits[static_cast<unsigned char>(c) & 0xf]);
+  }
+  if (key.size() > 32) hex += "...";
+  std::string why = key.size() != 8 ? std::to_string(key.size()) + " bytes, not 8"
+                                    : "sequence 0 or beyond the largest pitlog writes";
+  return "the events family holds a key that is not an event key: 0x" + hex + " (" + why + ")";
+}
+
 static std::string joined(std::string_view a, std::string_view b) {
   std::string out;
   out.reserve(a.size() + 1 + b.size());

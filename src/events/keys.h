@@ -65,6 +65,11 @@ std::optional<uint64_t> readFixed64(std::string_view bytes);
 std::optional<uint32_t> readFixed32(std::string_view bytes);
 
 inline std::string eventKey(uint64_t seq) { return fixed64(seq); }
+// The sequence an events-family key names, or nullopt when the key is not one pitlog writes
+// (not 8 bytes, 0, or beyond kMaxSeq): such a key is damage to report, never a sequence.
+std::optional<uint64_t> parseEventKey(std::string_view key);
+// Why `key` is not an event key, for a person (call only when parseEventKey failed).
+std::string describeBadEventKey(std::string_view key);
 std::string streamKey(std::string_view streamId, uint32_t version);
 std::string streamPrefix(std::string_view streamId);  // streamId 0x00
 std::string accountPrefix(std::string_view account);  // account 0x00

@@ -129,6 +129,8 @@ bool ByteTable::erase(std::string_view key) {
 }
 
 void ByteTable::reserve(size_t entries) {
+  // Past this the slot count below would overflow (and the loop never end); no memory holds it.
+  if (entries > (SIZE_MAX >> 4)) throw std::length_error("view table: too many entries reserved");
   size_t wanted = kMinSlots;
   while (overloaded(entries, wanted)) wanted *= 2;
   if (wanted > slots_.size()) grow(wanted);

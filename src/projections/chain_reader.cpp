@@ -1,5 +1,7 @@
 #include "projections/chain_reader.h"
 
+#include "projections/event_scan.h"
+
 namespace pitlog::projections {
 
 namespace {
@@ -7,8 +9,8 @@ constexpr size_t kRunLength = 256;  // events handed over at once: one lock per 
 constexpr size_t kRunsAhead = 16;   // how far reading may get ahead of the fold (bounds memory)
 }  // namespace
 
-ChainReader::ChainReader(const events::Store& store, uint64_t toSeq, bool checkMeta)
-    : thread_([this, &store, toSeq, checkMeta] { read(store, toSeq, checkMeta); }) {}
+ChainReader::ChainReader(const events::Store& store, uint64_t toSeq)
+    : thread_([this, &store, toSeq] { read(store, toSeq); }) {}
 
 ChainReader::~ChainReader() {
   {
@@ -29,25 +31,45 @@ bool ChainReader::hand(ChainRun run) {
   return true;
 }
 
-void ChainReader::read(const events::Store& store, uint64_t toSeq, bool checkMeta) {
+void ChainReader::read(const events::Store& store, uint64_t toSeq) {
   try {
     events::ChainVerifier chain;
     ChainRun run;
     std::optional<events::DecodedEvent> event;
     bool handed = true;
-    events::forEachEvent(store, 1, toSeq, [&](uint64_t seq, std::string_view bytes) {
-      if (auto error = chain.feed(seq, bytes, &event)) {
+    bool endedAtBound = false;  // read event toSeq+1: the log goes on, meta is not its end
+    // From the empty key (a non-null one: RocksDB compares its data), not from event 1: a stray key sorting before event 1 is a finding too.
+    const std::string end = toSeq == 0 ? std::string() : events::keys::eventKey(toSeq + 2);
+    auto unreadable = [&](const UnreadableEvents& lost) {
+      run.named = events::ChainBreak{
+          lost.first, "events " + std::to_string(lost.first) + " to " +
+                          (lost.last ? std::to_string(*lost.last) : std::string("the end")) +
+                          " cannot be read: the storage holding them is damaged (" + lost.why + ")"};
+      return false;
+    };
+    scanEventsPastDamage(store, std::string_view(""), end,
+                    [&](std::string_view key, std::string_view bytes) {
+      auto seq = events::keys::parseEventKey(key);
+      if (!seq) {
+        const uint64_t after = chain.position().lastSeq;
+        run.named = events::ChainBreak{
+            after + 1, events::keys::describeBadEventKey(key) +
+                           (after == 0 ? ", before event 1" : ", after event " + std::to_string(after))};
+        return false;
+      }
+      if (auto error = chain.feed(*seq, bytes, &event)) {
         run.chainError = std::move(error);
         return false;
       }
       run.events.push_back({std::move(*event), chain.position()});
+      if (toSeq != 0 && *seq > toSeq) endedAtBound = true;
       if (run.events.size() < kRunLength) return true;
       handed = hand(std::exchange(run, {}));
       run.events.reserve(kRunLength);
       return handed;
-    });
+    }, unreadable);
     if (!handed) return;
-    if (!run.chainError && checkMeta) {
+    if (!run.chainError && !run.named && !endedAtBound) {
       try {
         run.chainError = chain.checkMeta(store);
       } catch (const events::StoreError& e) {

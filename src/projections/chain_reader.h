@@ -27,13 +27,18 @@ struct ChainRun {
   std::vector<LinkedEvent> events;
   bool last = false;                      // reading has ended: nothing follows this run
   std::optional<std::string> chainError;  // with `last`: why the chain broke after `events`
+  // With `last`: a finding already named (a key that is not an event key), not to be diagnosed.
+  std::optional<events::ChainBreak> named;
 };
 
 class ChainReader {
  public:
-  // Reads events 1..toSeq (0: to the end). `checkMeta`: after the last event, check that the
-  // store's meta agrees with the chain read (only meaningful when the whole log is read).
-  ChainReader(const events::Store& store, uint64_t toSeq, bool checkMeta);
+  // Reads events 1..toSeq+1 (toSeq 0: to the end): event toSeq is vouched for by the next
+  // event's prevHash, so the reader hands that one too, and the consumer does not apply it.
+  // When the log ends first, it checks that the store's meta agrees with the chain read (the
+  // last event is vouched for by meta/chain_head). A key in the events family that is not an
+  // event key ends reading with that finding, named.
+  ChainReader(const events::Store& store, uint64_t toSeq);
   ~ChainReader();  // stops the thread, even mid-read
   ChainReader(const ChainReader&) = delete;
   ChainReader& operator=(const ChainReader&) = delete;
@@ -42,7 +47,7 @@ class ChainReader {
   ChainRun next();
 
  private:
-  void read(const events::Store& store, uint64_t toSeq, bool checkMeta);
+  void read(const events::Store& store, uint64_t toSeq);
   bool hand(ChainRun run);  // false once the consumer has gone
 
   std::mutex mu_;

@@ -5,6 +5,7 @@
 
 #include "projections/chain_reader.h"
 #include "projections/projector.h"
+#include "projections/stored_meta.h"
 #include "projections/integration_view.h"
 
 namespace pitlog::projections {
@@ -16,6 +17,17 @@ namespace keys = events::keys;
 // or meta/chain_head for the last event). So each event is applied once the next link holds, and
 // when the chain breaks, events::diagnoseChainBreak() names the altered event; the views then hold
 // only the events before it. Reading and verifying run ahead on their own thread (ChainReader).
+namespace {
+
+// The stream index entry the log appender wrote beside the event (events::LogAppender::append).
+void indexStream(ViewStore& out, const events::schema::Event::Reader& event) {
+  const auto id = event.getStreamId();
+  out.put(Family::streams, keys::streamKey({id.begin(), id.size()}, event.getStreamVersion()),
+          keys::fixed64(event.getSeq()));
+}
+
+}  // namespace
+
 ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOptions& options) {
   ReplayReport report;
   std::optional<DecodedEvent> held;  // linked to its predecessor, not yet vouched for
@@ -23,19 +35,24 @@ ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOpti
   auto applyHeld = [&] {
     if (!held) return;
     project(out, held->reader());
+    indexStream(out, held->reader());
     report.eventsApplied++;
     report.position = heldPosition;
     if (options.progress && heldPosition.lastSeq % 4096 == 0) options.progress(heldPosition.lastSeq);
     held.reset();
   };
-  const bool bounded = options.toSeq != 0 || options.until.has_value();
-  out.expectEvents(options.toSeq != 0 ? std::min(options.toSeq, store.lastSeq()) : store.lastSeq());
-  // The whole log read: the last event is vouched for by meta/chain_head, which the reader checks.
-  ChainReader reader(store, options.toSeq, !bounded);
+  // Presized from the last event key actually stored, never from meta/last_seq: a damaged meta
+  // value is a finding for the chain check, not a size to allocate.
+  const uint64_t stored = lastStoredEventSeq(store);
+  out.expectEvents(options.toSeq != 0 ? std::min(options.toSeq, stored) : stored);
+  // The reader also hands event toSeq+1, whose prevHash vouches for event toSeq; at the end of
+  // the log meta/chain_head vouches for the last event. So every applied event is verified.
+  ChainReader reader(store, options.toSeq);
   for (;;) {
     ChainRun run = reader.next();
     for (LinkedEvent& linked : run.events) {
-      if (options.until && linked.event.reader().getAt() > *options.until) {
+      const bool pastSeq = options.toSeq != 0 && linked.position.lastSeq > options.toSeq;
+      if (pastSeq || (options.until && linked.event.reader().getAt() > *options.until)) {
         applyHeld();
         return report;
       }
@@ -44,11 +61,18 @@ ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOpti
       heldPosition = linked.position;
     }
     if (!run.last) continue;
+    if (run.named) {
+      report.failedSeq = run.named->seq;
+      report.failure = run.named->reason;
+      return report;
+    }
     if (run.chainError) {
       auto diagnosis = events::diagnoseChainBreak(store, heldPosition.lastSeq + 1, *run.chainError);
+      if (held && diagnosis.seq > heldPosition.lastSeq) applyHeld();
+      // Bounded by sequence, damage after the bound is not in the answer's past.
+      if (options.toSeq != 0 && diagnosis.seq > options.toSeq) return report;
       report.failedSeq = diagnosis.seq;
       report.failure = diagnosis.reason;
-      if (held && diagnosis.seq > heldPosition.lastSeq) applyHeld();
       return report;
     }
     applyHeld();
@@ -81,6 +105,7 @@ uint64_t lastWriter(Family f, std::string_view key, std::string_view value) {
   if (f == Family::integrations) {
     if (auto v = decodeIntegration(value)) return v->lastSeq;
   }
+  if (f == Family::streams) return keys::readFixed64(value).value_or(0);  // the event it indexes
   if (f == Family::auditByAccount) {
     return keys::readFixed64(keys::afterAccountPrefix(key)).value_or(0);
   }
@@ -92,6 +117,21 @@ uint64_t lastWriter(Family f, std::string_view key, std::string_view value) {
 std::optional<ViewDifference> compareViews(const events::Store& store,
                                            const MemoryViewStore& rebuilt) {
   for (Family f : viewFamilies()) {
+    // Fast path, one lookup per stored entry: the family equals its rebuild exactly when every
+    // stored entry is held by the rebuild and the counts agree. Sorting the rebuild (below) is
+    // needed only to name the first difference in key order.
+    size_t held = 0;
+    bool differs = false;
+    store.scanPrefix(f, {}, [&](std::string_view key, std::string_view value) {
+      if (!rebuilt.holds(f, key, value)) {
+        differs = true;
+        return false;
+      }
+      held++;
+      return true;
+    });
+    if (!differs && held == rebuilt.size(f)) continue;
+
     const auto& expected = rebuilt.family(f);
     auto next = expected.begin();
     std::optional<ViewDifference> diff;

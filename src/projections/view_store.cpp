@@ -44,11 +44,22 @@ void MemoryViewStore::put(Family f, std::string_view key, std::string_view value
 }
 
 void MemoryViewStore::expectEvents(uint64_t events) {
-  // Each event adds an audit entry; most create an integration and a token.
+  // Each event adds an audit entry and a stream index entry; most create an integration and a
+  // token.
   families_[static_cast<int>(Family::auditByAccount)].reserve(events);
   families_[static_cast<int>(Family::tokens)].reserve(events);
   families_[static_cast<int>(Family::byAccount)].reserve(events);
+  families_[static_cast<int>(Family::streams)].reserve(events);
   integrations_.reserve(events);
+}
+
+bool MemoryViewStore::holds(Family f, std::string_view key, std::string_view value) const {
+  if (f == Family::integrations) {
+    auto it = integrations_.find(key);
+    return it != integrations_.end() && encodeIntegration(it->second) == value;
+  }
+  auto found = families_[static_cast<int>(f)].find(key);
+  return found && *found == value;
 }
 
 std::optional<std::string> MemoryViewStore::lookup(Family f, std::string_view key) const {
@@ -87,7 +98,7 @@ void MemoryViewStore::erase(Family f, std::string_view key) {
 }
 
 const std::vector<Family>& viewFamilies() {
-  static const std::vector<Family> kFamilies = {Family::tokens, Family::integrations,
+  static const std::vector<Family> kFamilies = {Family::streams, Family::tokens, Family::integrations,
                                                 Family::byAccount, Family::permissions,
                                                 Family::auditByAccount};
   return kFamilies;

@@ -55,6 +55,8 @@ class MemoryViewStore : public ViewStore {
   Sorted family(Family f) const;
   // A point read without copying the family.
   std::optional<std::string> lookup(Family f, std::string_view key) const;
+  // Whether `key` holds exactly `value`, without copying either (compareViews' fast path).
+  bool holds(Family f, std::string_view key, std::string_view value) const;
   size_t size(Family f) const;
 
  private:
@@ -69,7 +71,9 @@ class MemoryViewStore : public ViewStore {
   Map<IntegrationView> integrations_;
 };
 
-// The families that projections own (and replay rebuilds and compares).
+// The families derived from the log, which replay rebuilds and verify compares: the stream index
+// (written beside each event by the log appender; pitd serves /events from it) and the views
+// that projections own.
 const std::vector<Family>& viewFamilies();
 
 }  // namespace pitlog::projections

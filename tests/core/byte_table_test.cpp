@@ -83,3 +83,13 @@ TEST_CASE("byte table: a value larger than a block, and a reserve, keep every en
   CHECK(t.find("n99999") == std::optional<std::string_view>("99999"));
   CHECK(t.size() == 100'002);
 }
+
+// A damaged meta/last_seq once reached reserve() as a size: the slot count overflowed and the
+// doubling loop never ended. A hint beyond any memory is refused at once, the table unchanged.
+TEST_CASE("byte table: an impossible reserve is refused instead of looping") {
+  pitlog::projections::ByteTable t;
+  t.put("k", "v");
+  CHECK_THROWS_AS(t.reserve(SIZE_MAX), std::length_error);
+  CHECK_THROWS_AS(t.reserve(SIZE_MAX / 2 + 7), std::length_error);
+  CHECK(t.find("k") == std::optional<std::string_view>("v"));
+}

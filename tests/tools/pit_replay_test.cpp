@@ -274,6 +274,28 @@ TEST_CASE("checkpoint, then verify --against it", "[pit-replay][checkpoint]") {
     CHECK(replay({"--data", db.dir(), "verify", "--against", db.temp().sub("none")}).code ==
           kExitUsage);
   }
+  SECTION("every field of the file is checked before the log is blamed") {
+    const std::string eventId = field(statement.root, "eventId").getString();
+    const std::vector<std::pair<std::string, std::string>> edits = {
+        {"\"eventId\":\"" + eventId + "\"", "\"eventId\":\"not hex at all\""},
+        {"\"takenAt\":\"2026-12-01T10:00:00.000Z\"", "\"takenAt\":\"2030-01-01T00:00:00.000Z\""},
+        {"\"at\":\"2026-11-12T10:00:00.000Z\"", "\"at\":\"2026-12-24T10:00:00.000Z\""},
+    };
+    for (const auto& [from, to] : edits) {
+      INFO(to);
+      REQUIRE(cp.out.find(from) != std::string::npos);
+      std::string text = cp.out;
+      text.replace(text.find(from), from.size(), to);
+      auto run = replay({"--data", db.dir(), "verify", "--against", writeFile(db, "edited.json", text)});
+      CHECK(run.code == kExitUsage);
+    }
+    // A seq changed in the file: the event there is not the one the file describes.
+    auto moved = replay({"--data", db.dir(), "verify", "--against",
+                         writeFile(db, "moved.json", replaceOnce(cp.out, "\"seq\":9,", "\"seq\":8,"))});
+    INFO(moved.out);
+    CHECK(moved.code == kExitFinding);
+    CHECK_THAT(moved.out, Catch::Contains("either the checkpoint file was altered"));
+  }
 }
 
 TEST_CASE("checkpoint refuses a broken chain", "[pit-replay][checkpoint]") {

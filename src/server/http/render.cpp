@@ -6,6 +6,7 @@
 #include "events/digest.h"
 #include "events/event_json.h"
 #include "events/time_format.h"
+#include "projections/state_at.h"
 #include "server/http/introspect_fast.h"
 #include "server/http/json_body.h"
 
@@ -70,7 +71,8 @@ void Renderer::fillIntegration(api::Integration::Builder out, const IntegrationV
   out.setCreatedBy(text(v.createdBy));
   out.setUpdatedAt(text(formatRfc3339(v.updatedAt)));
 
-  const auto valid = v.validTokens(at);
+  const auto state = projections::stateAt(v, at);
+  const auto& valid = state.validTokens;
   auto tokens = out.initTokens(static_cast<capnp::uint>(valid.size()));
   for (capnp::uint i = 0; i < tokens.size(); ++i) {
     const auto& t = valid[i];
@@ -86,11 +88,11 @@ void Renderer::fillIntegration(api::Integration::Builder out, const IntegrationV
     }
   }
 
-  if (v.rotation && v.rotation->previousExpiresAt > at) {
+  if (state.pendingRotation) {
     capnp::MallocMessageBuilder scratch;
     auto r = scratch.initRoot<api::Rotation>();
-    r.setStartedAt(text(formatRfc3339(v.rotation->startedAt)));
-    r.setPreviousExpiresAt(text(formatRfc3339(v.rotation->previousExpiresAt)));
+    r.setStartedAt(text(formatRfc3339(state.pendingRotation->startedAt)));
+    r.setPreviousExpiresAt(text(formatRfc3339(state.pendingRotation->previousExpiresAt)));
     codec_.encode(r.asReader(), out.initRotation());
   } else {
     out.initRotation().setNull();

@@ -7,6 +7,7 @@
 #include "commands/validate.h"
 #include "events/digest.h"
 #include "events/time_format.h"
+#include "projections/state_at.h"
 
 namespace pitlog::rpc {
 
@@ -209,7 +210,8 @@ void fillIntegration(schema::Integration::Builder out, const projections::Integr
   out.setCreatedAt(events::formatRfc3339(v.createdAt));
   out.setCreatedBy(v.createdBy);
   out.setUpdatedAt(events::formatRfc3339(v.updatedAt));
-  auto valid = v.validTokens(at);
+  const auto state = projections::stateAt(v, at);
+  const auto& valid = state.validTokens;
   auto tokens = out.initTokens(valid.size());
   for (size_t i = 0; i < valid.size(); ++i) {
     const auto& t = valid[i];
@@ -226,10 +228,10 @@ void fillIntegration(schema::Integration::Builder out, const projections::Integr
     }
   }
   auto rotation = out.getRotation();
-  if (v.rotation && !v.deleted) {
+  if (state.pendingRotation) {
     auto r = rotation.initPending();
-    r.setStartedAt(events::formatRfc3339(v.rotation->startedAt));
-    r.setPreviousExpiresAt(events::formatRfc3339(v.rotation->previousExpiresAt));
+    r.setStartedAt(events::formatRfc3339(state.pendingRotation->startedAt));
+    r.setPreviousExpiresAt(events::formatRfc3339(state.pendingRotation->previousExpiresAt));
   } else {
     rotation.setNone();
   }
