@@ -24,7 +24,7 @@ TEST_CASE("shortened cuts at a character boundary and says so", "[pit-dump][text
   CHECK(shortened(euros, 9) == euros);
 }
 
-TEST_CASE("--since between two milliseconds excludes the earlier one", "[pit-dump][text]") {
+TEST_CASE("pit-dump --since between two milliseconds excludes the earlier one", "[pit-dump][text]") {
   HistoryDb db;  // event 1 at 2026-11-01T10:00:00.000Z
   auto all = dump({"--data", db.dir(), "--since", "2026-11-01T10:00:00.000Z"});
   CHECK(all.lines().size() == 9);

@@ -65,15 +65,12 @@ void GuardedMessageStream::inspectIncoming(capnp::MessageReader& message) {
                                         : root.getBootstrap().getQuestionId();
       questions_.insert(id);
       unanswered_.insert(id);
-      // The answered ones among the questions (a question finished early may stay unanswered a
-      // little longer, which only makes this count smaller).
-      if (questions_.size() - std::min(questions_.size(), unanswered_.size()) > kMaxUnfinished) {
-        refuse("too many questions answered and never finished (at most 1024)");
-      }
+      checkUnfinished();
       break;
     }
     case capnp::rpc::Message::FINISH:
       questions_.erase(root.getFinish().getQuestionId());
+      checkUnfinished();
       break;
     default:
       break;
@@ -117,6 +114,27 @@ kj::Promise<void> GuardedMessageStream::nextWriteOrTick() {
   auto paf = kj::newPromiseAndFulfiller<void>();
   writeWaiters_.add(kj::mv(paf.fulfiller));
   return paf.promise.exclusiveJoin(timer_.afterDelay(50 * kj::MILLISECONDS));
+}
+
+void GuardedMessageStream::checkUnfinished() {
+  // The answered ones among the questions (a question finished early may stay unanswered a
+  // little longer, which only makes this count smaller).
+  const size_t unfinished = questions_.size() - std::min(questions_.size(), unanswered_.size());
+  if (unfinished > kMaxUnfinishedHard) {
+    refuse("too many questions answered and never finished (at most 8192)");
+  }
+  if (unfinished <= kMaxUnfinished) {
+    overUnfinishedSince_ = nullptr;
+    return;
+  }
+  const kj::TimePoint now = timer_.now();
+  KJ_IF_MAYBE(since, overUnfinishedSince_) {
+    if (now - *since > kUnfinishedGrace) {
+      refuse("too many questions answered and never finished (over 1024 for more than 2 s)");
+    }
+  } else {
+    overUnfinishedSince_ = now;
+  }
 }
 
 kj::Promise<void> GuardedMessageStream::until(std::function<bool()> done) {

@@ -8,7 +8,11 @@
 //
 // - At most kMaxMessagesBeforeLogin messages before a login succeeds (loggedIn()).
 // - At most kMaxUnfinished questions answered but not finished (Bootstrap or Call answered, the
-//   client's Finish not yet read): a well-behaved client finishes each as it takes the answer.
+//   client's Finish not yet read) for longer than kUnfinishedGrace, and never more than
+//   kMaxUnfinishedHard: a well-behaved client finishes each as it takes the answer, but one that
+//   pipelines thousands of calls and is slow to read (a loaded machine) can have many answers in
+//   the socket's buffers at once, and must not lose its connection -- and the commands it is
+//   owed answers for -- for that. A client that never finishes is cut off within the grace.
 // Beyond either the read fails with an exception naming the limit (limitHit() keeps its text),
 // and the RpcSystem ends the connection, sending the client an Abort with that text.
 // - No new message is read while kMaxCallsInProgress calls wait for their answers, or while more
@@ -33,6 +37,8 @@ class GuardedMessageStream final : public capnp::MessageStream {
  public:
   static constexpr size_t kMaxMessagesBeforeLogin = 32;
   static constexpr size_t kMaxUnfinished = 1024;
+  static constexpr size_t kMaxUnfinishedHard = 8192;
+  static constexpr kj::Duration kUnfinishedGrace = 2 * kj::SECONDS;
   static constexpr size_t kMaxCallsInProgress = 1024;
   static constexpr size_t kMaxQueuedOutput = 1024 * 1024;
 
@@ -68,6 +74,7 @@ class GuardedMessageStream final : public capnp::MessageStream {
       kj::ArrayPtr<capnp::word> scratchSpace);
   void inspectIncoming(capnp::MessageReader& message);
   void refuse(kj::StringPtr limit);
+  void checkUnfinished();
   void inspectOutgoing(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments);
   kj::Promise<void> tracked(kj::Promise<void> write);
   // Resolves once `done()` holds, checked after each write and every 50 ms.
@@ -81,6 +88,7 @@ class GuardedMessageStream final : public capnp::MessageStream {
   bool draining_ = false;
   size_t messagesRead_ = 0;
   size_t writesInProgress_ = 0;
+  kj::Maybe<kj::TimePoint> overUnfinishedSince_;  // since when more than kMaxUnfinished
   kj::Maybe<kj::String> limitHit_;
   std::unordered_set<uint32_t> questions_;   // Bootstrap/Call read, Finish not yet read
   std::unordered_set<uint32_t> unanswered_;  // Bootstrap/Call read, Return not yet written

@@ -83,18 +83,55 @@ TEST_CASE("GuardedMessageStream: 32 messages before a login and no more - no suc
   }
 }
 
-TEST_CASE("GuardedMessageStream: more than 1024 questions answered and never finished end it") {
+TEST_CASE("GuardedMessageStream: over 1024 answered and unfinished for longer than the grace ends it") {
   {
     Harness h;
     h.guard.loggedIn();
-    // 1025 answered and unfinished: the question that shows it is refused.
+    // 1025 answered and unfinished: tolerated for the grace (a slow reader catches up) ...
     for (uint32_t i = 0; i < 1025; ++i) {
       h.bootstrap(i);
       REQUIRE(h.read() == "ok");
       h.answer(i);
     }
     h.bootstrap(1025);
+    CHECK(h.read() == "ok");
+    h.answer(1025);
+    // ... and refused once it has lasted longer.
+    h.io.provider->getTimer()
+        .afterDelay(GuardedMessageStream::kUnfinishedGrace + 100 * kj::MILLISECONDS)
+        .wait(h.io.waitScope);
+    h.bootstrap(1026);
     CHECK(h.read().find("never finished") != std::string::npos);
+  }
+  {
+    // A slow reader: thousands answered at once, finished a little later, is never cut off.
+    Harness slow;
+    slow.guard.loggedIn();
+    for (uint32_t i = 0; i < 3000; ++i) {
+      slow.bootstrap(i);
+      REQUIRE(slow.read() == "ok");
+      slow.answer(i);
+    }
+    for (uint32_t i = 0; i < 3000; ++i) {
+      slow.finish(i);
+      REQUIRE(slow.read() == "ok");
+    }
+    slow.bootstrap(3000);
+    CHECK(slow.read() == "ok");
+    CHECK(slow.guard.limitHit() == nullptr);
+  }
+  {
+    // Past the hard cap at once, grace or not.
+    Harness h;
+    h.guard.loggedIn();
+    std::string last;
+    for (uint32_t i = 0; i <= GuardedMessageStream::kMaxUnfinishedHard + 1 && last != "x"; ++i) {
+      h.bootstrap(i);
+      last = h.read();
+      if (last != "ok") break;
+      h.answer(i);
+    }
+    CHECK(last.find("never finished") != std::string::npos);
   }
   // A client that finishes what it was answered is never cut off.
   Harness fine;
