@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "commands/command.h"
+#include "commands/commit_log.h"
 #include "commands/decide.h"
 #include "commands/result.h"
 #include "commands/scope_catalogue.h"
@@ -76,6 +77,7 @@ struct BatchStats {
   size_t events = 0;     // events appended
   int64_t writeMicros = 0;  // time spent in the (synced) RocksDB write
   bool ok = true;
+  bool conflict = false;  // the commit lost the race for the log's position: decided again
   StorageTransition storage = StorageTransition::none;
   std::string storageMessage;  // with `storage`: RocksDB's error, or how long the episode lasted
 };
@@ -98,6 +100,12 @@ struct EngineOptions {
   int64_t storageRetryMs = 500;
   uint64_t storageMinFreeBytes = 1 << 20;
   rocksdb::Env* env = nullptr;  // events::Store::Options::env (tests inject faults through it)
+  // Where the log lives (commit_log.h), made once the store is open; unset: the local log.
+  std::function<std::unique_ptr<CommitLog>(const events::Store&)> log;
+  std::string nodeName = "pitd";  // in commits and their msg ids
+  // How often a command may be decided again after its commit lost the race for the log's next
+  // position before it is answered `unavailable`.
+  int maxConflictRetries = 64;
 };
 
 struct CommandResult {
@@ -182,6 +190,8 @@ class Engine {
   events::UnixMillis now() const { return std::max(options_.clock(), lastEventTime_.load()); }
   size_t tokenCount() const { return tokens_.size(); }
   uint64_t lastSeq() const { return committedSeq_.load(); }
+  // The log position (commit_log.h) memory has applied.
+  uint64_t appliedPosition() const { return appliedPosition_.load(); }
   // Thread-safe: whether commands can be written now (see the storage faults note above).
   StorageHealth storageHealth() const;
   const events::Store& store() const { return *store_; }
@@ -223,12 +233,26 @@ class Engine {
   // that decisions may read it (false too when it cannot be read).
   bool storeMatchesMemory() const;
   events::ChainPosition durablePosition() const;  // any thread
+  // Writer thread, syncer idle, after a conflict: applies the log's commits after memory's
+  // position (another writer's), so that the commands are decided again on them.
+  void catchUpFromLog();
+  // Writer thread, syncer idle: applies a commit read from the log (engine_apply.cpp): checks that
+  // it continues the chain, projects its events into the views with the projection step the
+  // writer uses, writes them, its idempotency records and the position in one synced WriteBatch,
+  // then applies it to memory. A commit at or before the applied position is skipped. Returns
+  // why it could not be applied.
+  std::optional<std::string> applyCommit(const PositionedCommit& commit);
+  // Syncer or writer thread, once a commit's WriteBatch is durable: memory follows it (the one
+  // step for the writer's own commits and for those read from the log).
+  void applyToMemory(const std::vector<projections::TokenChange>& changes, events::UnixMillis at,
+                     const events::ChainPosition& after, uint64_t position);
+  // Syncer thread: hands the commands of a batch that lost the race back to the writer.
+  void requeue(std::vector<Pending>& pending);
   // Syncer or writer thread; serialises EngineOptions::onBatch.
   void report(const BatchStats& stats);
 
-  CommandResult executeOne(Pending& p, projections::ViewStore& views, rocksdb::WriteBatch& batch,
-                           events::UnixMillis now,
-                           std::vector<projections::TokenChange>& tokenChanges);
+  CommandResult executeOne(Pending& p, projections::ViewStore& views, Decided& d,
+                           events::UnixMillis now);
   std::optional<projections::IntegrationView> integrationAtVersion(std::string_view id,
                                                                    uint32_t version) const;
   // An integration's stream folded with apply(), oldest first, while `include` holds (a
@@ -241,6 +265,7 @@ class Engine {
   // The first committed sequence whose event is at or after `t`, or lastSeq() + 1.
   uint64_t firstSeqAtOrAfter(events::UnixMillis t) const;
   std::string newIntegrationId() const;
+  std::string newMsgId() const;  // a commit's name in the log: node name and random bits
   void pruneIdempotencyIfDue();  // writer thread only, between batches
   // Writer thread only, between batches: restarts after a poisoned batch, notices a background
   // error, or tries to recover while degraded.
@@ -262,6 +287,10 @@ class Engine {
 
   EngineOptions options_;
   std::unique_ptr<events::Store> store_;
+  std::unique_ptr<CommitLog> log_;
+  // The log position of the last durable batch (or commit applied from the log). Set with durable_.
+  std::atomic<uint64_t> appliedPosition_{0};
+  uint64_t decidedPosition_ = 0;  // writer thread: the position the next batch is decided at
   projections::TokenIndex tokens_;  // applied by the syncer, reloaded by the writer (syncer idle)
   std::atomic<uint64_t> committedSeq_{0};  // durable_.lastSeq, readable without a lock
   // The time of the last durable event: event times never go backwards. Set by the syncer.
@@ -296,6 +325,10 @@ class Engine {
   std::unique_ptr<Decided> handed_;   // GUARDED_BY(mu_): the next batch for the syncer
   bool syncing_ = false;              // GUARDED_BY(mu_): the syncer is committing a batch
   bool poisoned_ = false;             // GUARDED_BY(mu_): a handed batch failed, see above
+  // GUARDED_BY(mu_): the poison is a lost race for the log: the poisoned batches' commands are
+  // decided again (retry_) after the writer caught up, not answered.
+  bool conflicted_ = false;
+  std::deque<Pending> retry_;         // GUARDED_BY(mu_): taken before queue_
   bool syncerStop_ = false;           // GUARDED_BY(mu_)
   // Memory's durable position: where the last batch applied to memory (or the log loaded at open
   // or caught up with) ends. Set by the syncer after a durable write, by the writer at a catch-up.

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "commands/engine.h"
+#include "commands/engine_internal.h"
 
 namespace pitlog::commands {
 
@@ -15,8 +15,9 @@ void Engine::restartFromDurable() {
   appender_ = std::make_unique<events::LogAppender>(*store_, durablePosition());
   undurable_.clear();
   decidedTime_ = lastEventTime_;
+  decidedPosition_ = appliedPosition_;
   std::lock_guard lock(mu_);
-  poisoned_ = false;
+  poisoned_ = conflicted_ = false;
 }
 
 events::ChainPosition Engine::durablePosition() const {
@@ -44,11 +45,13 @@ void Engine::checkStorage() {
   // Only once every handed batch is answered is it settled whether one failed (poisoned_), and
   // only then does the decision state equal the database's when none did.
   waitSyncerIdle();
-  bool poisoned;
+  bool poisoned, conflicted;
   {
     std::lock_guard lock(mu_);
     poisoned = poisoned_;
+    conflicted = conflicted_;
   }
+  if (conflicted && writable_) catchUpFromLog();
   if (poisoned) restartFromDurable();
   if (!writable_) tryRecover();
   undecidable_ = !writable_ && !storeMatchesMemory();
@@ -94,6 +97,7 @@ void Engine::catchUpWithStore() {
     durable_ = appender_->position();
   }
   committedSeq_ = last;
+  appliedPosition_ = log_->appliedPosition(*store_);
 }
 
 bool Engine::tryRecover() {

@@ -61,14 +61,36 @@ std::variant<std::vector<AppendedEvent>, LogAppender::VersionConflict> LogAppend
     appended.bytes = encodeEvent(e, env);
     appended.hash = chainHash(env.prevHash, appended.bytes);
 
-    batch.Put(store_.family(keys::Family::events), keys::eventKey(env.seq), appended.bytes);
-    batch.Put(store_.family(keys::Family::streams), keys::streamKey(e.streamId, env.streamVersion),
-              keys::fixed64(env.seq));
-    pending_ = {env.seq, appended.hash};
-    pendingVersions_[e.streamId] = env.streamVersion;
+    putEvent(batch, appended.bytes, e.streamId, env.seq, env.streamVersion, appended.hash);
     out.push_back(std::move(appended));
   }
   return out;
+}
+
+void LogAppender::putEvent(rocksdb::WriteBatch& batch, std::string_view bytes,
+                           std::string_view streamId, uint64_t seq, uint32_t streamVersion,
+                           const Digest& hash) {
+  batch.Put(store_.family(keys::Family::events), keys::eventKey(seq), slice(bytes));
+  batch.Put(store_.family(keys::Family::streams), keys::streamKey(streamId, streamVersion),
+            keys::fixed64(seq));
+  pending_ = {seq, hash};
+  pendingVersions_[std::string(streamId)] = streamVersion;
+}
+
+std::optional<std::string> LogAppender::appendEncoded(rocksdb::WriteBatch& batch,
+                                                      const DecodedEvent& event) {
+  const auto r = event.reader();
+  if (r.getSeq() != pending_.lastSeq + 1) {
+    return "event " + std::to_string(r.getSeq()) + " does not follow event " +
+           std::to_string(pending_.lastSeq);
+  }
+  if (event.prevHash() != pending_.head) {
+    return "event " + std::to_string(r.getSeq()) + "'s prevHash is not the hash of event " +
+           std::to_string(pending_.lastSeq);
+  }
+  putEvent(batch, event.bytes(), textView(r.getStreamId()), r.getSeq(), r.getStreamVersion(),
+           event.hash());
+  return std::nullopt;
 }
 
 void LogAppender::finishBatch(rocksdb::WriteBatch& batch) {

@@ -67,6 +67,11 @@ class LogAppender {
       rocksdb::WriteBatch& batch, std::span<const NewEvent> events, const EventContext& context,
       std::optional<uint32_t> expectedVersion = std::nullopt);
 
+  // Appends an event another writer encoded and chained (a commit read from a replicated log),
+  // with the same keys as append(). Returns why when it does not continue the pending chain (its
+  // seq is not the next one, or its prevHash is not the pending head); nothing is appended then.
+  std::optional<std::string> appendEncoded(rocksdb::WriteBatch& batch, const DecodedEvent& event);
+
   // Writes meta/last_seq and meta/chain_head for the pending position into the batch.
   void finishBatch(rocksdb::WriteBatch& batch);
   // The batch became durable: the pending position is now the committed one.
@@ -75,6 +80,10 @@ class LogAppender {
   void abortBatch();
 
  private:
+  // Writes one event and its stream index entry, and moves the pending position past it.
+  void putEvent(rocksdb::WriteBatch& batch, std::string_view bytes, std::string_view streamId,
+                uint64_t seq, uint32_t streamVersion, const Digest& hash);
+
   const Store& store_;
   ChainPosition committed_, pending_;
   std::unordered_map<std::string, uint32_t> pendingVersions_;

@@ -1,0 +1,62 @@
+// Applying commits read from the log (commit_log.h): another writer's, after this node lost the
+// race for a position. Writer thread, syncer idle: nothing is in flight, so memory's durable
+// position is the base every commit must continue.
+#include <algorithm>
+
+#include "commands/engine_internal.h"
+#include "projections/projector.h"
+
+namespace pitlog::commands {
+
+using events::DecodedEvent;
+using events::UnixMillis;
+using projections::Family;
+
+void Engine::catchUpFromLog() {
+  for (;;) {
+    auto commits = log_->readAfter(appliedPosition_.load(), 256);
+    if (commits.empty()) return;
+    for (const auto& c : commits) {
+      if (auto error = applyCommit(c)) {
+        if (!writable_) return;  // the write failed: a storage fault episode, recovered as usual
+        // A commit that does not continue this node's chain: deciding on would fork the log.
+        stuck_ = true;
+        enterDegraded("the log's commit at position " + std::to_string(c.position) +
+                      " cannot be applied (" + *error + "); restart pitd");
+        return;
+      }
+    }
+  }
+}
+
+std::optional<std::string> Engine::applyCommit(const PositionedCommit& c) {
+  if (c.position <= appliedPosition_.load()) return std::nullopt;  // applied already
+  rocksdb::WriteBatch batch;
+  UndurableBatches scratch;  // so that later events of the commit read what earlier ones wrote
+  scratch.begin(1);
+  PipelinedViewStore views(*store_, batch, scratch);
+  events::LogAppender appender(*store_, durablePosition());
+  std::vector<projections::TokenChange> changes;
+  UnixMillis at = 0;
+  for (const auto& e : c.commit.events) {
+    std::string error;
+    auto event = DecodedEvent::decode(e.bytes, &error);
+    if (!event) return "event " + std::to_string(e.seq) + " does not decode: " + error;
+    if (auto broken = appender.appendEncoded(batch, *event)) return broken;
+    // The projection step the writer runs when it decides (engine_decide.cpp).
+    (void)projections::project(views, event->reader(), &changes);
+    at = std::max<UnixMillis>(at, event->reader().getAt());
+  }
+  for (const auto& i : c.commit.idempotency) views.put(Family::idempotency, i.key, i.record);
+  if (!c.commit.events.empty()) appender.finishBatch(batch);
+  log_->recordPosition(*store_, batch, c.position);
+  const events::WriteOutcome outcome = store_->write(batch, options_.sync);
+  if (!outcome.ok) {
+    enterDegraded(outcome.message);
+    return "writing it failed: " + outcome.message;
+  }
+  applyToMemory(changes, at, appender.position(), c.position);
+  return std::nullopt;
+}
+
+}  // namespace pitlog::commands
