@@ -96,7 +96,7 @@ commands::Command keyed(commands::Command c, const std::string& key) {
 
 }  // namespace
 
-TEST_CASE("fake log: a node that lost the race catches up and decides again; one log, one chain",
+TEST_CASE("fake log: a node that lost the race catches up and decides again - one log and one chain",
           "[commit_log]") {
   TempDir dir("pitlog-core-commit-log");
   FakeClock clock;
