@@ -141,6 +141,7 @@ int serve(const Config& config) {
 
   // With the timer, a body announced and never sent in full is answered 400 in bounded time.
   http::ApiService api(*engine, keys, metrics, io.provider->getTimer());
+  api.setSecureCookies(tls != nullptr);  // console session cookies: Secure under TLS
   kj::HttpServerSettings settings;
   settings.errorHandler = api;
   kj::HttpServer httpServer(io.provider->getTimer(), api.headerTable(), api, settings);
