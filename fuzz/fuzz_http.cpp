@@ -15,7 +15,8 @@
 //   - every connection is answered and closed within kDeadline: a hang is a finding too;
 //   - authorization: a connection that carries no valid service key in any form (plain, %-encoded,
 //     inside a Basic credential) gets no 2xx or 3xx from any route but the open ones (/healthz,
-//     /metrics) and appends nothing. What answered is read from pitd's access records, which
+//     /metrics, the console's files and sign-out: isOpenRoute) and appends nothing; a console
+//     session cannot stand in for the key, since no session exists that the input could name. What answered is read from pitd's access records, which
 //     name the route whose handler ran.
 #include <kj/async-io.h>
 #include <kj/compat/http.h>
@@ -256,7 +257,16 @@ bool carriesKey(const std::string& request) {
   return false;
 }
 
-bool isOpenRoute(const std::string& route) { return route == "/healthz" || route == "/metrics"; }
+// Routes that may succeed without a key: the probes, the console's files, and sign-out (which
+// ends whatever session its cookie names, if any). Not /console/signin or /console/session: a
+// sign-in code is minted only by the keyed links route and a session only by a code, both drawn
+// from the CSPRNG and never in a request's bytes, so a session cookie is a credential the fuzzer
+// cannot hold, and a 2xx or 3xx from those routes (or a session-authenticated API route) is a
+// bypass like any other.
+bool isOpenRoute(const std::string& route) {
+  return route == "/healthz" || route == "/metrics" || route == "/console/{file}" ||
+         route == "/console/signout";
+}
 
 }  // namespace
 

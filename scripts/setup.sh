@@ -9,7 +9,8 @@ packages=(build-essential cmake ninja-build pkg-config capnproto libcapnp-dev li
           libboost-program-options-dev libspdlog-dev catch2 libssl-dev zlib1g-dev curl
           apache2 libapache2-mod-auth-openidc  # the gateway test
           nats-server libnats-dev              # cluster mode
-          python3-cryptography)                # the independent verifier of log proofs
+          python3-cryptography                 # the independent verifier of log proofs
+          chromium)                            # the console's browser tests (Playwright)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,6 +21,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+# The console's browser tests: Playwright and axe from npm (tests/console/package-lock.json),
+# driving the chromium installed above; no browser is downloaded. Building pitd needs none of it.
+if command -v npm >/dev/null; then
+  (cd tests/console && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+else
+  echo "setup: npm not found: the console's browser tests (ctest -L console) will be skipped"
 fi
 
 jobs=$(nproc)

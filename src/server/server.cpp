@@ -196,6 +196,7 @@ int serve(const Config& config) {
 
   // With the timer, a body announced and never sent in full is answered 400 in bounded time.
   http::ApiService api(*engine, keys, metrics, timer);
+  api.setSecureCookies(tls != nullptr);  // console session cookies: Secure under TLS
   kj::HttpServerSettings settings;
   settings.errorHandler = api;
   settings.headerTimeout = limits.firstRequestTimeout;

@@ -160,6 +160,7 @@ TEST_CASE("every route but /healthz and /metrics answers 401 without a key, howe
       {"GET", base + "/audit", ""},
       {"PUT", base + "/users/mallory/permission", R"({"allowed":true})"},
       {"GET", base + "/users/mallory/permission", ""},
+      {"POST", base + "/console/links", ""},
   };
   size_t requests = 0;
   for (const auto& route : routes) {
@@ -330,4 +331,165 @@ TEST_CASE("the right key as a client secret (Basic, form) opens /v1/introspect a
   }
   CHECK(s.lastSeq() == before);
   CHECK(s.active(victim.token));
+}
+
+namespace {
+
+// Signs in to the console as `actor` of `account` through a link the service asked for; the
+// session cookie ("pitlog_console=..."), as a browser would send it back.
+std::string signIn(TestServer& s, const std::string& account, const Actor& actor) {
+  HttpResponse link = s.send("POST", "/v1/accounts/" + account + "/console/links", "", actor);
+  REQUIRE(link.status == 201);
+  const std::string url = Json::parse(link.body)["url"].str();
+  REQUIRE(url.rfind("/console/signin?code=", 0) == 0);
+  HttpResponse signin = httpRequest(s.port(), "GET", url);
+  REQUIRE(signin.status == 303);
+  const std::string cookie = signin.header("set-cookie");
+  return cookie.substr(0, cookie.find(';'));
+}
+
+}  // namespace
+
+TEST_CASE("a console sign-in link works once and sets a strict, HttpOnly session cookie") {
+  TestServer s;
+  HttpResponse link = s.send("POST", "/v1/accounts/acme/console/links", "", kAdmin);
+  REQUIRE(link.status == 201);
+  Json body = Json::parse(link.body);
+  CHECK(body["expiresAt"].str().size() == 24);
+  const std::string url = body["url"].str();
+  HttpResponse first = httpRequest(s.port(), "GET", url);
+  CHECK(first.status == 303);
+  CHECK(first.header("location") == "/console/");
+  const std::string cookie = first.header("set-cookie");
+  CHECK(cookie.rfind("pitlog_console=", 0) == 0);
+  CHECK(cookie.find("; HttpOnly") != std::string::npos);
+  CHECK(cookie.find("; SameSite=Strict") != std::string::npos);
+  CHECK(cookie.find("; Path=/") != std::string::npos);
+  CHECK(cookie.find("Secure") == std::string::npos);  // plain HTTP here (e2e_tls: Secure)
+  CHECK(first.header("referrer-policy") == "no-referrer");
+
+  HttpResponse again = httpRequest(s.port(), "GET", url);
+  CHECK(again.status == 401);
+  CHECK(again.header("content-type").rfind("text/html", 0) == 0);
+  CHECK(again.body.find("not valid") != std::string::npos);
+  CHECK_FALSE(again.has("set-cookie"));
+  CHECK(httpRequest(s.port(), "GET", "/console/signin?code=made-up").status == 401);
+  CHECK(httpRequest(s.port(), "GET", "/console/signin").status == 401);
+}
+
+TEST_CASE("console links go only to actors who may manage, or admins") {
+  TestServer s;
+  const Actor bob{"bob", "user"};
+  CHECK(s.send("POST", "/v1/accounts/acme/console/links", "", bob).status == 403);
+  REQUIRE(s.send("PUT", "/v1/accounts/acme/users/bob/permission", R"({"allowed":true})").status == 200);
+  CHECK(s.send("POST", "/v1/accounts/acme/console/links", "", bob).status == 201);
+  // A withdrawn admin still gets one: the permission routes need only the role.
+  REQUIRE(s.send("PUT", "/v1/accounts/acme/users/carol/permission", R"({"allowed":false})").status == 200);
+  CHECK(s.send("POST", "/v1/accounts/acme/console/links", "", Actor{"carol", "admin"}).status == 201);
+  // The key is needed; a session is not enough to mint another session.
+  const std::string cookie = signIn(s, "acme", kAdmin);
+  CHECK(httpRequest(s.port(), "POST", "/v1/accounts/acme/console/links",
+                    {{"Cookie", cookie}, {"X-Pitlog-Console", "1"}})
+            .status == 401);
+}
+
+TEST_CASE("a console session reaches its own account's routes as its actor, only with X-Pitlog-Console") {
+  TestServer s;
+  const Created own = s.create("acme");
+  const Created other = s.create("globex");
+  const std::string cookie = signIn(s, "acme", Actor{"alice", "admin"});
+  const Headers console = {{"Cookie", cookie}, {"X-Pitlog-Console", "1"}};
+
+  HttpResponse list = httpRequest(s.port(), "GET", "/v1/accounts/acme/integrations", console);
+  CHECK(list.status == 200);
+  CHECK(list.body.find(own.id) != std::string::npos);
+  CHECK(list.header("content-security-policy").find("default-src 'self'") != std::string::npos);
+  CHECK(httpRequest(s.port(), "GET", "/v1/scopes", console).status == 200);
+
+  // Actor headers are ignored: the event names the session's actor.
+  Headers lying = console;
+  lying.push_back({"X-Actor-User", "mallory"});
+  lying.push_back({"X-Actor-Role", "user"});
+  lying.push_back({"Content-Type", "application/json"});
+  HttpResponse created = httpRequest(s.port(), "POST", "/v1/accounts/acme/integrations", lying,
+                                     R"({"name":"From the console","scopes":["contacts.readonly"]})");
+  REQUIRE(created.status == 201);
+  const std::string id = Json::parse(created.body)["integration"]["id"].str();
+  Json events = Json::parse(s.get(integrationsPath("acme", id, "/events")).body)["events"];
+  CHECK(events[size_t(0)]["actor"]["userId"].str() == "alice");
+  CHECK(events[size_t(0)]["actor"]["role"].str() == "admin");
+
+  const uint64_t before = s.lastSeq();
+  // Without the header: 403, nothing read, nothing appended.
+  HttpResponse noHeader = httpRequest(s.port(), "GET", "/v1/accounts/acme/integrations",
+                                      {{"Cookie", cookie}});
+  CHECK(noHeader.status == 403);
+  CHECK(noHeader.body.find(own.id) == std::string::npos);
+  CHECK(httpRequest(s.port(), "DELETE", integrationsPath("acme", own.id), {{"Cookie", cookie}})
+            .status == 403);
+  CHECK(httpRequest(s.port(), "GET", "/v1/accounts/acme/integrations",
+                    {{"Cookie", cookie}, {"X-Pitlog-Console", "true"}})
+            .status == 403);
+  // Another account's routes: refused, by list and by id, reading and writing.
+  for (const std::string& target :
+       {std::string("/v1/accounts/globex/integrations"), integrationsPath("globex", other.id),
+        integrationsPath("globex", other.id, "/events"), std::string("/v1/accounts/globex/audit")}) {
+    HttpResponse r = httpRequest(s.port(), "GET", target, console);
+    INFO(target << " -> " << r.status);
+    CHECK(r.status == 403);
+    CHECK(r.body.find(other.id) == std::string::npos);
+  }
+  CHECK(httpRequest(s.port(), "DELETE", integrationsPath("globex", other.id), console).status == 403);
+  // A forged or altered cookie is no credential.
+  for (const std::string& forged : {std::string("pitlog_console=forged"), cookie + "x",
+                                    std::string("pitlog_console=")}) {
+    HttpResponse r = httpRequest(s.port(), "GET", "/v1/accounts/acme/integrations",
+                                 {{"Cookie", forged}, {"X-Pitlog-Console", "1"}});
+    INFO(forged.substr(0, 16) << " -> " << r.status);
+    CHECK(r.status == 401);
+    CHECK(r.body.find(own.id) == std::string::npos);
+  }
+  // Not on routes that take only the key.
+  CHECK(httpRequest(s.port(), "POST", "/v1/introspect",
+                    {{"Cookie", cookie}, {"X-Pitlog-Console", "1"}, {"Content-Type", "application/json"}},
+                    R"({"token":"x"})")
+            .status == 401);
+  CHECK(s.lastSeq() == before);
+
+  // Signing out ends it.
+  HttpResponse out = httpRequest(s.port(), "POST", "/console/signout", console);
+  CHECK(out.status == 204);
+  CHECK(out.header("set-cookie").find("Max-Age=0") != std::string::npos);
+  CHECK(httpRequest(s.port(), "GET", "/v1/accounts/acme/integrations", console).status == 401);
+  CHECK(s.active(own.token));
+}
+
+TEST_CASE("the console's files are served with their types, ETags and security headers") {
+  TestServer s;
+  HttpResponse page = httpRequest(s.port(), "GET", "/console/");
+  CHECK(page.status == 200);
+  CHECK(page.header("content-type") == "text/html; charset=utf-8");
+  CHECK(page.header("content-security-policy").find("default-src 'self'") != std::string::npos);
+  CHECK(page.header("content-security-policy").find("frame-ancestors 'none'") != std::string::npos);
+  CHECK(page.header("x-content-type-options") == "nosniff");
+  CHECK(page.header("referrer-policy") == "no-referrer");
+  const std::string etag = page.header("etag");
+  CHECK(etag.size() == 18);
+  HttpResponse cached = httpRequest(s.port(), "GET", "/console/", {{"If-None-Match", etag}});
+  CHECK(cached.status == 304);
+  CHECK(cached.body.empty());
+  HttpResponse script = httpRequest(s.port(), "GET", "/console/app.js");
+  CHECK(script.status == 200);
+  CHECK(script.header("content-type") == "text/javascript; charset=utf-8");
+  CHECK(script.header("etag") != etag);
+  CHECK(httpRequest(s.port(), "GET", "/console/style.css").header("content-type") ==
+        "text/css; charset=utf-8");
+  CHECK(httpRequest(s.port(), "GET", "/console/no-such.js").status == 404);
+  CHECK(httpRequest(s.port(), "GET", "/console/../v1/scopes").status != 200);
+  HttpResponse bare = httpRequest(s.port(), "GET", "/console");
+  CHECK(bare.status == 308);
+  CHECK(bare.header("location") == "/console/");
+  CHECK(httpRequest(s.port(), "POST", "/console/app.js").status == 405);
+  // Without a session the page loads, but it reads nothing.
+  CHECK(httpRequest(s.port(), "GET", "/console/session", {{"X-Pitlog-Console", "1"}}).status == 401);
 }

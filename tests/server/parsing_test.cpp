@@ -3,6 +3,8 @@
 #include <capnp/message.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <set>
 
 #include "server/api.capnp.h"
@@ -112,20 +114,52 @@ TEST_CASE("splitPath and matchRoute") {
   CHECK_FALSE(matchRoute(*splitPath("/v2/scopes")));
 }
 
-TEST_CASE("only /healthz and /metrics are open: every other route, and no route, needs a key") {
+TEST_CASE("only /healthz, /metrics and the console's own routes go without a key: every other route, and no route, needs one") {
   std::vector<std::string> open;
   for (const Route* route : allRoutes()) {
     RouteMatch m;
     m.route = route;
     if (!needsServiceKey(m)) open.push_back(route->pattern);
   }
-  CHECK(open == std::vector<std::string>{"/healthz", "/metrics"});
+  // The console's routes check their own credential (a sign-in code, a session) in their handler.
+  CHECK(open == std::vector<std::string>{"/healthz", "/metrics", "/console/signin",
+                                         "/console/signout", "/console/session",
+                                         "/console/{file}"});
   CHECK(needsServiceKey(std::nullopt));
   // allRoutes() is the table the test above covers: one entry per RouteId.
   std::set<RouteId> ids;
   for (const Route* route : allRoutes()) ids.insert(route->id);
   CHECK(ids.size() == allRoutes().size());
-  CHECK(ids.size() == size_t(RouteId::permission) + 1);
+  CHECK(ids.size() == size_t(RouteId::consoleAsset) + 1);
+}
+
+TEST_CASE("a console session stands in for the key only on account-scoped routes and the catalogue") {
+  std::vector<std::string> session;
+  for (const Route* route : allRoutes()) {
+    RouteMatch m;
+    m.route = route;
+    if (!acceptsConsoleSession(m)) continue;
+    session.push_back(route->pattern);
+    CHECK(needsServiceKey(m));
+    CHECK((route->accountScoped || route->id == RouteId::scopes));
+  }
+  CHECK(session.size() == 9);
+  CHECK(std::find(session.begin(), session.end(), "/v1/accounts/{a}/console/links") == session.end());
+  CHECK(std::find(session.begin(), session.end(), "/v1/introspect") == session.end());
+  CHECK_FALSE(acceptsConsoleSession(std::nullopt));
+}
+
+TEST_CASE("the console's paths: its root with a trailing slash, its files, sign-in and sign-out") {
+  CHECK(matchPath("/console/")->route->id == RouteId::consoleAsset);
+  CHECK(matchPath("/console/")->asset.empty());
+  CHECK(matchPath("/console")->route->id == RouteId::consoleAsset);
+  CHECK(matchPath("/console/app.js")->asset == "app.js");
+  CHECK(matchPath("/console/signin")->route->id == RouteId::consoleSignIn);
+  CHECK(matchPath("/console/signout")->route->id == RouteId::consoleSignOut);
+  CHECK(matchPath("/v1/accounts/a/console/links")->route->id == RouteId::consoleLinks);
+  CHECK_FALSE(matchPath("/console/a/b"));
+  CHECK_FALSE(matchPath("/console//"));
+  CHECK_FALSE(matchPath("/v1/scopes/"));
 }
 
 TEST_CASE("only /v1/introspect takes the key as a client secret; no route, and no other route, does") {

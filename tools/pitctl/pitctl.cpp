@@ -42,6 +42,9 @@ Commands (one per route of the API):
   permission get USER
   permission set USER --allowed true|false
   introspect TOKEN|- [--scope S]            '-' reads the token from standard input
+  console                                  a sign-in link to the admin console for the
+                                           actor (--account, --user, --role): open it in a
+                                           browser within 2 minutes; it works once
 
 Examples:
   export PITLOG_URL=http://127.0.0.1:8080 PITLOG_KEY_FILE=data/service.key
@@ -477,6 +480,17 @@ const std::map<std::string, Handler>& handlers() {
          emit(out, o, c, r, [&](JsonReader v) {
            out << "user:    " << text(field(v, "userId")) << "\nallowed: " << text(field(v, "allowed")) << "\n";
            if (auto source = field(v, "source")) out << "source:  " << text(source) << "\n";
+         });
+       }},
+      {"console",
+       [](Client& c, const Options& o, std::ostream& out) {
+         auto r = c.call("POST", c.accountPath() + "/console/links");
+         emit(out, o, c, r, [&](JsonReader v) {
+           std::string base = o.url;
+           while (!base.empty() && base.back() == '/') base.pop_back();
+           out << base << text(field(v, "url")) << "\n";
+           out << "(open it in a browser before " << text(field(v, "expiresAt"))
+               << "; it signs in once)\n";
          });
        }},
       {"introspect",

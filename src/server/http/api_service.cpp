@@ -25,6 +25,10 @@ struct ApiService::Exchange {
   bool openRoute = false;
   // The body, when authentication had to read it for form credentials (client_secret).
   std::optional<std::string> bodyReadEarly;
+  // The actor of the console session that authenticated the request, when one did.
+  std::optional<events::Actor> sessionActor;
+  // A console route: its answer carries the console's security headers.
+  bool consoleRoute = false;
 };
 
 namespace {
@@ -48,6 +52,9 @@ kj::StringPtr statusText(int status) {
     case 200: return "OK";
     case 201: return "Created";
     case 204: return "No Content";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 308: return "Permanent Redirect";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -60,6 +67,12 @@ kj::StringPtr statusText(int status) {
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
   }
+}
+
+int64_t wallClockMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // Reads at most `limit` + 1 bytes: one more than allowed tells "too large" without reading on.
@@ -79,7 +92,9 @@ ApiService::ApiService(commands::Engine& engine, const ServiceKeys& keys, Metric
       keys_(keys),
       metrics_(metrics),
       timer_(timer),
-      handlers_(engine, renderer_, metrics) {
+      handlers_(engine, renderer_, metrics),
+      sessions_(wallClockMillis),
+      console_(engine, sessions_, handlers_) {
   kj::HttpHeaderTable::Builder builder;
   ids_.authorization = builder.add("Authorization");
   ids_.actorUser = builder.add("X-Actor-User");
@@ -92,6 +107,9 @@ ApiService::ApiService(commands::Engine& engine, const ServiceKeys& keys, Metric
   ids_.cacheControl = builder.add("Cache-Control");
   ids_.idempotentReplayed = builder.add("Idempotent-Replayed");
   ids_.location = builder.add("Location");
+  ids_.cookie = builder.add("Cookie");
+  ids_.consoleHeader = builder.add("X-Pitlog-Console");
+  ids_.ifNoneMatch = builder.add("If-None-Match");
   table_ = builder.build();
 }
 
@@ -116,6 +134,9 @@ kj::Promise<void> ApiService::request(HttpMethod method, kj::StringPtr url,
   req.actorRole = copy(ids_.actorRole);
   req.requestId = copy(ids_.requestId);
   req.ifMatch = copy(ids_.ifMatch);
+  req.cookie = copy(ids_.cookie);
+  req.ifNoneMatch = copy(ids_.ifNoneMatch);
+  req.consoleHeader = copy(ids_.consoleHeader) == std::optional<std::string>("1");
   // kj reads an indexed header's empty value as no header at all, so Idempotency-Key stays out of
   // the table and is found among the others: a present-but-empty key is then seen (API.md: 400).
   headers.forEach([&](kj::StringPtr name, kj::StringPtr value) {
@@ -204,11 +225,20 @@ kj::Promise<Reply> ApiService::process(Exchange& x, kj::AsyncInputStream& body) 
   // that picks the handler -- so no spelling of a path can reach a handler without its check.
   // An unauthenticated caller of anything but an open route is answered 401 whether or not the
   // path exists, and learns nothing about which paths do.
-  auto segments = splitPath(req.path);
-  auto match = segments ? matchRoute(*segments) : std::nullopt;
+  auto match = matchPath(req.path);
   if (match) x.access.route = match->route->pattern;
-  x.openRoute = !needsServiceKey(match);
-  if (x.openRoute) return authenticated(x, std::move(match), body);
+  x.openRoute = match && match->route->access == Access::open;
+  x.consoleRoute = match && ConsoleHandlers::isConsoleRoute(match->route->id);
+  // Open routes and the console's own (each checks its own credential in its handler).
+  if (!needsServiceKey(match)) return authenticated(x, std::move(match), body);
+
+  // A console session stands in for the key only where the route says so, and only when no
+  // Authorization header is sent (a header decides alone, as it does between Bearer and a form).
+  if (acceptsConsoleSession(match) && !req.authorization && req.cookie) {
+    if (auto sessionId = sessionIdFromCookies(*req.cookie)) {
+      return authenticateBySession(x, std::move(match), *sessionId, body);
+    }
+  }
 
   const bool clientSecret = acceptsClientSecret(match);
   Authentication auth = authenticateHeader(req.authorization, clientSecret, keys_);
@@ -236,6 +266,21 @@ kj::Promise<Reply> ApiService::authenticateByBody(Exchange& x, std::optional<Rou
         x.bodyReadEarly = std::move(read.bytes);
         return authenticated(x, std::move(match), body);
       });
+}
+
+kj::Promise<Reply> ApiService::authenticateBySession(Exchange& x,
+                                                     std::optional<RouteMatch> match,
+                                                     const std::string& sessionId,
+                                                     kj::AsyncInputStream& body) {
+  auto actor = sessions_.authenticate(sessionId);
+  if (!actor) {
+    return handlers_
+        .errorReply(Code::unauthenticated,
+                    "the console session is unknown or has ended: open a new sign-in link")
+        .header("WWW-Authenticate", "Bearer");
+  }
+  x.sessionActor = std::move(*actor);
+  return authenticated(x, std::move(match), body);
 }
 
 void ApiService::noteClient(Exchange& x, const Authentication& auth) {
@@ -276,6 +321,15 @@ kj::Promise<Reply> ApiService::authenticated(Exchange& x, std::optional<RouteMat
                                 "X-Request-Id");
   }
   if (auto reply = checkForm(x)) return kj::mv(*reply);
+  if (const auto& actor = x.sessionActor) {
+    // The header no other site can make a browser send (API.md): without it a session is not
+    // used. The session's account is the only one it reaches.
+    if (!x.request.consoleHeader) return missingConsoleHeader(handlers_);
+    if (call.match.route->accountScoped && call.match.account != actor->accountId) {
+      return handlers_.errorReply(Code::permissionDenied,
+                                  "this console session is for another account");
+    }
+  }
   return withBody(x, body);
 }
 
@@ -298,6 +352,11 @@ std::optional<Reply> ApiService::checkForm(Exchange& x) {
     if (!call.match.user.empty() && !commands::isValidId(call.match.user)) {
       return bad("user id must match ^[A-Za-z0-9._:-]{1,64}$", "userId");
     }
+    if (x.sessionActor) {
+      // The session's actor; actor headers are ignored (API.md).
+      call.actor = *x.sessionActor;
+      x.access.actor = call.actor.userId;
+    } else {
     if (!req.actorUser) return bad("X-Actor-User is required", "X-Actor-User");
     if (!commands::isValidId(*req.actorUser)) {
       return bad("X-Actor-User must match ^[A-Za-z0-9._:-]{1,64}$", "X-Actor-User");
@@ -313,6 +372,7 @@ std::optional<Reply> ApiService::checkForm(Exchange& x) {
       return bad("X-Actor-Role must be admin or user", "X-Actor-Role");
     }
     call.actor = events::Actor{call.match.account, *req.actorUser, role};
+    }
   }
 
   if (!route.allows(req.method)) {
@@ -394,8 +454,19 @@ kj::Promise<ApiService::BodyRead> ApiService::readBody(kj::AsyncInputStream& bod
   return read;
 }
 
+kj::Promise<Reply> ApiService::dispatch(Exchange& x) {
+  if (x.consoleRoute) {
+    ConsoleRequest console;
+    if (x.request.cookie) console.sessionId = sessionIdFromCookies(*x.request.cookie);
+    console.consoleHeader = x.request.consoleHeader;
+    console.ifNoneMatch = x.request.ifNoneMatch;
+    return console_.handle(x.call, console, secureCookies_);
+  }
+  return handlers_.handle(x.call);
+}
+
 kj::Promise<Reply> ApiService::withBody(Exchange& x, kj::AsyncInputStream& body) {
-  if (x.call.method == HttpMethod::GET) return handlers_.handle(x.call);
+  if (x.call.method == HttpMethod::GET) return dispatch(x);
   auto reading = x.bodyReadEarly ? kj::Promise<BodyRead>(BodyRead{std::move(x.bodyReadEarly)})
                                  : readBody(body, x.request.contentLength);
   return reading.then([this, &x](BodyRead read) -> kj::Promise<Reply> {
@@ -437,7 +508,7 @@ kj::Promise<Reply> ApiService::withBody(Exchange& x, kj::AsyncInputStream& body)
     call.body = std::move(bytes);
     // The idempotency fingerprint is the command's, not these bytes': validate() sets it below
     // both protocols (commands::fingerprintOf), so a retry over RPC replays this request.
-    return handlers_.handle(call);
+    return dispatch(x);
   });
 }
 
@@ -446,14 +517,24 @@ kj::Promise<void> ApiService::send(Response& response, Exchange& x, Reply reply)
   if (!reply.body.empty()) {
     headers.set(kj::HttpHeaderId::CONTENT_TYPE, kj::heapString(reply.contentType.c_str()));
   }
+  bool cacheControlSet = false;
   for (auto& [name, value] : reply.headers) {
+    cacheControlSet = cacheControlSet || strcasecmp(name.c_str(), "Cache-Control") == 0;
     headers.add(kj::heapString(name.c_str()), kj::heapString(value.c_str()));
   }
   if (x.requestIdValid) headers.set(ids_.requestId, kj::heapString(x.call.requestId.c_str()));
   // Responses of the API may carry a plaintext token (create, rotate) or account data that no
   // cache should keep; API.md requires no-store at least where a token is carried. Every answer
-  // but an open route's says so, 401s and 404s included.
-  if (!x.openRoute) headers.set(ids_.cacheControl, "no-store");
+  // but an open route's says so, 401s and 404s included; the console's files say no-cache.
+  if (!x.openRoute && !cacheControlSet) headers.set(ids_.cacheControl, "no-store");
+  if (x.consoleRoute || x.sessionActor) {
+    // API.md "Admin console": nothing from another origin, no framing, no sniffing, and no
+    // Referer that could carry a sign-in code elsewhere.
+    headers.add("Content-Security-Policy",
+                "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    headers.add("X-Content-Type-Options", "nosniff");
+    headers.add("Referrer-Policy", "no-referrer");
+  }
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - x.started).count();
@@ -472,9 +553,9 @@ kj::Promise<void> ApiService::send(Response& response, Exchange& x, Reply reply)
                  {"client", x.access.client}});
   }
 
-  if (reply.status == 204) {
+  if (reply.status == 204 || reply.status == 304) {
     // No body and no Content-Length (RFC 9110 §8.6): kj writes neither for a 204.
-    response.send(204, statusText(204), headers, uint64_t(0));
+    response.send(reply.status, statusText(reply.status), headers, uint64_t(0));
     return kj::READY_NOW;
   }
   auto body = kj::heapString(reply.body.data(), reply.body.size());

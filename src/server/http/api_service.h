@@ -4,9 +4,9 @@
 // access log record and the request metrics.
 //
 // Order of checks (API.md: authentication, then the request's form, then what the engine
-// decides): service key (401) -> route (404) -> X-Request-Id, path ids and actor headers (400)
-// -> method (405) -> query, If-Match, Idempotency-Key, Content-Length syntax (400) -> body size
-// (413) -> media type (415) -> body content (400) -> handler (403, 404, 412, 409 and the rules of
+// decides): service key or console session (401) -> route (404) -> X-Request-Id, path ids and actor headers (400)
+// -> method (405) -> query, If-Match, Idempotency-Key, Content-Length syntax (400) -> a console session's
+// X-Pitlog-Console header and account (403) -> body size (413) -> media type (415) -> body content (400) -> handler (403, 404, 412, 409 and the rules of
 // validate()).
 //
 // Threading: lives on the event loop thread; the header table is built once, in the constructor.
@@ -15,6 +15,8 @@
 #include <chrono>
 
 #include "commands/engine.h"
+#include "server/http/console_handlers.h"
+#include "server/http/console_sessions.h"
 #include "server/http/credentials.h"
 #include "server/http/exchange.h"
 #include "server/http/handlers.h"
@@ -39,6 +41,9 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
 
   const kj::HttpHeaderTable& headerTable() const { return *table_; }
 
+  // Console session cookies get the Secure attribute (pitd serves TLS).
+  void setSecureCookies(bool secure) { secureCookies_ = secure; }
+
   kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url,
                             const kj::HttpHeaders& headers, kj::AsyncInputStream& requestBody,
                             Response& response) override;
@@ -61,7 +66,8 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
   struct HeaderIds {
     // Idempotency-Key is not among them: see request().
     kj::HttpHeaderId authorization, actorUser, actorRole, requestId, ifMatch, etag, allow,
-        wwwAuthenticate, cacheControl, idempotentReplayed, location;
+        wwwAuthenticate, cacheControl, idempotentReplayed, location, cookie, consoleHeader,
+        ifNoneMatch;
   };
 
   kj::Promise<Reply> process(Exchange& x, kj::AsyncInputStream& body);
@@ -72,10 +78,17 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
   // header: read from the form body, which is kept for the handler; 401 when they are not there.
   kj::Promise<Reply> authenticateByBody(Exchange& x, std::optional<RouteMatch> match,
                                         kj::AsyncInputStream& body);
+  // A route that takes a console session in place of the key, called with the session cookie
+  // and no Authorization header: 401 unless the session is live.
+  kj::Promise<Reply> authenticateBySession(Exchange& x, std::optional<RouteMatch> match,
+                                           const std::string& sessionId,
+                                           kj::AsyncInputStream& body);
   void noteClient(Exchange& x, const Authentication& auth);
   Reply refuse(const Authentication& auth, bool acceptsClientSecret);
   kj::Promise<void> sendError(Response& response, const Reply& reply);
   kj::Promise<Reply> withBody(Exchange& x, kj::AsyncInputStream& body);
+  // The handler of the matched route: the console's or the API's.
+  kj::Promise<Reply> dispatch(Exchange& x);
   std::optional<Reply> checkForm(Exchange& x);
   kj::Promise<void> send(Response& response, Exchange& x, Reply reply);
 
@@ -97,6 +110,9 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
   Renderer renderer_;
   Handlers handlers_;
   RequestIds requestIds_;
+  ConsoleSessions sessions_;
+  ConsoleHandlers console_;
+  bool secureCookies_ = false;
 };
 
 }  // namespace pitlog::server::http

@@ -22,7 +22,8 @@ struct Request {
   std::string path;   // as sent, without the query
   std::string query;  // as sent, after '?'
   std::optional<std::string> authorization, actorUser, actorRole, requestId, ifMatch,
-      idempotencyKey, contentType;
+      idempotencyKey, contentType, cookie, ifNoneMatch;
+  bool consoleHeader = false;  // X-Pitlog-Console: 1
   std::optional<uint64_t> contentLength;
   // kj reads Content-Length with strtoull, which takes "-1" for 2^64-1 and skips leading
   // whitespace and '+': pitd wants 1*DIGIT (RFC 9110 §8.6) and answers anything else 400.

@@ -14,6 +14,7 @@ std::vector<std::string_view> Handlers::knownQuery(RouteId route, HttpMethod met
     case RouteId::integrations: return {"includeDeleted", "staleAfterDays"};
     case RouteId::integration: return {"asOf"};
     case RouteId::audit: return {"after", "limit", "since", "until"};
+    case RouteId::consoleSignIn: return {"code"};
     default: return {};
   }
 }
@@ -66,8 +67,14 @@ kj::Promise<Reply> Handlers::handle(Call& call) {
     case RouteId::permission:
       if (m == HttpMethod::PUT) return setPermission(call);
       return getPermission(call);
+    case RouteId::consoleLinks:
+    case RouteId::consoleSignIn:
+    case RouteId::consoleSignOut:
+    case RouteId::consoleSession:
+    case RouteId::consoleAsset:
+      break;  // ApiService sends these to ConsoleHandlers
   }
-  KJ_UNREACHABLE;
+  KJ_FAIL_ASSERT("no API handler for this route", call.match.route->pattern);
 }
 
 Reply Handlers::errorReply(Code code, const std::string& message, const std::string& field) const {

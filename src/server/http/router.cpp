@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "server/http/parsing.h"
+
 namespace pitlog::server::http {
 
 namespace {
@@ -11,26 +13,49 @@ using kj::HttpMethod;
 // The only routes callable without a service key.
 const Route kHealthz{RouteId::healthz, "/healthz", {HttpMethod::GET}, false, Access::open};
 const Route kMetrics{RouteId::metrics, "/metrics", {HttpMethod::GET}, false, Access::open};
-const Route kScopes{RouteId::scopes, "/v1/scopes", {HttpMethod::GET}, false};
+// The catalogue is the same for every account: the console's create wizard reads it too.
+const Route kScopes{RouteId::scopes, "/v1/scopes", {HttpMethod::GET}, false,
+                    Access::serviceKeyOrConsoleSession};
 const Route kIntrospect{RouteId::introspect, "/v1/introspect", {HttpMethod::POST}, false,
                         Access::serviceKeyOrClientSecret};
 const Route kIntegrations{RouteId::integrations, "/v1/accounts/{a}/integrations",
-                          {HttpMethod::GET, HttpMethod::POST}, true};
+                          {HttpMethod::GET, HttpMethod::POST}, true,
+    Access::serviceKeyOrConsoleSession};
 const Route kIntegration{RouteId::integration, "/v1/accounts/{a}/integrations/{id}",
-                         {HttpMethod::GET, HttpMethod::PATCH, HttpMethod::DELETE}, true};
+                         {HttpMethod::GET, HttpMethod::PATCH, HttpMethod::DELETE}, true,
+    Access::serviceKeyOrConsoleSession};
 const Route kRotate{RouteId::rotate, "/v1/accounts/{a}/integrations/{id}/rotate",
-                    {HttpMethod::POST}, true};
+                    {HttpMethod::POST}, true,
+    Access::serviceKeyOrConsoleSession};
 const Route kRotationCancel{RouteId::rotationCancel,
                             "/v1/accounts/{a}/integrations/{id}/rotation/cancel",
-                            {HttpMethod::POST}, true};
+                            {HttpMethod::POST}, true,
+    Access::serviceKeyOrConsoleSession};
 const Route kRotationExpireNow{RouteId::rotationExpireNow,
                                "/v1/accounts/{a}/integrations/{id}/rotation/expire-now",
-                               {HttpMethod::POST}, true};
+                               {HttpMethod::POST}, true,
+    Access::serviceKeyOrConsoleSession};
 const Route kIntegrationEvents{RouteId::integrationEvents,
-                               "/v1/accounts/{a}/integrations/{id}/events", {HttpMethod::GET}, true};
-const Route kAudit{RouteId::audit, "/v1/accounts/{a}/audit", {HttpMethod::GET}, true};
+                               "/v1/accounts/{a}/integrations/{id}/events", {HttpMethod::GET}, true,
+    Access::serviceKeyOrConsoleSession};
+const Route kAudit{RouteId::audit, "/v1/accounts/{a}/audit", {HttpMethod::GET}, true,
+    Access::serviceKeyOrConsoleSession};
 const Route kPermission{RouteId::permission, "/v1/accounts/{a}/users/{u}/permission",
-                        {HttpMethod::GET, HttpMethod::PUT}, true};
+                        {HttpMethod::GET, HttpMethod::PUT}, true,
+    Access::serviceKeyOrConsoleSession};
+
+// The console: links need the service key and the actor headers (the host platform asks for its
+// signed-in user); the rest is the browser's.
+const Route kConsoleLinks{RouteId::consoleLinks, "/v1/accounts/{a}/console/links",
+                          {HttpMethod::POST}, true};
+const Route kConsoleSignIn{RouteId::consoleSignIn, "/console/signin", {HttpMethod::GET}, false,
+                           Access::consoleSignIn};
+const Route kConsoleSignOut{RouteId::consoleSignOut, "/console/signout", {HttpMethod::POST},
+                            false, Access::consoleSession};
+const Route kConsoleSession{RouteId::consoleSession, "/console/session", {HttpMethod::GET}, false,
+                            Access::consoleSession};
+const Route kConsoleAsset{RouteId::consoleAsset, "/console/{file}", {HttpMethod::GET}, false,
+                          Access::consoleAsset};
 
 }  // namespace
 
@@ -49,7 +74,23 @@ std::string Route::allowHeader() const {
 }
 
 bool needsServiceKey(const std::optional<RouteMatch>& match) {
-  return !match || match->route->access != Access::open;
+  if (!match) return true;
+  switch (match->route->access) {
+    case Access::open:
+    case Access::consoleSignIn:
+    case Access::consoleSession:
+    case Access::consoleAsset:
+      return false;
+    case Access::serviceKey:
+    case Access::serviceKeyOrClientSecret:
+    case Access::serviceKeyOrConsoleSession:
+      return true;
+  }
+  return true;
+}
+
+bool acceptsConsoleSession(const std::optional<RouteMatch>& match) {
+  return match && match->route->access == Access::serviceKeyOrConsoleSession;
 }
 
 bool acceptsClientSecret(const std::optional<RouteMatch>& match) {
@@ -60,7 +101,8 @@ const std::vector<const Route*>& allRoutes() {
   static const std::vector<const Route*> routes = {
       &kHealthz,     &kMetrics,        &kScopes,           &kIntrospect,
       &kIntegrations, &kIntegration,   &kRotate,           &kRotationCancel,
-      &kRotationExpireNow, &kIntegrationEvents, &kAudit,   &kPermission};
+      &kRotationExpireNow, &kIntegrationEvents, &kAudit,   &kPermission,
+      &kConsoleLinks, &kConsoleSignIn, &kConsoleSignOut, &kConsoleSession, &kConsoleAsset};
   return routes;
 }
 
@@ -73,6 +115,20 @@ std::optional<RouteMatch> matchRoute(const std::vector<std::string>& s) {
   }
   if (n == 1 && s[0] == "metrics") {
     m.route = &kMetrics;
+    return m;
+  }
+  if (n >= 1 && n <= 2 && s[0] == "console") {
+    const std::string file = n == 2 ? s[1] : std::string();
+    if (file == "signin") {
+      m.route = &kConsoleSignIn;
+    } else if (file == "signout") {
+      m.route = &kConsoleSignOut;
+    } else if (file == "session") {
+      m.route = &kConsoleSession;
+    } else {
+      m.route = &kConsoleAsset;
+      m.asset = file;
+    }
     return m;
   }
   if (n < 2 || s[0] != "v1") return std::nullopt;
@@ -88,6 +144,10 @@ std::optional<RouteMatch> matchRoute(const std::vector<std::string>& s) {
   m.account = s[2];
   if (n == 4 && s[3] == "audit") {
     m.route = &kAudit;
+    return m;
+  }
+  if (n == 5 && s[3] == "console" && s[4] == "links") {
+    m.route = &kConsoleLinks;
     return m;
   }
   if (n == 6 && s[3] == "users" && s[5] == "permission") {
@@ -115,6 +175,14 @@ std::optional<RouteMatch> matchRoute(const std::vector<std::string>& s) {
     return std::nullopt;
   }
   return m;
+}
+
+std::optional<RouteMatch> matchPath(std::string_view path) {
+  // "/console/" would split into "console" and an empty segment, which splitPath refuses.
+  if (path == "/console/") return matchRoute({"console", ""});
+  auto segments = splitPath(path);
+  if (!segments) return std::nullopt;
+  return matchRoute(*segments);
 }
 
 }  // namespace pitlog::server::http
