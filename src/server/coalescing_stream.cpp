@@ -4,7 +4,8 @@
 
 namespace pitlog::server {
 
-CoalescingStream::CoalescingStream(kj::Own<kj::AsyncIoStream> inner) : inner_(kj::mv(inner)) {}
+CoalescingStream::CoalescingStream(kj::Own<kj::AsyncIoStream> inner)
+    : ForwardingStream(kj::mv(inner)) {}
 
 CoalescingStream::~CoalescingStream() noexcept(false) = default;
 

@@ -22,9 +22,11 @@
 #include <kj/async-io.h>
 #include <kj/vector.h>
 
+#include "server/forwarding_stream.h"
+
 namespace pitlog::server {
 
-class CoalescingStream final : public kj::AsyncIoStream {
+class CoalescingStream final : public ForwardingStream {
  public:
   static constexpr size_t kMaxGathered = 64 * 1024;
 
@@ -35,29 +37,7 @@ class CoalescingStream final : public kj::AsyncIoStream {
 
   kj::Promise<void> write(const void* buffer, size_t size) override;
   kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override;
-  kj::Promise<void> whenWriteDisconnected() override { return inner_->whenWriteDisconnected(); }
   void shutdownWrite() override;
-
-  kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override {
-    return inner_->tryRead(buffer, minBytes, maxBytes);
-  }
-  kj::Maybe<uint64_t> tryGetLength() override { return inner_->tryGetLength(); }
-  void abortRead() override { inner_->abortRead(); }
-
-  void getsockopt(int level, int option, void* value, kj::uint* length) override {
-    inner_->getsockopt(level, option, value, length);
-  }
-  void setsockopt(int level, int option, const void* value, kj::uint length) override {
-    inner_->setsockopt(level, option, value, length);
-  }
-  void getsockname(struct sockaddr* addr, kj::uint* length) override {
-    inner_->getsockname(addr, length);
-  }
-  void getpeername(struct sockaddr* addr, kj::uint* length) override {
-    inner_->getpeername(addr, length);
-  }
-  // getFd() stays unimplemented on purpose: a caller writing to the descriptor itself would
-  // overtake the gathered bytes.
 
  private:
   using Waiters = kj::Vector<kj::Own<kj::PromiseFulfiller<void>>>;
@@ -68,7 +48,6 @@ class CoalescingStream final : public kj::AsyncIoStream {
   void fail(kj::Exception&& e);
   static kj::Promise<void> waitOn(Waiters& waiters);
 
-  kj::Own<kj::AsyncIoStream> inner_;
   kj::Vector<kj::byte> gathered_;  // not yet handed to inner_
   Waiters gatheredWaiters_;        // resolved once gathered_ has been written
   kj::Vector<kj::byte> sending_;   // the batch inner_ is writing (its buffer is reused)

@@ -16,7 +16,7 @@ kj::ForkedPromise<void> endSignal(kj::Own<kj::PromiseFulfiller<void>>& fulfiller
 
 GuardedStream::GuardedStream(kj::Own<kj::AsyncIoStream> inner, kj::Timer& timer,
                              kj::Duration writeTimeout)
-    : inner_(kj::mv(inner)),
+    : ForwardingStream(kj::mv(inner)),
       timer_(timer),
       writeTimeout_(writeTimeout),
       lastActivity_(timer.now()),

@@ -8,9 +8,11 @@
 #include <kj/async-io.h>
 #include <kj/timer.h>
 
+#include "server/forwarding_stream.h"
+
 namespace pitlog::server {
 
-class GuardedStream final : public kj::AsyncIoStream {
+class GuardedStream final : public ForwardingStream {
  public:
   // `timer` must outlive the stream.
   GuardedStream(kj::Own<kj::AsyncIoStream> inner, kj::Timer& timer, kj::Duration writeTimeout);
@@ -22,32 +24,14 @@ class GuardedStream final : public kj::AsyncIoStream {
   kj::TimePoint lastActivity() const { return lastActivity_; }
 
   kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override;
-  kj::Maybe<uint64_t> tryGetLength() override { return inner_->tryGetLength(); }
-  void abortRead() override { inner_->abortRead(); }
 
   // Fails with a DISCONNECTED exception when the peer has not taken the bytes in time.
   kj::Promise<void> write(const void* buffer, size_t size) override;
   kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override;
-  kj::Promise<void> whenWriteDisconnected() override { return inner_->whenWriteDisconnected(); }
-  void shutdownWrite() override { inner_->shutdownWrite(); }
-
-  void getsockopt(int level, int option, void* value, kj::uint* length) override {
-    inner_->getsockopt(level, option, value, length);
-  }
-  void setsockopt(int level, int option, const void* value, kj::uint length) override {
-    inner_->setsockopt(level, option, value, length);
-  }
-  void getsockname(struct sockaddr* addr, kj::uint* length) override {
-    inner_->getsockname(addr, length);
-  }
-  void getpeername(struct sockaddr* addr, kj::uint* length) override {
-    inner_->getpeername(addr, length);
-  }
 
  private:
   kj::Promise<void> deadline(kj::Promise<void> write);
 
-  kj::Own<kj::AsyncIoStream> inner_;
   kj::Timer& timer_;
   kj::Duration writeTimeout_;
   kj::TimePoint lastActivity_;

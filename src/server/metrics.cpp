@@ -179,29 +179,24 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "pitlog_storage_failures_total", "counter",
          "Storage fault episodes (writes stopped until pitd recovered by itself) since start.");
   sample(out, "pitlog_storage_failures_total", "", static_cast<double>(gauges.storageFailures));
-  header(out, "pitlog_connections_open", "gauge", "Connections open, by port.");
-  for (const auto& [protocol, port] : ports_) {
-    sample(out, "pitlog_connections_open", "protocol=\"" + protocol + "\"",
-           static_cast<double>(port.open));
-  }
-  header(out, "pitlog_connections_refused_total", "counter",
-         "Connections closed at once because the port held --max-connections already.");
-  for (const auto& [protocol, port] : ports_) {
-    sample(out, "pitlog_connections_refused_total", "protocol=\"" + protocol + "\"",
-           static_cast<double>(port.refused));
-  }
-  header(out, "pitlog_accept_failures_total", "counter",
-         "Failed accepts (e.g. no file descriptor left), each retried after a back-off.");
-  for (const auto& [protocol, port] : ports_) {
-    sample(out, "pitlog_accept_failures_total", "protocol=\"" + protocol + "\"",
-           static_cast<double>(port.acceptFailures));
-  }
-  header(out, "pitlog_listener_accepting", "gauge",
-         "1 while the port accepts connections; 0 while its accepts fail.");
-  for (const auto& [protocol, port] : ports_) {
-    sample(out, "pitlog_listener_accepting", "protocol=\"" + protocol + "\"",
-           port.accepting ? 1 : 0);
-  }
+  // One sample per port ("http", "rpc") of each connection metric.
+  auto perPort = [&](const char* name, const char* type, const char* help, auto value) {
+    header(out, name, type, help);
+    for (const auto& [protocol, port] : ports_) {
+      sample(out, name, "protocol=\"" + protocol + "\"", static_cast<double>(value(port)));
+    }
+  };
+  perPort("pitlog_connections_open", "gauge", "Connections open, by port.",
+          [](const Port& p) { return p.open; });
+  perPort("pitlog_connections_refused_total", "counter",
+          "Connections closed at once because the port held --max-connections already.",
+          [](const Port& p) { return p.refused; });
+  perPort("pitlog_accept_failures_total", "counter",
+          "Failed accepts (e.g. no file descriptor left), each retried after a back-off.",
+          [](const Port& p) { return p.acceptFailures; });
+  perPort("pitlog_listener_accepting", "gauge",
+          "1 while the port accepts connections; 0 while its accepts fail.",
+          [](const Port& p) { return p.accepting ? 1 : 0; });
   return out;
 }
 

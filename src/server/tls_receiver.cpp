@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "server/forwarding_stream.h"
 #include "server/log.h"
 #include "server/metrics.h"
 
@@ -41,10 +42,10 @@ std::string hostOf(const std::string& peer) {
 
 // A connection whose first byte was read already (to see that the client speaks at all): hands
 // that byte out first, then reads on.
-class ReplayStream final : public kj::AsyncIoStream {
+class ReplayStream final : public ForwardingStream {
  public:
   ReplayStream(kj::byte first, kj::Own<kj::AsyncIoStream> inner)
-      : first_(first), inner_(kj::mv(inner)) {}
+      : ForwardingStream(kj::mv(inner)), first_(first) {}
 
   kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override {
     if (replayed_ || maxBytes == 0) return inner_->tryRead(buffer, minBytes, maxBytes);
@@ -54,32 +55,10 @@ class ReplayStream final : public kj::AsyncIoStream {
     if (minBytes <= 1) return size_t(1);
     return inner_->tryRead(out + 1, minBytes - 1, maxBytes - 1).then([](size_t n) { return n + 1; });
   }
-  kj::Promise<void> write(const void* buffer, size_t size) override {
-    return inner_->write(buffer, size);
-  }
-  kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override {
-    return inner_->write(pieces);
-  }
-  kj::Promise<void> whenWriteDisconnected() override { return inner_->whenWriteDisconnected(); }
-  void shutdownWrite() override { inner_->shutdownWrite(); }
-  void abortRead() override { inner_->abortRead(); }
-  void getsockopt(int level, int option, void* value, kj::uint* length) override {
-    inner_->getsockopt(level, option, value, length);
-  }
-  void setsockopt(int level, int option, const void* value, kj::uint length) override {
-    inner_->setsockopt(level, option, value, length);
-  }
-  void getsockname(struct sockaddr* addr, kj::uint* length) override {
-    inner_->getsockname(addr, length);
-  }
-  void getpeername(struct sockaddr* addr, kj::uint* length) override {
-    inner_->getpeername(addr, length);
-  }
 
  private:
   kj::byte first_;
   bool replayed_ = false;
-  kj::Own<kj::AsyncIoStream> inner_;
 };
 
 }  // namespace
