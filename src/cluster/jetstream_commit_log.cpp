@@ -35,7 +35,14 @@ AppendOutcome JetStreamCommitLog::append(const commands::Commit& commit, uint64_
   const std::string bytes = encodeCommit(commit);
   const auto giveUpAt = std::chrono::steady_clock::now() + options_.appendRetryFor;
   for (;;) {
-    const PublishOutcome outcome = publisher_.publish(bytes, expectedPosition, msgId);
+    PublishOutcome outcome;
+    try {
+      outcome = publisher_.publish(bytes, expectedPosition, msgId);
+    } catch (const NatsError& e) {
+      // A refusal retrying may not cure (a server still starting, the stream gone): the engine
+      // answers 503 and writes nothing, as for a lost answer, never a crash of its syncer.
+      return commands::LogUnavailable{e.what()};
+    }
     if (const auto* s = std::get_if<Stored>(&outcome)) return commands::Appended{s->seq};
     // Our own earlier try, whose answer was lost: stored once, at its first sequence.
     if (const auto* d = std::get_if<Duplicate>(&outcome)) return commands::Appended{d->seq};
@@ -74,7 +81,13 @@ std::vector<PositionedCommit> JetStreamCommitLog::readAfter(uint64_t position, s
   if (!catchUpReader_ || catchUpReader_->position() != position) {
     catchUpReader_ = std::make_unique<CommitReader>(conn_, options_.stream, position);
   }
-  return decode(catchUpReader_->poll(std::chrono::milliseconds(1000), int(max)));
+  std::vector<StreamCommit> read;
+  try {
+    read = catchUpReader_->poll(std::chrono::milliseconds(1000), int(max));
+  } catch (const NatsError&) {
+    return {};  // the stream is missing now: nothing can be read (and nothing appended)
+  }
+  return decode(std::move(read));
 }
 
 void JetStreamCommitLog::follow(uint64_t after, Deliver deliver) {

@@ -29,15 +29,17 @@ struct Node {
   std::unique_ptr<cluster::NatsConnection> conn;
   std::unique_ptr<commands::Engine> engine;
   Node(const NatsCluster& nats, const std::string& dir, const FakeClock& clock,
-       const std::string& name) {
+       const std::string& name,
+       std::chrono::milliseconds appendRetryFor = std::chrono::milliseconds(5000)) {
     conn = std::make_unique<cluster::NatsConnection>(
         pitlog::testing::connectOptions(nats.urls(), name));
     auto options = engineOptions(dir, clock);
     options.nodeName = name;
-    options.log = [c = conn.get()](const events::Store&) {
+    options.log = [c = conn.get(), appendRetryFor](const events::Store&) {
       cluster::JetStreamLogOptions o;
       o.stream = kStream;
       o.followWait = std::chrono::milliseconds(50);
+      o.appendRetryFor = appendRetryFor;
       return std::make_unique<cluster::JetStreamCommitLog>(*c, o);
     };
     engine = commands::Engine::open(std::move(options));
@@ -125,6 +127,9 @@ TEST_CASE("two engines on one stream: If-Match on both - one wins, the other 412
   auto created = a.engine->execute(create("first"));
   REQUIRE(created.ok());
   const std::string id = created.integration->id;
+  // A rejection is decided on the node's own views, unfenced: B must know the integration first
+  // (what a client asks for with X-Pitlog-Min-Position).
+  REQUIRE(caughtUp(b, stream));
 
   auto edit = [&](const std::string& name) {
     commands::EditIntegration e;
@@ -183,4 +188,32 @@ TEST_CASE("a node started on an empty data dir catches up from the stream", "[en
   a.engine->stop();
   fresh.engine->stop();
   requireOneLog(a, fresh);
+}
+
+TEST_CASE("an engine whose stream is unreachable answers unavailable and writes nothing",
+          "[engine-cluster]") {
+  TempDir dir("pitlog-cluster-engine-unreachable");
+  Stream stream(dir.sub("nats"));
+  FakeClock clock;
+  Node a(stream.nats, dir.sub("a"), clock, "a", std::chrono::milliseconds(300));
+  REQUIRE(a.engine->execute(create("before")).ok());
+  const uint64_t seq = a.engine->lastSeq();
+
+  stream.nats.kill(0);
+  auto lost = a.engine->execute(create("while down"));
+  CHECK(lost.code == Code::unavailable);
+  CHECK(lost.message.find("the log is unavailable") != std::string::npos);
+  CHECK(a.engine->lastSeq() == seq);
+  CHECK(a.engine->appliedPosition() == 1);
+
+  // The server back (same store): the next command is written at the next position.
+  stream.nats.restart(0);
+  commands::CommandResult kept;
+  const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {
+    kept = a.engine->execute(create("after"));
+  } while (!kept.ok() && std::chrono::steady_clock::now() < giveUp);
+  REQUIRE(kept.ok());
+  CHECK(a.engine->appliedPosition() == stream.last());
+  CHECK(storeProblem(a.engine->store()) == std::nullopt);
 }
