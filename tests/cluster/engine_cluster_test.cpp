@@ -117,7 +117,7 @@ TEST_CASE("two engines on one stream: interleaved creates make one gap-free log 
   requireOneLog(a, b);
 }
 
-TEST_CASE("two engines on one stream: If-Match on both - one wins, the other 412; a key replays",
+TEST_CASE("two engines on one stream: If-Match on both - one wins and the other gets 412, a key replays",
           "[engine-cluster]") {
   TempDir dir("pitlog-cluster-engine-conflicts");
   Stream stream(dir.sub("nats"));
