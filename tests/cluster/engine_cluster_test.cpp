@@ -217,3 +217,30 @@ TEST_CASE("an engine whose stream is unreachable answers unavailable and writes 
   CHECK(a.engine->appliedPosition() == stream.last());
   CHECK(storeProblem(a.engine->store()) == std::nullopt);
 }
+
+TEST_CASE("a commit in the stream that does not continue the node's chain is refused, not applied",
+          "[engine-cluster]") {
+  TempDir dir("pitlog-cluster-engine-forged");
+  Stream stream(dir.sub("nats"));
+  FakeClock clock;
+  Node a(stream.nats, dir.sub("a"), clock, "a");
+  REQUIRE(a.engine->execute(create("first")).ok());
+
+  // Commit 1 again, as the stream's commit 2: its event is seq 1 again, chained on nothing.
+  cluster::CommitReader reader(*stream.conn, kStream, 0);
+  auto read = pitlog::testing::readUntil(reader, 1);
+  REQUIRE(read.size() == 1);
+  cluster::CommitPublisher publisher(*stream.conn, kStream);
+  REQUIRE(pitlog::testing::storedSeq(publisher.publish(read[0].bytes, 1, "forged")) == 2);
+
+  const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (a.engine->storageHealth().writable && std::chrono::steady_clock::now() < giveUp) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto health = a.engine->storageHealth();
+  REQUIRE_FALSE(health.writable);
+  CHECK(health.error.find("position 2 cannot be applied") != std::string::npos);
+  CHECK(a.engine->appliedPosition() == 1);
+  CHECK(a.engine->lastSeq() == 1);
+  CHECK(storeProblem(a.engine->store()) == std::nullopt);
+}
