@@ -20,6 +20,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -71,6 +72,16 @@ class CommitLog {
   // Up to `max` commits after `position`, in order; none when the log has no more, or cannot be
   // reached now.
   virtual std::vector<PositionedCommit> readAfter(uint64_t position, size_t max) = 0;
+
+  // Following the log, for the commits of other writers. `deliver` gets the commits after
+  // `after`, in order, on a thread of the log's own, until stopFollowing() returns; it may get a
+  // commit the node applied already (its own), and may miss some when the log is unreachable for
+  // a while (the engine then reads them with readAfter()). A log nobody else appends to (the
+  // local one) has nothing to follow.
+  using Deliver = std::function<void(std::vector<PositionedCommit>)>;
+  virtual void follow(uint64_t /*after*/, Deliver /*deliver*/) {}
+  // Waits until `deliver` is no longer running and will not be called again.
+  virtual void stopFollowing() {}
 };
 
 }  // namespace pitlog::commands

@@ -77,12 +77,18 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
   engine->committedSeq_ = last;
   engine->syncer_ = std::thread([e = engine.get()] { e->syncerLoop(); });
   engine->writer_ = std::thread([e = engine.get()] { e->writerLoop(); });
+  // Other writers' commits, applied by the writer thread (applyFollowed()).
+  engine->log_->follow(engine->appliedPosition_.load(), [e = engine.get()](auto commits) {
+    e->offerFollowed(std::move(commits));
+  });
   return engine;
 }
 
 Engine::~Engine() { stop(); }
 
 void Engine::stop() {
+  // First, so that nothing is offered to a writer that has stopped.
+  if (log_) log_->stopFollowing();
   {
     std::lock_guard lock(mu_);
     if (stopping_ && !writer_.joinable()) return;

@@ -236,6 +236,12 @@ class Engine {
   // Writer thread, syncer idle, after a conflict: applies the log's commits after memory's
   // position (another writer's), so that the commands are decided again on them.
   void catchUpFromLog();
+  // The log's follower thread (CommitLog::follow): queues commits of the log for the writer.
+  void offerFollowed(std::vector<PositionedCommit> commits);
+  // Writer thread, between batches: applies the followed commits it has not applied yet, in
+  // order, with applyCommit() (reading any the follower skipped from the log), then restarts the
+  // decision state on top of them.
+  void applyFollowed();
   // Writer thread, syncer idle: applies a commit read from the log (engine_apply.cpp): checks that
   // it continues the chain, projects its events into the views with the projection step the
   // writer uses, writes them, its idempotency records and the position in one synced WriteBatch,
@@ -329,6 +335,7 @@ class Engine {
   // decided again (retry_) after the writer caught up, not answered.
   bool conflicted_ = false;
   std::deque<Pending> retry_;         // GUARDED_BY(mu_): taken before queue_
+  std::deque<PositionedCommit> followed_;  // GUARDED_BY(mu_): from the log's follower
   bool syncerStop_ = false;           // GUARDED_BY(mu_)
   // Memory's durable position: where the last batch applied to memory (or the log loaded at open
   // or caught up with) ends. Set by the syncer after a durable write, by the writer at a catch-up.

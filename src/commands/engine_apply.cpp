@@ -1,5 +1,5 @@
 // Applying commits read from the log (commit_log.h): another writer's, after this node lost the
-// race for a position. Writer thread, syncer idle: nothing is in flight, so memory's durable
+// race for a position, or handed over by the log's follower (CommitLog::follow). Writer thread, syncer idle: nothing is in flight, so memory's durable
 // position is the base every commit must continue.
 #include <algorithm>
 
@@ -27,6 +27,48 @@ void Engine::catchUpFromLog() {
       }
     }
   }
+}
+
+void Engine::offerFollowed(std::vector<PositionedCommit> commits) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    for (auto& c : commits) followed_.push_back(std::move(c));
+  }
+  wake_.notify_one();
+}
+
+void Engine::applyFollowed() {
+  std::deque<PositionedCommit> followed;
+  {
+    std::lock_guard lock(mu_);
+    if (followed_.empty()) return;
+    followed.swap(followed_);
+  }
+  // Degraded: the commits are read again from the log once the store is writable (a gap below).
+  if (!writable_) return;
+  // Every batch handed on is answered first: a follower's commit may be this node's own, which
+  // is then applied already and skipped; the decision state restarts on top of what is applied.
+  waitSyncerIdle();
+  const uint64_t before = appliedPosition_.load();
+  for (const auto& c : followed) {
+    if (c.position <= appliedPosition_.load()) continue;  // this node's own, or applied already
+    if (c.position > appliedPosition_.load() + 1) {
+      // The follower skipped some (the log was unreachable, or they came while degraded).
+      catchUpFromLog();
+      if (!writable_) break;
+      if (c.position <= appliedPosition_.load()) continue;
+    }
+    if (auto error = applyCommit(c)) {
+      if (writable_) {
+        stuck_ = true;
+        enterDegraded("the log's commit at position " + std::to_string(c.position) +
+                      " cannot be applied (" + *error + "); restart pitd");
+      }
+      break;
+    }
+  }
+  if (appliedPosition_.load() != before) restartFromDurable();
 }
 
 std::optional<std::string> Engine::applyCommit(const PositionedCommit& c) {

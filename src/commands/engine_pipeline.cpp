@@ -29,7 +29,8 @@ void Engine::writerLoop() {
       // Wakes without work too, so that a background error (a failed flush) is noticed before a
       // command meets it, and a degraded store recovers while no command arrives.
       wake_.wait_for(lock, retry, [&] {
-        return (queued() && room()) || (gathering && syncerIdle()) || (stopping_ && !gathering);
+        return (queued() && room()) || (gathering && syncerIdle()) || (stopping_ && !gathering) ||
+               (!followed_.empty() && !gathering);
       });
       if (stopping_ && !queued() && !gathering) break;  // everything queued is done
       // Commands decided again after a lost race come first: they arrived before the others.
@@ -46,6 +47,7 @@ void Engine::writerLoop() {
       // Between batches, so that the first batch after space returns is written, and so that a
       // caller who hears back knows every idempotency record past its TTL at that moment is gone.
       checkStorage();
+      applyFollowed();
       if (taken.empty()) continue;
       pruneIdempotencyIfDue();
       gathering = startBatch();
