@@ -201,6 +201,16 @@ TEST_CASE("verify names a stored view that differs from its rebuild", "[pit-repl
     CHECK(run.code == kExitFinding);
     CHECK_THAT(run.out, Catch::Contains("stored but absent from the rebuild"));
   }
+  SECTION("a Merkle tree node") {
+    // Leaf 4 is event 5's: an altered node of the log's tree is found like an altered view.
+    putView(db.dir(), Family::merkle, keys::merkleNodeKey(0, 4), std::string(32, 'x'));
+    auto run = verify(db);
+    INFO(run.out);
+    CHECK(run.code == kExitFinding);
+    CHECK_THAT(run.out, Catch::Contains("merkle view") &&
+                            Catch::Contains("stored value differs from the rebuild"));
+    CHECK(failingSeq(run) == "5");
+  }
   SECTION("a permission") {
     putView(db.dir(), Family::permissions, keys::permissionKey("acct-1", "bob"), std::string(1, '\0'));
     auto run = verify(db);
