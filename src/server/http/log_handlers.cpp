@@ -3,6 +3,7 @@
 // tree nodes (events/merkle_store.h). They reveal hashes only; the router asks for the service key.
 #include "events/checkpoint.h"
 #include "events/merkle_store.h"
+#include "events/proof_json.h"
 #include "server/http/handlers.h"
 #include "server/http/query_params.h"
 
@@ -10,19 +11,6 @@ namespace pitlog::server::http {
 
 using commands::Code;
 namespace merkle = events::merkle;
-
-namespace {
-
-std::string hexList(const std::vector<merkle::Hash>& hashes) {
-  std::string out = "[";
-  for (size_t i = 0; i < hashes.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"' + events::toHex(hashes[i]) + '"';
-  }
-  return out + "]";
-}
-
-}  // namespace
 
 std::optional<Reply> Handlers::requireLogSigner() const {
   if (logSigner_ != nullptr) return std::nullopt;
@@ -71,8 +59,7 @@ Reply Handlers::logInclusionProof(Call& call) {
   }
   auto proof = merkle::inclusionProof(events::StoreNodeSource(engine_.store()), *seq - 1, size);
   Reply reply;
-  reply.body = "{\"leafIndex\":" + std::to_string(*seq - 1) + ",\"treeSize\":" +
-               std::to_string(size) + ",\"hashes\":" + hexList(proof) + "}";
+  reply.body = events::inclusionProofJson(*seq - 1, size, proof);
   return reply;
 }
 
@@ -88,8 +75,7 @@ Reply Handlers::logConsistencyProof(Call& call) {
   }
   auto proof = merkle::consistencyProof(events::StoreNodeSource(engine_.store()), *from, size);
   Reply reply;
-  reply.body = "{\"from\":" + std::to_string(*from) + ",\"to\":" + std::to_string(size) +
-               ",\"hashes\":" + hexList(proof) + "}";
+  reply.body = events::consistencyProofJson(*from, size, proof);
   return reply;
 }
 
