@@ -22,6 +22,7 @@ const SubcommandEntry kSubcommands[] = {
     {"as-of", "print every integration as it was at a time or sequence", makeAsOf},
     {"trail", "print an account's audit trail for people", makeTrail},
     {"rebuild", "replace the stored views by a rebuild (stopped database only)", makeRebuild},
+    {"prove", "print an inclusion or consistency proof of the log's Merkle tree", makeProve},
 };
 
 const SubcommandEntry* findSubcommand(const std::string& name) {

@@ -25,5 +25,6 @@ std::unique_ptr<Subcommand> makeCheckpoint();
 std::unique_ptr<Subcommand> makeAsOf();
 std::unique_ptr<Subcommand> makeTrail();
 std::unique_ptr<Subcommand> makeRebuild();
+std::unique_ptr<Subcommand> makeProve();
 
 }  // namespace pitlog::tools

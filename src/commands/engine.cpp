@@ -8,6 +8,7 @@
 #include "commands/engine_internal.h"
 #include "commands/local_commit_log.h"
 #include "commands/validate.h"
+#include "events/merkle_store.h"
 #include "projections/projector.h"
 #include "projections/replay.h"
 
@@ -54,6 +55,8 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
                                ": " + report.failure);
     }
   }
+  // A database from before the log's Merkle tree gets its nodes built from the log, once.
+  events::buildMissingMerkleTree(store);
   // A cheap consistency check at start: the last event hashes to the stored chain head.
   const uint64_t last = store.lastSeq();
   if (last > 0) {

@@ -5,7 +5,8 @@ namespace pitlog::events::keys {
 const std::vector<std::string>& familyNames() {
   static const std::vector<std::string> kNames = {kEvents,    kStreams,     kTokens,
                                                   kIntegrations, kByAccount, kPermissions,
-                                                  kAuditByAccount, kIdempotency, kMeta};
+                                                  kAuditByAccount, kIdempotency, kMeta,
+                                                  kMerkle};
   return kNames;
 }
 
@@ -91,6 +92,10 @@ std::string permissionStreamId(std::string_view account, std::string_view user) 
 std::string_view afterAccountPrefix(std::string_view key) {
   auto zero = key.find('\0');
   return zero == std::string_view::npos ? std::string_view{} : key.substr(zero + 1);
+}
+
+std::string merkleNodeKey(uint32_t level, uint64_t index) {
+  return std::string(1, static_cast<char>(level)) + fixed64(index);
 }
 
 }  // namespace pitlog::events::keys

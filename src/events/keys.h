@@ -14,6 +14,13 @@
 //                     "last_seq"                            -> fixed64be
 //                     "chain_head"                          -> 32 bytes (hash of event last_seq)
 //                     "views_version"                       -> fixed32be (projection code version)
+//   merkle            level:1 byte index:fixed64be          -> 32-byte node hash (merkle.h)
+//
+// The merkle family holds every complete subtree node of the RFC 9162 tree over the log
+// (events/merkle.h): node (level L, index I) covers leaves [I·2^L, (I+1)·2^L), and leaf n-1 is the
+// event of seq n (its leaf hash is SHA-256(0x00 ‖ the event's hash)). The batch that appends an
+// event writes the nodes it completes, so the family always covers exactly meta/last_seq leaves.
+// Keys sort by level, then index.
 //
 // Account ids, user ids and integration ids never contain 0x00 (API.md restricts them to
 // [A-Za-z0-9._:-]), nor do idempotency keys (printable ASCII), so 0x00 separates unambiguously
@@ -36,12 +43,14 @@ inline constexpr const char* kPermissions = "permissions";
 inline constexpr const char* kAuditByAccount = "audit_by_account";
 inline constexpr const char* kIdempotency = "idempotency";
 inline constexpr const char* kMeta = "meta";
+inline constexpr const char* kMerkle = "merkle";
 
 // Every family pitlog needs, in a fixed order (the store's handle indexes follow it).
 enum class Family : int {
-  events, streams, tokens, integrations, byAccount, permissions, auditByAccount, idempotency, meta
+  events, streams, tokens, integrations, byAccount, permissions, auditByAccount, idempotency, meta,
+  merkle
 };
-inline constexpr int kFamilyCount = 9;
+inline constexpr int kFamilyCount = 10;
 const std::vector<std::string>& familyNames();  // indexed by Family
 const char* familyName(Family f);
 
@@ -78,6 +87,8 @@ std::string permissionKey(std::string_view account, std::string_view user);
 std::string auditKey(std::string_view account, uint64_t seq);
 std::string idempotencyKey(std::string_view account, std::string_view key);
 std::string permissionStreamId(std::string_view account, std::string_view user);
+// The merkle-family key of node (level, index): level as one byte, then index as fixed64be.
+std::string merkleNodeKey(uint32_t level, uint64_t index);
 
 // The part after "account 0x00" of a by_account/permissions/idempotency/audit key.
 std::string_view afterAccountPrefix(std::string_view key);

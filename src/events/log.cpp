@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include "events/merkle_store.h"
+
 namespace pitlog::events {
 
 static rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
@@ -10,7 +12,11 @@ LogAppender::LogAppender(const Store& store)
     : LogAppender(store, ChainPosition{store.lastSeq(), store.chainHead()}) {}
 
 LogAppender::LogAppender(const Store& store, ChainPosition base)
-    : store_(store), committed_(base), pending_(base) {}
+    : store_(store),
+      committed_(base),
+      pending_(base),
+      committedTree_(merkle::TreeAppender::resume(StoreNodeSource(store), base.lastSeq)),
+      pendingTree_(committedTree_) {}
 
 uint32_t LogAppender::streamVersion(std::string_view streamId) {
   if (auto it = pendingVersions_.find(std::string(streamId)); it != pendingVersions_.end()) {
@@ -73,6 +79,9 @@ void LogAppender::putEvent(rocksdb::WriteBatch& batch, std::string_view bytes,
   batch.Put(store_.family(keys::Family::events), keys::eventKey(seq), slice(bytes));
   batch.Put(store_.family(keys::Family::streams), keys::streamKey(streamId, streamVersion),
             keys::fixed64(seq));
+  created_.clear();
+  pendingTree_.append(merkle::eventLeafHash(hash), &created_);
+  putMerkleNodes(store_, batch, created_);
   pending_ = {seq, hash};
   pendingVersions_[std::string(streamId)] = streamVersion;
 }
@@ -101,11 +110,13 @@ void LogAppender::finishBatch(rocksdb::WriteBatch& batch) {
 
 void LogAppender::commitBatch() {
   committed_ = pending_;
+  committedTree_ = pendingTree_;
   pendingVersions_.clear();
 }
 
 void LogAppender::abortBatch() {
   pending_ = committed_;
+  pendingTree_ = committedTree_;
   pendingVersions_.clear();
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "events/event.h"
+#include "events/merkle.h"
 #include "events/store.h"
 
 namespace pitlog::events {
@@ -35,7 +36,8 @@ struct AppendedEvent {
   Digest hash{};
 };
 
-// Appends events to WriteBatches on behalf of the single writer. Between beginBatch() and
+// Appends events to WriteBatches on behalf of the single writer, with the Merkle tree nodes each
+// event completes (merkle_store.h): leaf seq-1 is the event of seq, in the same batch. Between beginBatch() and
 // commitBatch()/abortBatch() it tracks the chain and stream versions of the pending batch, so
 // that several commands can share one batch (group commit). Not thread-safe: one owner.
 class LogAppender {
@@ -43,11 +45,14 @@ class LogAppender {
   // Continues the store's log, as its meta values say.
   explicit LogAppender(const Store& store);
   // Continues the log from `base`, a position the owner knows to be durable, whatever the store
-  // shows beyond it (a store reopened read-only after a failed fsync may show a batch that is not
+  // shows beyond it (the tree resumes from the stored nodes of a tree of base.lastSeq leaves,
+  // which are durable with the events) (a store reopened read-only after a failed fsync may show a batch that is not
   // known durable; appending after it would build on it).
   LogAppender(const Store& store, ChainPosition base);
 
   ChainPosition position() const { return pending_; }
+  // The Merkle tree of the pending position.
+  const merkle::TreeAppender& tree() const { return pendingTree_; }
 
   // The version of a stream including pending appends; 0 when it has no event.
   uint32_t streamVersion(std::string_view streamId);
@@ -86,6 +91,8 @@ class LogAppender {
 
   const Store& store_;
   ChainPosition committed_, pending_;
+  merkle::TreeAppender committedTree_, pendingTree_;
+  std::vector<merkle::Node> created_;  // scratch for the nodes one event completes
   std::unordered_map<std::string, uint32_t> pendingVersions_;
 };
 

@@ -131,6 +131,16 @@ std::unique_ptr<Store> Store::open(const Options& options) {
     if (!s.ok()) throw StoreError("cannot read " + options.path + ": " + describe(s));
     for (const auto& name : keys::familyNames()) {
       if (std::find(present.begin(), present.end(), name) == present.end()) {
+        // The merkle family came after the first release: pitd adds it to an older database
+        // (and Engine::open builds its nodes from the log); a tool cannot, read-only.
+        if (name == keys::kMerkle) {
+          if (options.mode == Mode::readWrite) {
+            db.create_missing_column_families = true;
+            continue;
+          }
+          throw StoreError("the database at " + options.path + " predates the log's Merkle " +
+                           "tree: start pitd on it once to build it, then run this again");
+        }
         throw StoreError("the database at " + options.path + " has no column family '" + name +
                          "': it is not a pitlog database, or it is damaged");
       }

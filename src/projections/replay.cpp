@@ -26,16 +26,29 @@ void indexStream(ViewStore& out, const events::schema::Event::Reader& event) {
           keys::fixed64(event.getSeq()));
 }
 
+// The Merkle nodes the log appender wrote beside the event (events/merkle_store.h): leaf seq-1.
+void indexTree(ViewStore& out, events::merkle::TreeAppender& tree,
+               std::vector<events::merkle::Node>& created, const DecodedEvent& event) {
+  created.clear();
+  tree.append(events::merkle::eventLeafHash(event.hash()), &created);
+  for (const auto& n : created) {
+    out.put(Family::merkle, keys::merkleNodeKey(n.level, n.index), events::Sha256::asView(n.hash));
+  }
+}
+
 }  // namespace
 
 ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOptions& options) {
   ReplayReport report;
   std::optional<DecodedEvent> held;  // linked to its predecessor, not yet vouched for
+  events::merkle::TreeAppender tree;
+  std::vector<events::merkle::Node> created;
   events::ChainPosition heldPosition;
   auto applyHeld = [&] {
     if (!held) return;
     project(out, held->reader());
     indexStream(out, held->reader());
+    indexTree(out, tree, created, *held);
     report.eventsApplied++;
     report.position = heldPosition;
     if (options.progress && heldPosition.lastSeq % 4096 == 0) options.progress(heldPosition.lastSeq);
@@ -108,6 +121,11 @@ uint64_t lastWriter(Family f, std::string_view key, std::string_view value) {
   if (f == Family::streams) return keys::readFixed64(value).value_or(0);  // the event it indexes
   if (f == Family::auditByAccount) {
     return keys::readFixed64(keys::afterAccountPrefix(key)).value_or(0);
+  }
+  if (f == Family::merkle && !key.empty()) {  // node (L, I) is complete with event (I+1)·2^L
+    auto level = static_cast<unsigned char>(key[0]);
+    auto index = keys::readFixed64(key.substr(1));
+    if (index && level < 32) return (*index + 1) << level;
   }
   return 0;
 }

@@ -100,7 +100,7 @@ void MemoryViewStore::erase(Family f, std::string_view key) {
 const std::vector<Family>& viewFamilies() {
   static const std::vector<Family> kFamilies = {Family::streams, Family::tokens, Family::integrations,
                                                 Family::byAccount, Family::permissions,
-                                                Family::auditByAccount};
+                                                Family::auditByAccount, Family::merkle};
   return kFamilies;
 }
 

@@ -72,7 +72,8 @@ class MemoryViewStore : public ViewStore {
 };
 
 // The families derived from the log, which replay rebuilds and verify compares: the stream index
-// (written beside each event by the log appender; pitd serves /events from it) and the views
+// (written beside each event by the log appender; pitd serves /events from it), the Merkle tree
+// nodes (written beside each event too, events/merkle_store.h) and the views
 // that projections own.
 const std::vector<Family>& viewFamilies();
 

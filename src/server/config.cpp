@@ -23,7 +23,7 @@ constexpr const char* kEnvPrefix = "PITLOG_";
 // The options every source may set; --help and --config are handled beside them.
 const std::vector<std::string>& settableOptions() {
   static const std::vector<std::string> kNames = {
-      "data", "http", "rpc", "service-keys", "scopes", "rotation-window", "sync",
+      "data", "http", "rpc", "service-keys", "log-signing-key", "scopes", "rotation-window", "sync",
       "log-level", "log-format", "tls-cert", "tls-key", "max-connections",
       "idle-timeout", "write-timeout", "config"};
   return kNames;
@@ -44,6 +44,9 @@ po::options_description describeOptions() {
       ("service-keys", po::value<std::string>()->value_name("FILE"),
        "file of service keys, one per line, '#' comments (default: <data>/service.key, "
        "generated at first start)")
+      ("log-signing-key", po::value<std::string>()->value_name("FILE"),
+       "Ed25519 private key (PKCS#8 PEM) that signs the log's checkpoints (default: "
+       "<data>/log-signing.key, created with mode 0600 at first start)")
       ("scopes", po::value<std::string>()->value_name("FILE"),
        "scope catalogue, one scope per line (default: the built-in catalogue)")
       ("rotation-window", po::value<std::string>()->value_name("DURATION"),
@@ -191,6 +194,10 @@ Config interpret(const po::variables_map& vm) {
   if (auto v = get("service-keys")) {
     if (v->empty()) throw BadOption{"--service-keys: expected a file name"};
     c.serviceKeysFile = *v;
+  }
+  if (auto v = get("log-signing-key")) {
+    if (v->empty()) throw BadOption{"--log-signing-key: expected a file name"};
+    c.logSigningKeyFile = *v;
   }
   if (auto v = get("scopes")) {
     if (v->empty()) throw BadOption{"--scopes: expected a file name"};

@@ -24,6 +24,9 @@ struct Config {
   std::optional<Endpoint> rpc = Endpoint{"127.0.0.1", 8081};  // nullopt: --rpc off
   std::optional<std::string> serviceKeysFile;  // nullopt: <data>/service.key, created if absent
   std::optional<std::string> scopesFile;       // nullopt: the built-in catalogue
+  // The Ed25519 key that signs the log's checkpoints. nullopt: <data>/log-signing.key, created
+  // with mode 0600 at first start.
+  std::optional<std::string> logSigningKeyFile;
   // TLS on both listeners (HTTP and RPC) when set: PEM certificate chain and unencrypted PEM
   // private key. Both or neither, which parseConfig enforces; their contents are checked at start.
   std::optional<std::string> tlsCertFile;

@@ -7,11 +7,14 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include <memory>
 
 #include "commands/engine.h"
 #include "commands/scope_catalogue.h"
+#include "events/checkpoint.h"
+#include "events/signed_note_signer.h"
 #include "events/store.h"
 #include "server/accept_loop.h"
 #include "server/connection_limits.h"
@@ -98,6 +101,26 @@ kj::Promise<void> reloadKeysOnHangup(kj::UnixEventPort& signals, const Config& c
     }
     return reloadKeysOnHangup(signals, config, keys);
   });
+}
+
+// The log's id in its checkpoints' origin line, "pitlog/<log id>", and its signing key's name.
+// The same on every node of a cluster (they compute the same tree; each signs with its own key).
+constexpr std::string_view kLogId = "pitd";
+
+// The key that signs checkpoints: --log-signing-key, or <data>/log-signing.key created at first
+// start. The path is logged, never the key.
+std::unique_ptr<events::NoteSigner> loadLogSigner(const Config& config) {
+  const std::string path = config.logSigningKeyFile.value_or(
+      (std::filesystem::path(config.dataDir) / "log-signing.key").string());
+  try {
+    bool created = false;
+    auto signer = events::NoteSigner::loadOrCreate(path, events::logOrigin(kLogId), &created);
+    log::info(created ? "log signing key created" : "log signing key loaded",
+              {{"file", path}, {"verifier_key", signer->verifier().encoded()}});
+    return signer;
+  } catch (const std::exception& e) {
+    throw StartupError{2, e.what()};
+  }
 }
 
 kj::Maybe<ServerTls> loadTls(const Config& config) {
@@ -197,6 +220,8 @@ int serve(const Config& config) {
   // With the timer, a body announced and never sent in full is answered 400 in bounded time.
   http::ApiService api(*engine, keys, metrics, timer);
   api.setSecureCookies(tls != nullptr);  // console session cookies: Secure under TLS
+  auto logSigner = loadLogSigner(config);
+  api.setLogSigner(logSigner.get(), events::logOrigin(kLogId));
   kj::HttpServerSettings settings;
   settings.errorHandler = api;
   settings.headerTimeout = limits.firstRequestTimeout;

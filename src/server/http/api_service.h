@@ -43,6 +43,10 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
 
   // Console session cookies get the Secure attribute (pitd serves TLS).
   void setSecureCookies(bool secure) { secureCookies_ = secure; }
+  // The key that signs the log's checkpoints (not owned) and the log's origin line.
+  void setLogSigner(const events::NoteSigner* signer, std::string origin) {
+    handlers_.setLogSigner(signer, std::move(origin));
+  }
 
   kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url,
                             const kj::HttpHeaders& headers, kj::AsyncInputStream& requestBody,

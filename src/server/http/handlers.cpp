@@ -15,6 +15,8 @@ std::vector<std::string_view> Handlers::knownQuery(RouteId route, HttpMethod met
     case RouteId::integration: return {"asOf"};
     case RouteId::audit: return {"after", "limit", "since", "until"};
     case RouteId::consoleSignIn: return {"code"};
+    case RouteId::logInclusionProof: return {"seq", "treeSize"};
+    case RouteId::logConsistencyProof: return {"from", "to"};
     default: return {};
   }
 }
@@ -52,6 +54,10 @@ kj::Promise<Reply> Handlers::handle(Call& call) {
     case RouteId::metrics: return metricsPage(call);
     case RouteId::scopes: return scopes(call);
     case RouteId::introspect: return introspect(call);
+    case RouteId::logPublicKey: return logPublicKey(call);
+    case RouteId::logCheckpoint: return logCheckpoint(call);
+    case RouteId::logInclusionProof: return logInclusionProof(call);
+    case RouteId::logConsistencyProof: return logConsistencyProof(call);
     case RouteId::integrations:
       if (m == HttpMethod::POST) return createIntegration(call);
       return listIntegrations(call);

@@ -7,6 +7,7 @@
 #include <kj/async.h>
 
 #include "commands/engine.h"
+#include "events/signed_note_signer.h"
 #include "server/http/exchange.h"
 #include "server/http/render.h"
 #include "server/metrics.h"
@@ -27,6 +28,12 @@ class Handlers {
   // Does the route and method need a JSON body (true), take none or `{}` (false)? GETs read none.
   static bool needsBody(RouteId route, kj::HttpMethod method);
   static bool isMutation(RouteId route, kj::HttpMethod method);
+
+  // The key that signs checkpoints, and the log's origin line (its key name); not owned.
+  void setLogSigner(const events::NoteSigner* signer, std::string origin) {
+    logSigner_ = signer;
+    logOrigin_ = std::move(origin);
+  }
 
   Reply errorReply(commands::Code code, const std::string& message,
                    const std::string& field = {}) const;
@@ -51,6 +58,12 @@ class Handlers {
   Reply introspect(Call& call);
   Reply health(Call& call);
   Reply metricsPage(Call& call);
+  // log_handlers.cpp
+  Reply logPublicKey(Call& call);
+  Reply logCheckpoint(Call& call);
+  Reply logInclusionProof(Call& call);
+  Reply logConsistencyProof(Call& call);
+  std::optional<Reply> requireLogSigner() const;  // 503 without a key
 
   // Submits a command built from the call and turns its result into a reply: an error, or
   // `onSuccess(result)` with ETag and, for a replay, Idempotent-Replayed.
@@ -63,6 +76,8 @@ class Handlers {
   commands::Engine& engine_;
   const Renderer& renderer_;
   Metrics& metrics_;
+  const events::NoteSigner* logSigner_ = nullptr;
+  std::string logOrigin_;
 };
 
 }  // namespace pitlog::server::http

@@ -57,6 +57,14 @@ const Route kConsoleSession{RouteId::consoleSession, "/console/session", {HttpMe
 const Route kConsoleAsset{RouteId::consoleAsset, "/console/{file}", {HttpMethod::GET}, false,
                           Access::consoleAsset};
 
+// The log proofs reveal hashes only, but are the operator's: the service key (the default).
+const Route kLogPublicKey{RouteId::logPublicKey, "/v1/log/public-key", {HttpMethod::GET}, false};
+const Route kLogCheckpoint{RouteId::logCheckpoint, "/v1/log/checkpoint", {HttpMethod::GET}, false};
+const Route kLogInclusionProof{RouteId::logInclusionProof, "/v1/log/proof/inclusion",
+                               {HttpMethod::GET}, false};
+const Route kLogConsistencyProof{RouteId::logConsistencyProof, "/v1/log/proof/consistency",
+                                 {HttpMethod::GET}, false};
+
 }  // namespace
 
 bool Route::allows(kj::HttpMethod m) const {
@@ -102,7 +110,8 @@ const std::vector<const Route*>& allRoutes() {
       &kHealthz,     &kMetrics,        &kScopes,           &kIntrospect,
       &kIntegrations, &kIntegration,   &kRotate,           &kRotationCancel,
       &kRotationExpireNow, &kIntegrationEvents, &kAudit,   &kPermission,
-      &kConsoleLinks, &kConsoleSignIn, &kConsoleSignOut, &kConsoleSession, &kConsoleAsset};
+      &kConsoleLinks, &kConsoleSignIn, &kConsoleSignOut, &kConsoleSession, &kConsoleAsset,
+      &kLogPublicKey, &kLogCheckpoint, &kLogInclusionProof, &kLogConsistencyProof};
   return routes;
 }
 
@@ -138,6 +147,20 @@ std::optional<RouteMatch> matchRoute(const std::vector<std::string>& s) {
   }
   if (n == 2 && s[1] == "introspect") {
     m.route = &kIntrospect;
+    return m;
+  }
+  if (s[1] == "log") {
+    if (n == 3 && s[2] == "public-key") {
+      m.route = &kLogPublicKey;
+    } else if (n == 3 && s[2] == "checkpoint") {
+      m.route = &kLogCheckpoint;
+    } else if (n == 4 && s[2] == "proof" && s[3] == "inclusion") {
+      m.route = &kLogInclusionProof;
+    } else if (n == 4 && s[2] == "proof" && s[3] == "consistency") {
+      m.route = &kLogConsistencyProof;
+    } else {
+      return std::nullopt;
+    }
     return m;
   }
   if (n < 4 || s[1] != "accounts") return std::nullopt;

@@ -29,6 +29,10 @@ enum class RouteId {
   consoleSignOut,     // /console/signout
   consoleSession,     // /console/session: who the session is (for the page's header)
   consoleAsset,       // /console, /console/ and /console/{file}: the console's files
+  logPublicKey,         // /v1/log/public-key
+  logCheckpoint,        // /v1/log/checkpoint
+  logInclusionProof,    // /v1/log/proof/inclusion
+  logConsistencyProof,  // /v1/log/proof/consistency
 };
 
 // Who may call a route. Deny by default: every route needs the service key unless the table
