@@ -157,7 +157,12 @@ TEST_CASE("a flood of Bootstrap messages before login is cut off and pitd's memo
   ::close(fd);
   const size_t after = residentKib(pitd.process->pid());
   INFO("RSS before " << before << " KiB, after " << after << " KiB");
-  CHECK(after < before + 64 * 1024);
+  // Under ASan/UBSan, RSS also holds the allocator's quarantine of freed memory (256 MiB by
+  // default) and its shadow, which grow with any traffic: the bound there is the quarantine's
+  // size on top. Unbounded growth (the review: ~1.5 KB per message, 1.19 GB after 800,000) still
+  // exceeds either bound many times over.
+  const size_t boundKib = kSanitized ? (64 + 256) * 1024 : 64 * 1024;
+  CHECK(after < before + boundKib);
   // A figure for RELIABILITY.md (tests/campaigns/reliability.sh collects these lines).
   std::cout << "connections: RPC Bootstrap flood (300000 messages before and after login, none "
                "finished): cut off after " << sentBefore << " and " << sentAfter
