@@ -87,6 +87,21 @@ struct Fingerprinter {
   events::Digest operator()(const DeleteIntegration& a) const {
     return Canonical("delete").add(a.integrationId).finish();
   }
+  events::Digest operator()(const RevokeTokens& a) const {
+    Canonical c("revoke");
+    c.add(std::to_string(a.tokens.size()));
+    for (const auto& d : a.tokens) {
+      c.add(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+    }
+    return c.addOptional("source", a.source).finish();
+  }
+  // The key's fingerprint is the node's, not the caller's: it is not part of "the same request".
+  events::Digest operator()(const SubscribeWebhook& a) const {
+    return Canonical("subscribeWebhook").add(a.webhookId).add(a.url).add(a.events).finish();
+  }
+  events::Digest operator()(const RemoveWebhook& a) const {
+    return Canonical("removeWebhook").add(a.webhookId).finish();
+  }
   events::Digest operator()(const SetPermission& a) const {
     return Canonical("setPermission").add(a.userId).add(a.allowed ? "true" : "false").finish();
   }

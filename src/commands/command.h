@@ -44,10 +44,33 @@ struct SetPermission {
   std::string userId;
   bool allowed = false;
 };
+// Revocation by value (RFC 7009, API.md "Token hygiene"): expires each token that is valid,
+// whichever account holds it, and does nothing for the others. It carries the tokens' digests
+// only, never a plaintext. Its command has the actor revocationActor() and no account.
+struct RevokeTokens {
+  std::vector<events::Digest> tokens;  // at most kMaxRevokedTokens (validate.h)
+  std::optional<std::string> source;   // where they were found, as the caller says
+};
+
+// PUT /v1/accounts/{a}/webhooks/{w}: creates the subscription, or replaces its url and events
+// (keeping its secret). The front-end has passed `url` through the transport's target guard and
+// sets keyFingerprint from the node's webhook master key; the command carries no secret.
+struct SubscribeWebhook {
+  std::string webhookId;
+  std::string url;
+  std::vector<std::string> events;  // the API's webhook types (webhook_types.h); sorted by validate
+  events::Digest keyFingerprint{};
+};
+struct RemoveWebhook {
+  std::string webhookId;
+};
 
 using Action = std::variant<CreateIntegration, EditIntegration, RotateToken, CancelRotation,
                             ExpireRotationNow, ExpireElapsedWindow, DeleteIntegration,
-                            SetPermission>;
+                            SetPermission, RevokeTokens, SubscribeWebhook, RemoveWebhook>;
+
+// API.md: the actor of a revocation's Expired events, {"userId": "revocation", "role": "system"}.
+inline events::Actor revocationActor() { return {"", "revocation", events::Role::system}; }
 
 // If-Match: "*" or a list of versions (strong comparison).
 struct IfMatch {

@@ -19,6 +19,7 @@
 // their own for the engine.
 #include <rocksdb/write_batch.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -31,6 +32,11 @@
 namespace pitlog::commands {
 
 using cluster::Commit;
+
+// The most one command adds to a commit (its events and idempotency record, as CommitSizer counts
+// them). Validation's limits (names, descriptions, scopes) keep a command far below it; the writer
+// asserts it, and closes a batch while one more command still fits under the log's limit.
+inline constexpr size_t kMaxCommandCommitBytes = 32 * 1024;
 
 // The commit is in the log; `position` is the log's position after it.
 struct Appended {
@@ -63,6 +69,10 @@ class CommitLog {
   // The log's position after `commit`, were it appended at `expectedPosition` (the writer decides
   // the next batch on top of one not yet appended).
   virtual uint64_t positionAfter(uint64_t expectedPosition, const Commit& commit) const = 0;
+  // The largest commit the log takes, encoded (cluster/commit_codec.h, CommitSizer); at least
+  // kMaxCommandCommitBytes. The writer closes a group-committed batch before its commit could
+  // outgrow it. The local log has no such limit: its commit is a RocksDB WriteBatch.
+  virtual size_t maxCommitBytes() const { return SIZE_MAX; }
 
   // Appends `commit` if the log's position is `expectedPosition`. `msgId` names this commit and is
   // the same on every retry of it, so that a retry of a commit already stored is Appended (at its

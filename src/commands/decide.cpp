@@ -6,6 +6,7 @@
 
 namespace pitlog::commands {
 
+using events::Digest;
 using events::NewEvent;
 using projections::TokenRecord;
 using projections::TokenState;
@@ -82,11 +83,15 @@ struct Decider {
     if (auto e = checkTarget(c.integrationId)) return *e;
     const auto& v = *in.integration;
     const TokenRecord* current = v.current();
-    if (current == nullptr) return Error{Code::internal, "integration has no current token", {}};
     std::string tail(tokenTail(in.token->plaintext));
     Decision d;
-    if (c.expire == ExpireMode::later) {
-      if (pendingPrevious(v, in.now) != nullptr) {
+    // A revoked current token leaves nothing to overlap: `later` acts as `now` (API.md), and the
+    // RotationStarted names no previous token (zeros).
+    const bool nothingToOverlap = current == nullptr && v.validTokens(in.now).empty();
+    const Digest previousDigest = current ? current->digest : Digest{};
+    if (c.expire == ExpireMode::later && !nothingToOverlap) {
+      // current == nullptr here means a revoked current token with a previous one still valid.
+      if (current == nullptr || pendingPrevious(v, in.now) != nullptr) {
         return conflict("a rotation is already pending: cancel it or expire the previous token "
                         "first");
       }
@@ -95,11 +100,12 @@ struct Decider {
       return d;
     }
     d.events.push_back(
-        event(body::RotationStarted{in.token->digest, current->digest, in.now, true, tail}));
+        event(body::RotationStarted{in.token->digest, previousDigest, in.now, true, tail}));
     // Every token valid until now expires with this command: the one that was current and,
     // during a pending window, the previous one too.
     for (const auto& t : v.validTokens(in.now)) {
-      d.events.push_back(event(body::Expired{t.digest, events::ExpiryReason::rotatedNow}));
+      d.events.push_back(
+          event(body::Expired{t.digest, events::ExpiryReason::rotatedNow, std::nullopt}));
     }
     return d;
   }
@@ -112,7 +118,11 @@ struct Decider {
       return conflict("integration '" + c.integrationId + "' has no pending rotation to cancel");
     }
     Decision d;
-    d.events.push_back(event(body::RotationCancelled{v.current()->digest, previous->digest}));
+    // The token the rotation issued may have been revoked since: nothing is left to cancel but
+    // the window, and the previous token is current again all the same.
+    const TokenRecord* issued = v.current();
+    d.events.push_back(
+        event(body::RotationCancelled{issued ? issued->digest : Digest{}, previous->digest}));
     return d;
   }
 
@@ -124,7 +134,8 @@ struct Decider {
       return conflict("integration '" + c.integrationId + "' has no pending rotation to expire");
     }
     Decision d;
-    d.events.push_back(event(body::Expired{previous->digest, events::ExpiryReason::manual}));
+    d.events.push_back(
+        event(body::Expired{previous->digest, events::ExpiryReason::manual, std::nullopt}));
     return d;
   }
 
@@ -134,7 +145,8 @@ struct Decider {
     if (v == nullptr || !v->exists() || v->deleted) return d;
     for (const auto& t : v->tokens) {
       if (t.state == TokenState::previous && t.expiresAt && *t.expiresAt <= in.now) {
-        d.events.push_back(event(body::Expired{t.digest, events::ExpiryReason::windowElapsed}));
+        d.events.push_back(
+            event(body::Expired{t.digest, events::ExpiryReason::windowElapsed, std::nullopt}));
       }
     }
     return d;
@@ -144,6 +156,68 @@ struct Decider {
     if (auto e = checkTarget(c.integrationId)) return *e;
     Decision d;
     d.events.push_back(event(body::Deleted{}));
+    return d;
+  }
+
+  // Account-agnostic: whoever holds a token may kill it. Each token still valid at `now` gets one
+  // Expired(revoked) in its integration's stream and its account's audit; any other token (unknown,
+  // expired, revoked already, named twice) gets nothing, and the command succeeds all the same.
+  std::variant<Decision, Error> operator()(const RevokeTokens& c) const {
+    Decision d;
+    std::vector<Digest> expired;
+    for (const auto& target : in.revocations) {
+      const IntegrationView* v = target.integration;
+      if (v == nullptr || !v->exists() || v->deleted) continue;
+      if (std::find(expired.begin(), expired.end(), target.digest) != expired.end()) continue;
+      const auto valid = v->validTokens(in.now);
+      const bool isValid = std::any_of(valid.begin(), valid.end(), [&](const TokenRecord& t) {
+        return t.digest == target.digest;
+      });
+      if (!isValid) continue;
+      expired.push_back(target.digest);
+      d.events.push_back(NewEvent{
+          v->id, v->accountId,
+          body::Expired{target.digest, events::ExpiryReason::revoked, c.source}});
+    }
+    return d;
+  }
+
+  std::optional<Error> checkWebhookVersion(const std::string& webhookId) const {
+    if (command.ifMatch && !command.ifMatch->matches(in.webhookStreamVersion)) {
+      return Error{Code::versionMismatch,
+                   "webhook '" + webhookId + "' is at version " +
+                       std::to_string(in.webhookStreamVersion) + ", not the version If-Match names",
+                   {}};
+    }
+    return std::nullopt;
+  }
+
+  // A replace keeps the secret: its event names the eventId that created the subscription.
+  std::variant<Decision, Error> operator()(const SubscribeWebhook& c) const {
+    if (auto e = checkWebhookVersion(c.webhookId)) return *e;
+    // Its secret derives from the master key it was made under: under another key a replace
+    // would sign with a secret its subscriber never saw.
+    if (in.webhook && in.webhook->keyFingerprint != c.keyFingerprint) {
+      return conflict("webhook '" + c.webhookId +
+                      "' was subscribed under another webhook key than this server's: delete it "
+                      "and create it again for a new secret");
+    }
+    body::WebhookSubscribed w{c.webhookId, c.url, c.events, {}, c.keyFingerprint};
+    if (in.webhook) w.secretEventId = in.webhook->secretEventId;
+    Decision d;
+    d.events.push_back(NewEvent{events::keys::webhookStreamId(command.accountId, c.webhookId),
+                                command.accountId, std::move(w)});
+    return d;
+  }
+
+  std::variant<Decision, Error> operator()(const RemoveWebhook& c) const {
+    if (in.webhook == nullptr) {
+      return Error{Code::notFound, "webhook '" + c.webhookId + "' was not found", {}};
+    }
+    if (auto e = checkWebhookVersion(c.webhookId)) return *e;
+    Decision d;
+    d.events.push_back(NewEvent{events::keys::webhookStreamId(command.accountId, c.webhookId),
+                                command.accountId, body::WebhookRemoved{c.webhookId}});
     return d;
   }
 
@@ -168,6 +242,11 @@ std::optional<Error> authorize(const Command& command, std::optional<bool> actor
   if (std::holds_alternative<ExpireElapsedWindow>(command.action)) {
     if (command.actor.role == events::Role::system) return std::nullopt;
     return Error{Code::permissionDenied, "only the expiry scheduler may expire elapsed windows", {}};
+  }
+  if (std::holds_alternative<RevokeTokens>(command.action)) {
+    if (command.actor.role == events::Role::system) return std::nullopt;
+    return Error{Code::permissionDenied, "only the revocation route may revoke tokens by value",
+                 {}};
   }
   if (std::holds_alternative<SetPermission>(command.action)) {
     if (command.actor.role == events::Role::admin) return std::nullopt;

@@ -13,6 +13,7 @@
 #include "commands/result.h"
 #include "commands/token.h"
 #include "projections/integration_view.h"
+#include "projections/webhook_view.h"
 
 namespace pitlog::commands {
 
@@ -33,10 +34,20 @@ bool mayManage(const events::Actor& actor, std::optional<bool> recorded);
 // was used before (API.md's order puts authorization before state).
 std::optional<Error> authorize(const Command& command, std::optional<bool> actorPermission);
 
+// One token of a RevokeTokens command, as the writer found it: the integration whose tokens
+// family entry names its digest (null when none does: unknown, or no longer valid).
+struct RevocationTarget {
+  events::Digest digest{};
+  const IntegrationView* integration = nullptr;
+};
+
 struct DecisionInput {
   const IntegrationView* integration = nullptr;  // the target's stored view, if any
+  std::vector<RevocationTarget> revocations;     // for RevokeTokens, one per token, in order
   std::optional<bool> actorPermission;           // the actor's recorded grant or withdrawal
   uint32_t permissionStreamVersion = 0;          // for SetPermission's If-Match
+  const projections::WebhookView* webhook = nullptr;  // for the webhook commands: the live one
+  uint32_t webhookStreamVersion = 0;             // for the webhook commands' If-Match
   const FreshToken* token = nullptr;             // for create and rotate
   std::string newIntegrationId;                  // for create
   events::UnixMillis now = 0;

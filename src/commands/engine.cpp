@@ -2,7 +2,10 @@
 // writer, taking commands, and queuing the scheduler's expiries. The pipeline is in
 // engine_pipeline.cpp, decisions in engine_decide.cpp, queries in engine_queries.cpp, storage-fault
 // recovery in engine_recovery.cpp.
+#include <kj/debug.h>
+
 #include <chrono>
+#include <cstring>
 #include <future>
 
 #include "commands/engine_internal.h"
@@ -71,9 +74,20 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
   }
   engine->log_ = engine->options_.log ? engine->options_.log(store)
                                       : std::make_unique<LocalCommitLog>(store);
+  KJ_ASSERT(engine->log_->maxCommitBytes() >= kMaxCommandCommitBytes,
+             engine->log_->maxCommitBytes(), "the log cannot hold one command's commit");
+  engine->msgIdPrefix_ = engine->newMsgIdPrefix();
   engine->appliedPosition_ = engine->log_->appliedPosition(store);
   engine->decidedPosition_ = engine->appliedPosition_;
   engine->tokens_.load(store);
+  engine->lastUseStore_ = engine->options_.lastUseStore
+                              ? engine->options_.lastUseStore(store)
+                              : std::make_unique<LocalLastUseStore>(store, engine->options_.sync);
+  engine->trackStoredTokens();
+  engine->lastUseStore_->load([e = engine.get()](const events::Digest& d, events::UnixMillis at) {
+    e->lastUse_.loadStored(d, at);
+  });
+  engine->lastUseFlushedAt_ = std::chrono::steady_clock::now();
   engine->appender_ = std::make_unique<events::LogAppender>(store);
   engine->decidedTime_ = engine->lastEventTime_;
   engine->durable_ = engine->appender_->position();
@@ -88,6 +102,37 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
 }
 
 Engine::~Engine() { stop(); }
+
+void Engine::trackStoredTokens() {
+  lastUse_.reserve(tokenCount());
+  store_->scanPrefix(Family::tokens, {}, [&](std::string_view key, std::string_view) {
+    if (key.size() != sizeof(events::Digest)) return true;  // pit-replay verify reports it
+    events::Digest d{};
+    std::memcpy(d.data(), key.data(), key.size());
+    lastUse_.track(d);
+    return true;
+  });
+}
+
+void Engine::flushLastUseIfDue(bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto interval = std::chrono::milliseconds(options_.lastUseFlushMs);
+  if (!force && now - lastUseFlushedAt_ < interval) return;
+  lastUseFlushedAt_ = now;
+  if (!writable_) return;  // kept in memory until the storage recovers
+  // First, so that a later use stored by another node is not written back as this node's change.
+  lastUseStore_->merge([this](const events::Digest& d, events::UnixMillis at) {
+    return lastUse_.mergeStored(d, at);
+  });
+  auto changes = lastUse_.takeChanges();
+  if (changes.used.empty() && changes.forgotten.empty()) return;
+  std::string error;
+  if (!lastUseStore_->flush(changes, &error)) {
+    lastUse_.restore(changes);  // written by a later flush; last use decides nothing meanwhile
+    return;
+  }
+  ++lastUseFlushes_;
+}
 
 void Engine::stop() {
   // First, so that nothing is offered to a writer that has stopped.

@@ -48,6 +48,8 @@
 #include "commands/command.h"
 #include "commands/commit_log.h"
 #include "commands/decide.h"
+#include "commands/last_use_store.h"
+#include "commands/last_use_table.h"
 #include "commands/result.h"
 #include "commands/scope_catalogue.h"
 #include "commands/undurable_views.h"
@@ -101,11 +103,17 @@ struct EngineOptions {
   uint64_t storageMinFreeBytes = 1 << 20;
   rocksdb::Env* env = nullptr;  // events::Store::Options::env (tests inject faults through it)
   // Where the log lives (commit_log.h), made once the store is open; unset: the local log.
-  std::function<std::unique_ptr<CommitLog>(const events::Store&)> log;
+  // The store is writable: a replicated log records there where the data dir joined it.
+  std::function<std::unique_ptr<CommitLog>(events::Store&)> log;
   std::string nodeName = "pitd";  // in commits and their msg ids
   // How often a command may be decided again after its commit lost the race for the log's next
   // position before it is answered `unavailable`.
   int maxConflictRetries = 64;
+  // Tokens' last use (last_use_table.h): written out at most this often, and at stop().
+  int64_t lastUseFlushMs = 60'000;
+  // Where last use is kept (last_use_store.h), made once the store is open; unset: the local
+  // last_use family.
+  std::function<std::unique_ptr<LastUseStore>(events::Store&)> lastUseStore;
 };
 
 struct CommandResult {
@@ -117,6 +125,8 @@ struct CommandResult {
   std::optional<std::string> token;  // the plaintext, only in the first answer
   std::string userId;                // set-permission: whose
   std::optional<bool> allowed;       // set-permission: the new value
+  std::optional<projections::WebhookView> webhook;  // subscribe-webhook: the subscription after
+  bool webhookCreated = false;       // subscribe-webhook: it did not exist before
   bool replayed = false;             // answered from an idempotency record
   uint32_t version = 0;              // the stream version after the command
   uint64_t firstSeq = 0, lastSeq = 0;
@@ -156,11 +166,22 @@ class Engine {
   // Finishes every queued command, then stops the writer. Later submits answer `unavailable`.
   void stop();
 
-  // Verification from memory (verify.h) at now().
+  // Verification from memory (verify.h) at now(). An active answer records the token's last use
+  // (no lock, no allocation: last_use_table.h).
   Verification verify(std::string_view token,
                       std::optional<std::string_view> requiredScope = std::nullopt) const {
-    return verifyToken(tokens_, token, requiredScope, now());
+    const events::UnixMillis at = now();
+    Verification v = verifyToken(tokens_, token, requiredScope, at);
+    if (v.active) lastUse_.record(v.digest, at);
+    return v;
   }
+  // The token's last active introspection (at most lastUseFlushMs behind what is stored), or
+  // nullopt when it was never used or is not valid.
+  std::optional<events::UnixMillis> lastUsed(const events::Digest& token) const {
+    return lastUse_.lastUsed(token);
+  }
+  // Flushes of last use that wrote something, since open (tests count them).
+  uint64_t lastUseFlushes() const { return lastUseFlushes_.load(); }
 
   // Queues the scheduler's expiry for every window elapsed by now. Returns how many.
   size_t scheduleDueExpiries();
@@ -183,6 +204,10 @@ class Engine {
                   std::optional<events::UnixMillis> since,
                   std::optional<events::UnixMillis> until) const;
   PermissionInfo permission(std::string_view account, std::string_view user) const;
+  // The account's live webhook subscriptions in id order, and one of them (nullopt: none).
+  std::vector<projections::WebhookView> webhooks(std::string_view account) const;
+  std::optional<projections::WebhookView> webhook(std::string_view account,
+                                                  std::string_view webhookId) const;
   bool mayManage(const events::Actor& actor, std::string_view account) const;
 
   const ScopeCatalogue& catalogue() const { return options_.catalogue; }
@@ -195,6 +220,9 @@ class Engine {
   // Thread-safe: whether commands can be written now (see the storage faults note above).
   StorageHealth storageHealth() const;
   const events::Store& store() const { return *store_; }
+  // The store, for state that is not history (webhook delivery): its own column families only,
+  // never the log's or the views'.
+  events::Store& operationalStore() { return *store_; }
 
  private:
   struct Pending;
@@ -217,8 +245,11 @@ class Engine {
   void syncerLoop();
   // Writer thread, between batches: a new batch to gather, decided on top of undurable_.
   std::unique_ptr<Decided> startBatch();
-  // Writer thread: decides `taken` into the gathered batch, in order.
+  // Writer thread: decides `taken` into the gathered batch, in order, until its commit is full
+  // (CommitLog::maxCommitBytes()); the rest go back to the front of the queue.
   void decideInto(Decided& d, std::vector<Pending>& taken);
+  // Writer thread: puts taken[from...] back at the front of the queue, in order.
+  void giveBack(std::vector<Pending>& taken, size_t from);
   // Writer thread: closes the gathered batch and passes it to the (idle) syncer.
   void handOff(std::unique_ptr<Decided> d);
   // Syncer thread: writes one batch, applies it to memory and answers its commands.
@@ -244,10 +275,12 @@ class Engine {
   void applyFollowed();
   // Writer thread, syncer idle: applies a commit read from the log (engine_apply.cpp): checks that
   // it continues the chain, projects its events into the views with the projection step the
-  // writer uses, writes them, its idempotency records and the position in one synced WriteBatch,
-  // then applies it to memory. A commit at or before the applied position is skipped. Returns
-  // why it could not be applied.
-  std::optional<std::string> applyCommit(const PositionedCommit& commit);
+  // writer uses, writes them, its idempotency records and the position in one WriteBatch, then
+  // applies it to memory. A commit at or before the applied position is skipped. Returns why it
+  // could not be applied. `sync`: the last of the commits applied together syncs the write (and
+  // every write before it); the others need not, since the log holds them and a node that loses
+  // them in a crash reads them again from its recorded position, which they carry.
+  std::optional<std::string> applyCommit(const PositionedCommit& commit, bool sync);
   // Syncer or writer thread, once a commit's WriteBatch is durable: memory follows it (the one
   // step for the writer's own commits and for those read from the log).
   void applyToMemory(const std::vector<projections::TokenChange>& changes, events::UnixMillis at,
@@ -271,8 +304,15 @@ class Engine {
   // The first committed sequence whose event is at or after `t`, or lastSeq() + 1.
   uint64_t firstSeqAtOrAfter(events::UnixMillis t) const;
   std::string newIntegrationId() const;
-  std::string newMsgId() const;  // a commit's name in the log: node name and random bits
+  // What every commit's name in the log starts with: the node name and random bits drawn once,
+  // followed by the batch's number, so that naming a commit costs no randomness.
+  std::string newMsgIdPrefix() const;
   void pruneIdempotencyIfDue();  // writer thread only, between batches
+  // Writer thread only, between batches (and once at stop, `force`): writes the last uses
+  // recorded since the previous flush, at most every lastUseFlushMs.
+  void flushLastUseIfDue(bool force = false);
+  // Tracks every token of the tokens family in lastUse_ (at open and after a catch-up).
+  void trackStoredTokens();
   // Writer thread only, between batches: restarts after a poisoned batch, notices a background
   // error, or tries to recover while degraded.
   void checkStorage();
@@ -298,6 +338,12 @@ class Engine {
   std::atomic<uint64_t> appliedPosition_{0};
   uint64_t decidedPosition_ = 0;  // writer thread: the position the next batch is decided at
   projections::TokenIndex tokens_;  // applied by the syncer, reloaded by the writer (syncer idle)
+  // Last use of the valid tokens: recorded by verify() on any thread; tracked and forgotten with
+  // tokens_ (applyToMemory), flushed by the writer to lastUseStore_.
+  mutable LastUseTable lastUse_;
+  std::unique_ptr<LastUseStore> lastUseStore_;
+  std::chrono::steady_clock::time_point lastUseFlushedAt_;  // writer thread only
+  std::atomic<uint64_t> lastUseFlushes_{0};
   std::atomic<uint64_t> committedSeq_{0};  // durable_.lastSeq, readable without a lock
   // The time of the last durable event: event times never go backwards. Set by the syncer.
   std::atomic<events::UnixMillis> lastEventTime_{0};
@@ -307,6 +353,7 @@ class Engine {
   UndurableBatches undurable_;
   events::UnixMillis decidedTime_ = 0;  // the latest event time decided
   uint64_t decidedBatches_ = 0;         // numbers the batches handed on
+  std::string msgIdPrefix_;             // newMsgIdPrefix(), drawn at open
   events::UnixMillis lastIdempotencyPrune_ = 0;
   bool stuck_ = false;  // the reopened log forks from memory; restart
   // Set while degraded when the database shows what memory's durable position does not hold
@@ -336,6 +383,8 @@ class Engine {
   bool conflicted_ = false;
   std::deque<Pending> retry_;         // GUARDED_BY(mu_): taken before queue_
   std::deque<PositionedCommit> followed_;  // GUARDED_BY(mu_): from the log's follower
+  static constexpr size_t kMaxFollowedQueued = 256;  // commits; see offerFollowed()
+  std::condition_variable followedRoom_;  // the follower waits here for room in followed_
   bool syncerStop_ = false;           // GUARDED_BY(mu_)
   // Memory's durable position: where the last batch applied to memory (or the log loaded at open
   // or caught up with) ends. Set by the syncer after a durable write, by the writer at a catch-up.

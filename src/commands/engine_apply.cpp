@@ -17,7 +17,7 @@ void Engine::catchUpFromLog() {
     auto commits = log_->readAfter(appliedPosition_.load(), 256);
     if (commits.empty()) return;
     for (const auto& c : commits) {
-      if (auto error = applyCommit(c)) {
+      if (auto error = applyCommit(c, &c == &commits.back())) {
         if (!writable_) return;  // the write failed: a storage fault episode, recovered as usual
         // A commit that does not continue this node's chain: deciding on would fork the log.
         stuck_ = true;
@@ -31,7 +31,11 @@ void Engine::catchUpFromLog() {
 
 void Engine::offerFollowed(std::vector<PositionedCommit> commits) {
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    // A follower far behind (a catch-up) reads no further ahead of the writer than this, so that
+    // what it holds in memory stays bounded. The writer always drains followed_ (or drops it
+    // while degraded), so this wait ends.
+    followedRoom_.wait(lock, [&] { return stopping_ || followed_.size() < kMaxFollowedQueued; });
     if (stopping_) return;
     for (auto& c : commits) followed_.push_back(std::move(c));
   }
@@ -45,6 +49,7 @@ void Engine::applyFollowed() {
     if (followed_.empty()) return;
     followed.swap(followed_);
   }
+  followedRoom_.notify_all();
   // Degraded: the commits are read again from the log once the store is writable (a gap below).
   if (!writable_) return;
   // Every batch handed on is answered first: a follower's commit may be this node's own, which
@@ -59,7 +64,7 @@ void Engine::applyFollowed() {
       if (!writable_) break;
       if (c.position <= appliedPosition_.load()) continue;
     }
-    if (auto error = applyCommit(c)) {
+    if (auto error = applyCommit(c, &c == &followed.back())) {
       if (writable_) {
         stuck_ = true;
         enterDegraded("the log's commit at position " + std::to_string(c.position) +
@@ -71,7 +76,7 @@ void Engine::applyFollowed() {
   if (appliedPosition_.load() != before) restartFromDurable();
 }
 
-std::optional<std::string> Engine::applyCommit(const PositionedCommit& c) {
+std::optional<std::string> Engine::applyCommit(const PositionedCommit& c, bool sync) {
   if (c.position <= appliedPosition_.load()) return std::nullopt;  // applied already
   rocksdb::WriteBatch batch;
   UndurableBatches scratch;  // so that later events of the commit read what earlier ones wrote
@@ -92,7 +97,7 @@ std::optional<std::string> Engine::applyCommit(const PositionedCommit& c) {
   for (const auto& i : c.commit.idempotency) views.put(Family::idempotency, i.key, i.record);
   if (!c.commit.events.empty()) appender.finishBatch(batch);
   log_->recordPosition(*store_, batch, c.position);
-  const events::WriteOutcome outcome = store_->write(batch, options_.sync);
+  const events::WriteOutcome outcome = store_->write(batch, sync && options_.sync);
   if (!outcome.ok) {
     enterDegraded(outcome.message);
     return "writing it failed: " + outcome.message;

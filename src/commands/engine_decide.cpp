@@ -3,9 +3,12 @@
 #include <kj/exception.h>
 #include <openssl/rand.h>
 
+#include <map>
+
 #include "commands/engine_internal.h"
 #include "commands/idempotency_record.h"
 #include "projections/projector.h"
+#include "projections/token_entry.h"
 
 namespace pitlog::commands {
 
@@ -63,6 +66,15 @@ CommandResult Engine::executeOne(Pending& p, projections::ViewStore& views, Deci
           r.userId = first->userId;
           r.allowed = first->allowed;
         }
+        if (const auto* s = std::get_if<SubscribeWebhook>(&cmd.action)) {
+          // The subscription as it is now (never its secret, like a replayed token): created by
+          // the first request when its event is the one the subscription started at.
+          const auto key = keys::webhookKey(cmd.accountId, s->webhookId);
+          if (auto bytes = views.get(Family::webhooks, key)) {
+            r.webhook = projections::decodeWebhookView(*bytes);
+            r.webhookCreated = r.webhook && r.webhook->createdSeq == first->firstSeq;
+          }
+        }
         return r;
       }
     }
@@ -89,10 +101,47 @@ CommandResult Engine::executeOne(Pending& p, projections::ViewStore& views, Deci
     in.permissionStreamVersion = appender_->streamVersion(stream);
   }
 
+  // The webhook commands: the live subscription and its stream's version (the stream outlives a
+  // delete, so a re-created subscription continues its versions).
+  std::optional<projections::WebhookView> webhook;
+  std::string webhookId;
+  if (const auto* s = std::get_if<SubscribeWebhook>(&cmd.action)) webhookId = s->webhookId;
+  if (const auto* r = std::get_if<RemoveWebhook>(&cmd.action)) webhookId = r->webhookId;
+  if (!webhookId.empty()) {
+    if (auto bytes = views.get(Family::webhooks, keys::webhookKey(cmd.accountId, webhookId))) {
+      webhook = projections::decodeWebhookView(*bytes);
+    }
+    in.webhook = webhook ? &*webhook : nullptr;
+    const std::string stream = keys::webhookStreamId(cmd.accountId, webhookId);
+    undurable_.tellAppender(*appender_, stream);
+    in.webhookStreamVersion = appender_->streamVersion(stream);
+  }
+
   if (!targetId.empty()) {
     appender_->knowStreamVersion(targetId, target ? target->version : 0);
   } else if (!in.newIntegrationId.empty()) {
     appender_->knowStreamVersion(in.newIntegrationId, 0);
+  }
+  // Revocation: each digest's integration, found through the tokens family (its entry exists while
+  // the token may be valid). Every digest costs the same reads whether it is known or not, up to
+  // the loading of a view the first time one is found. std::map keeps the views' addresses stable.
+  std::map<std::string, std::optional<IntegrationView>> revoked;
+  if (const auto* revoke = std::get_if<RevokeTokens>(&cmd.action)) {
+    d.revocation = true;
+    for (const auto& digest : revoke->tokens) {
+      RevocationTarget t{digest, nullptr};
+      const auto entryBytes = views.get(Family::tokens, events::Sha256::asView(digest));
+      const auto entry = entryBytes ? projections::decodeTokenEntry(*entryBytes) : std::nullopt;
+      if (entry) {
+        auto [it, fresh] = revoked.try_emplace(entry->integrationId);
+        if (fresh) {
+          it->second = projections::loadIntegration(views, entry->integrationId);
+          appender_->knowStreamVersion(it->first, it->second ? it->second->version : 0);
+        }
+        t.integration = it->second ? &*it->second : nullptr;
+      }
+      in.revocations.push_back(t);
+    }
   }
   auto decision = decide(cmd, in);
   if (auto* error = std::get_if<Error>(&decision)) return CommandResult::failure(std::move(*error));
@@ -113,14 +162,17 @@ CommandResult Engine::executeOne(Pending& p, projections::ViewStore& views, Deci
   for (size_t i = 0; i < written.size(); ++i) {
     undurable_.recordStream(events[i].streamId, written[i].streamVersion);
   }
-  for (const auto& a : written) {
+  for (auto& a : written) {
     std::string error;
     auto decoded = DecodedEvent::decode(a.bytes, &error);
     KJ_ASSERT(decoded != std::nullopt, "an event we just encoded does not decode", error);
     // The projection step; applyCommit() runs the same one for commits read from the log.
     auto after = projections::project(views, decoded->reader(), &d.tokenChanges);
     if (after.exists()) r.integration = std::move(after);
-    d.commit.events.push_back({a.seq, a.hash, a.bytes});
+    // Moved, not copied (the batch holds its own copy, the decoded event its own): a commit costs
+    // a single-node writer no more than a vector of its events.
+    d.commitSize.addEvent(a.bytes.size());
+    d.commit.events.push_back({a.seq, a.hash, std::move(a.bytes)});
   }
   r.firstSeq = written.front().seq;
   r.lastSeq = written.back().seq;
@@ -129,6 +181,12 @@ CommandResult Engine::executeOne(Pending& p, projections::ViewStore& views, Deci
   if (setPermission) {
     r.userId = setPermission->userId;
     r.allowed = setPermission->allowed;
+  }
+  if (std::holds_alternative<SubscribeWebhook>(cmd.action)) {
+    auto bytes = views.get(Family::webhooks, keys::webhookKey(cmd.accountId, webhookId));
+    KJ_ASSERT(bytes != std::nullopt, "a webhook just projected is not in the views", webhookId);
+    r.webhook = projections::decodeWebhookView(*bytes);
+    r.webhookCreated = !webhook.has_value();
   }
   if (cmd.idempotency) {
     IdempotencyEntry entry;
@@ -143,6 +201,7 @@ CommandResult Engine::executeOne(Pending& p, projections::ViewStore& views, Deci
     // In the commit too: a retry on another node replays it.
     std::string record = encodeIdempotency(entry);
     views.put(Family::idempotency, idemKey, record);
+    d.commitSize.addIdempotency(idemKey.size(), record.size());
     d.commit.idempotency.push_back({idemKey, std::move(record)});
     undurable_.recordOutcome(idemKey, r.integration);
   }

@@ -28,6 +28,8 @@ struct Engine::Decided {
   std::vector<CommandResult> results;  // pending[i]'s answer, if the batch becomes durable
   rocksdb::WriteBatch batch;
   Commit commit;                  // the batch's events and idempotency records, for the log
+  cluster::CommitSizer commitSize{0};  // the commit's encoded size, counted as it grows
+  bool full = false;  // one more command might not fit under the log's maxCommitBytes()
   uint64_t expectedPosition = 0;  // the log position the batch was decided at
   std::string msgId;              // names the commit in the log, the same on every retry
   std::vector<projections::TokenChange> tokenChanges;
@@ -36,6 +38,10 @@ struct Engine::Decided {
   events::UnixMillis at = 0;                     // its latest event time
   std::optional<std::string> internalError;  // a decision threw: the batch is not written
   bool undecided = false;  // decided nothing: the database was not a durable base (undecidable_)
+  // The batch holds a revocation. A batch that appends nothing is still made durable by a synced
+  // write of its own (syncRevocationBarrier), so that revoking an unknown token waits for an
+  // fsync as revoking a valid one does: the answer's timing says little about the token.
+  bool revocation = false;
   bool appends() const { return seqAfter != seqBefore; }
 };
 

@@ -1,5 +1,6 @@
 // The engine's write pipeline (engine.h, "The pipeline"): the writer thread gathers and decides
 // batches, the syncer thread writes each one, applies it to memory and answers its commands.
+#include <kj/debug.h>
 #include <kj/exception.h>
 #include <openssl/rand.h>
 
@@ -23,6 +24,7 @@ void Engine::writerLoop() {
     {
       std::unique_lock lock(mu_);
       auto room = [&] {
+        if (gathering && gathering->full) return false;
         return (gathering ? gathering->pending.size() : 0) + taken.size() < options_.maxBatch;
       };
       auto queued = [&] { return !queue_.empty() || !retry_.empty(); };
@@ -47,6 +49,7 @@ void Engine::writerLoop() {
       // Between batches, so that the first batch after space returns is written, and so that a
       // caller who hears back knows every idempotency record past its TTL at that moment is gone.
       checkStorage();
+      flushLastUseIfDue();
       applyFollowed();
       if (taken.empty()) continue;
       pruneIdempotencyIfDue();
@@ -56,7 +59,7 @@ void Engine::writerLoop() {
     {
       // What was queued meanwhile joins this batch first: one fsync serves everything queued.
       std::lock_guard lock(mu_);
-      handOffNow = syncerIdle() && ((queue_.empty() && retry_.empty()) ||
+      handOffNow = syncerIdle() && ((queue_.empty() && retry_.empty()) || gathering->full ||
                                     gathering->pending.size() >= options_.maxBatch);
     }
     if (handOffNow) handOff(std::move(gathering));
@@ -70,6 +73,7 @@ void Engine::writerLoop() {
   }
   syncWake_.notify_one();
   syncer_.join();
+  flushLastUseIfDue(/*force=*/true);  // a clean stop loses no use
   for (auto& p : unanswered) {
     p.done(CommandResult::failure({Code::unavailable, "pitd is shutting down", {}}));
   }
@@ -80,6 +84,7 @@ std::unique_ptr<Engine::Decided> Engine::startBatch() {
   d->number = ++decidedBatches_;
   d->seqBefore = appender_->position().lastSeq;
   d->expectedPosition = decidedPosition_;
+  d->commitSize = cluster::CommitSizer(options_.nodeName.size());
   undurable_.dropDurable(durableBatch_.load());
   undurable_.begin(d->number);
   return d;
@@ -101,13 +106,26 @@ void Engine::decideInto(Decided& d, std::vector<Pending>& taken) {
   const UnixMillis now = std::max(this->now(), decidedTime_);
   const uint64_t seqBefore = appender_->position().lastSeq;
   PipelinedViewStore views(*store_, d.batch, undurable_);
-  for (auto& p : taken) {
+  const size_t closeAbove = log_->maxCommitBytes() - kMaxCommandCommitBytes;
+  for (size_t i = 0; i < taken.size(); ++i) {
+    if (d.commitSize.bytes() > closeAbove) {
+      // The next command might not fit under the log's limit: it starts the next batch.
+      d.full = true;
+      giveBack(taken, i);
+      break;
+    }
+    auto& p = taken[i];
     CommandResult r;
     if (!d.internalError) {
       // Both std and KJ exceptions (a KJ_ASSERT in a decoder) are caught here, once, so that an
       // internal failure answers its batch and the writer lives on.
-      KJ_IF_MAYBE(exception, kj::runCatchingExceptions(
-                                 [&] { r = executeOne(p, views, d, now); })) {
+      KJ_IF_MAYBE(exception, kj::runCatchingExceptions([&] {
+                    const size_t before = d.commitSize.bytes();
+                    r = executeOne(p, views, d, now);
+                    const size_t added = d.commitSize.bytes() - before;
+                    KJ_ASSERT(added <= kMaxCommandCommitBytes, added,
+                              "one command's events are over the commit's share of a command");
+                  })) {
         d.internalError = exception->getDescription().cStr();
       }
     }
@@ -117,12 +135,21 @@ void Engine::decideInto(Decided& d, std::vector<Pending>& taken) {
   if (appender_->position().lastSeq != seqBefore) d.at = decidedTime_ = now;
 }
 
+void Engine::giveBack(std::vector<Pending>& taken, size_t from) {
+  {
+    std::lock_guard lock(mu_);
+    // They were taken from the front, retries first: back to the front, in their order.
+    for (size_t i = taken.size(); i > from; --i) retry_.push_front(std::move(taken[i - 1]));
+  }
+  taken.resize(from);
+}
+
 void Engine::handOff(std::unique_ptr<Decided> d) {
   d->seqAfter = appender_->position().lastSeq;
   if (d->appends() && !d->internalError) {
     appender_->finishBatch(d->batch);
     d->commit.node = options_.nodeName;
-    d->msgId = newMsgId();
+    d->msgId = msgIdPrefix_ + std::to_string(d->number);
     // The next batch is decided on top of this one, at the position this one will leave.
     decidedPosition_ = log_->positionAfter(d->expectedPosition, d->commit);
   }
@@ -174,7 +201,10 @@ void Engine::commit(Decided& d) {
   bool poisoned, conflicted;
   bool requeueAll = false;
   uint64_t position = 0;
-  const bool refused = d.appends() && !writable_;  // read once: the writer may clear it
+  const bool barrier = d.revocation && !d.appends();  // see Decided::revocation
+  // Read once: the writer may clear it. A barrier is refused like a write, so that revoking an
+  // unknown token is 503 too while a valid one's would be.
+  const bool refused = (d.appends() || barrier) && !writable_;
   {
     std::lock_guard lock(mu_);
     poisoned = poisoned_;
@@ -200,6 +230,20 @@ void Engine::commit(Decided& d) {
     // Decided on top of a batch that failed, or (degraded) nothing is written until tryRecover()
     // has reopened the database, or nothing could be decided: nothing of it reached RocksDB.
     failUnavailable(notApplied);
+  } else if (barrier) {
+    // A WAL record that changes no family: the same synced write path as an append, nothing in
+    // the log or the views (a cluster's append also waits for the stream; this does not).
+    rocksdb::WriteBatch batch;
+    batch.PutLogData("revocation");
+    const events::WriteOutcome outcome = store_->write(batch, options_.sync);
+    if (!outcome.ok) {
+      {
+        std::lock_guard lock(mu_);
+        poisoned_ = true;
+      }
+      enterDegraded(outcome.message);
+      failUnavailable(notApplied);
+    }
   } else if (d.appends()) {
     auto start = std::chrono::steady_clock::now();
     const AppendOutcome appended = log_->append(d.commit, d.expectedPosition, d.msgId);
@@ -287,6 +331,13 @@ void Engine::requeue(std::vector<Pending>& pending) {
 void Engine::applyToMemory(const std::vector<projections::TokenChange>& changes, UnixMillis at,
                            const events::ChainPosition& after, uint64_t position) {
   tokens_.apply(changes);
+  for (const auto& c : changes) {
+    if (c.entry) {
+      lastUse_.track(c.digest);
+    } else {
+      lastUse_.forget(c.digest);
+    }
+  }
   lastEventTime_ = std::max(lastEventTime_.load(), at);
   {
     std::lock_guard lock(mu_);
@@ -296,11 +347,11 @@ void Engine::applyToMemory(const std::vector<projections::TokenChange>& changes,
   committedSeq_ = after.lastSeq;
 }
 
-std::string Engine::newMsgId() const {
+std::string Engine::newMsgIdPrefix() const {
   unsigned char random[12];
   if (RAND_bytes(random, sizeof random) != 1) throw events::StoreError("OpenSSL: CSPRNG failure");
   return options_.nodeName + "-" +
-         events::toHex(std::string_view(reinterpret_cast<char*>(random), sizeof random));
+         events::toHex(std::string_view(reinterpret_cast<char*>(random), sizeof random)) + "-";
 }
 
 void Engine::report(const BatchStats& stats) {

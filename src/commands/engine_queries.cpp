@@ -145,6 +145,24 @@ PermissionInfo Engine::permission(std::string_view account, std::string_view use
   return info;
 }
 
+std::vector<projections::WebhookView> Engine::webhooks(std::string_view account) const {
+  std::vector<projections::WebhookView> out;
+  store_->scanPrefix(Family::webhooks, keys::accountPrefix(account),
+                     [&](std::string_view, std::string_view value) {
+                       auto v = projections::decodeWebhookView(value);
+                       if (v) out.push_back(std::move(*v));
+                       return true;
+                     });
+  return out;
+}
+
+std::optional<projections::WebhookView> Engine::webhook(std::string_view account,
+                                                        std::string_view webhookId) const {
+  auto bytes = store_->get(Family::webhooks, keys::webhookKey(account, webhookId));
+  if (!bytes) return std::nullopt;
+  return projections::decodeWebhookView(*bytes);
+}
+
 bool Engine::mayManage(const events::Actor& actor, std::string_view account) const {
   StoreReader reader(*store_);
   return commands::mayManage(actor, readPermission(reader, account, actor.userId));

@@ -87,6 +87,7 @@ void Engine::enterDegraded(const std::string& error) {
 
 void Engine::catchUpWithStore() {
   tokens_.load(*store_);
+  trackStoredTokens();
   appender_ = std::make_unique<events::LogAppender>(*store_);
   undurable_.clear();
   const uint64_t last = store_->lastSeq();

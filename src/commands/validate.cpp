@@ -1,5 +1,7 @@
 #include "commands/validate.h"
 
+#include "commands/webhook_types.h"
+
 #include <algorithm>
 
 namespace pitlog::commands {
@@ -20,6 +22,8 @@ bool isPrintableAscii(std::string_view text, size_t maxChars) {
 bool isValidIdempotencyKey(std::string_view key) {
   return isPrintableAscii(key, kMaxIdempotencyKeyChars);
 }
+
+bool isValidRequestId(std::string_view id) { return isPrintableAscii(id, kMaxRequestIdChars); }
 
 bool isValidUtf8(std::string_view s, size_t* chars) {
   size_t count = 0;
@@ -134,6 +138,12 @@ std::optional<Error> checkIntegrationId(const std::string& id) {
   return std::nullopt;
 }
 
+// A caller's text quoted in an error message: as is when printable ASCII, else a placeholder
+// (a control character must not reach a message or a log line).
+std::string printableOrEscaped(const std::string& text) {
+  return isPrintableAscii(text, 100) ? text : std::string("(unprintable)");
+}
+
 struct ActionValidator {
   const ScopeCatalogue& catalogue;
   std::optional<Error> operator()(CreateIntegration& c) {
@@ -170,21 +180,92 @@ struct ActionValidator {
     if (!isValidId(c.userId)) return invalidArgument("user id is malformed", "userId");
     return std::nullopt;
   }
+  std::optional<Error> operator()(SubscribeWebhook& c) {
+    if (!isValidId(c.webhookId)) return invalidArgument("webhook id is malformed", "webhookId");
+    if (!isPrintableAscii(c.url, kMaxWebhookUrlChars)) {
+      return invalidArgument("url must be 1-" + std::to_string(kMaxWebhookUrlChars) +
+                                 " printable ASCII characters",
+                             "url");
+    }
+    if (c.events.empty()) return invalidArgument("events must name at least one type", "events");
+    for (const auto& type : c.events) {
+      if (!isWebhookEventType(type)) {
+        return invalidArgument("events: '" + printableOrEscaped(type) +
+                                   "' is not a webhook event type",
+                               "events");
+      }
+    }
+    std::sort(c.events.begin(), c.events.end());
+    if (std::adjacent_find(c.events.begin(), c.events.end()) != c.events.end()) {
+      return invalidArgument("events names a type twice", "events");
+    }
+    return std::nullopt;
+  }
+  std::optional<Error> operator()(RemoveWebhook& c) {
+    if (!isValidId(c.webhookId)) return invalidArgument("webhook id is malformed", "webhookId");
+    return std::nullopt;
+  }
+  std::optional<Error> operator()(RevokeTokens& c) {
+    if (c.tokens.size() > kMaxRevokedTokens) {
+      return invalidArgument("tokens has " + std::to_string(c.tokens.size()) +
+                                 " entries; at most " + std::to_string(kMaxRevokedTokens) +
+                                 " are allowed",
+                             "tokens");
+    }
+    if (c.source && c.source->empty()) c.source.reset();  // "" says nothing: unset
+    if (!c.source) return std::nullopt;
+    size_t chars = 0;
+    if (!isValidUtf8(*c.source, &chars)) {
+      return invalidArgument("source is not valid UTF-8", "source");
+    }
+    if (chars > kMaxRevocationSourceChars) {
+      return invalidArgument("source is " + std::to_string(chars) + " characters; at most " +
+                                 std::to_string(kMaxRevocationSourceChars) + " are allowed",
+                             "source");
+    }
+    if (hasControl(*c.source, false)) {
+      return invalidArgument("source contains a control character", "source");
+    }
+    return std::nullopt;
+  }
 };
+
+// The commands no user may send, each with the one system actor that sends it: the scheduler's
+// expiry, and revocation by value (whoever holds a token may kill it: no account, no user).
+std::optional<Error> checkSystemCommand(const Command& command) {
+  const bool system = command.actor.role == events::Role::system;
+  const bool scheduler = std::holds_alternative<ExpireElapsedWindow>(command.action);
+  const bool revocation = std::holds_alternative<RevokeTokens>(command.action);
+  if (revocation) {
+    if (!system || command.actor.userId != revocationActor().userId || !command.accountId.empty() ||
+        command.idempotency || command.ifMatch) {
+      return Error{Code::permissionDenied,
+                   "a revocation is made by the revocation actor, for no account, without "
+                   "If-Match or Idempotency-Key",
+                   {}};
+    }
+    return std::nullopt;
+  }
+  if (system != scheduler) {
+    return Error{Code::permissionDenied, "only the expiry scheduler may expire elapsed windows", {}};
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
 std::optional<Error> validate(Command& command, const ScopeCatalogue& catalogue) {
   const bool system = command.actor.role == events::Role::system;
-  if (system != std::holds_alternative<ExpireElapsedWindow>(command.action)) {
-    return Error{Code::permissionDenied, "only the expiry scheduler may expire elapsed windows", {}};
+  if (auto e = checkSystemCommand(command)) return e;
+  const bool revocation = std::holds_alternative<RevokeTokens>(command.action);
+  if (!revocation && !isValidId(command.accountId)) {
+    return invalidArgument("account id is malformed", "accountId");
   }
-  if (!isValidId(command.accountId)) return invalidArgument("account id is malformed", "accountId");
   if (!system && !isValidId(command.actor.userId)) {
     return invalidArgument("actor user id is malformed", "X-Actor-User");
   }
   // Empty is "none" (the scheduler's commands carry no request id).
-  if (!command.requestId.empty() && !isPrintableAscii(command.requestId, kMaxRequestIdChars)) {
+  if (!command.requestId.empty() && !isValidRequestId(command.requestId)) {
     return invalidArgument("the request id must be 1-128 printable ASCII characters",
                            "X-Request-Id");
   }
@@ -211,6 +292,11 @@ std::optional<Error> validate(const ListQuery& query) {
                                std::to_string(kMaxStaleAfterDays),
                            "staleAfterDays");
   }
+  if (query.unusedForDays && *query.unusedForDays > kMaxStaleAfterDays) {
+    return invalidArgument("unusedForDays must be an integer from 0 to " +
+                               std::to_string(kMaxStaleAfterDays),
+                           "unusedForDays");
+  }
   return std::nullopt;
 }
 
@@ -220,6 +306,19 @@ void keepStale(std::vector<projections::IntegrationView>& views, int64_t now, ui
   std::erase_if(views, [&](const projections::IntegrationView& v) {
     const auto* current = v.current();
     return v.deleted || current == nullptr || current->issuedAt >= cutoff;
+  });
+}
+
+void keepUnused(std::vector<projections::IntegrationView>& views, int64_t now, uint64_t days,
+                const std::function<std::optional<int64_t>(const events::Digest&)>& lastUsed) {
+  constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+  const int64_t cutoff = now - static_cast<int64_t>(days) * kDayMs;
+  std::erase_if(views, [&](const projections::IntegrationView& v) {
+    if (v.deleted) return true;
+    for (const auto& t : v.validTokens(now)) {
+      if (lastUsed(t.digest).value_or(t.issuedAt) >= cutoff) return true;  // used lately
+    }
+    return false;
   });
 }
 

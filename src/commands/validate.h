@@ -2,6 +2,7 @@
 // Stateless checks of API.md's rules, run before a command is queued (400 invalid_argument).
 // validate() also normalises: names trimmed, scopes de-duplicated and sorted.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -19,8 +20,15 @@ inline constexpr size_t kMaxScopes = 100;
 inline constexpr size_t kMaxIdChars = 64;
 inline constexpr size_t kMaxIdempotencyKeyChars = 128;
 inline constexpr size_t kMaxRequestIdChars = 128;
+// Revocation (API.md "Token hygiene"): at most this many tokens in one batch, and a `source` of
+// at most this many characters.
+inline constexpr size_t kMaxRevokedTokens = 1000;
+inline constexpr size_t kMaxRevocationSourceChars = 500;
 // If-Match: at most this many versions in one list, over HTTP and RPC alike.
 inline constexpr size_t kMaxIfMatchVersions = 100;
+// A webhook's target URL: at most this many characters, printable ASCII (its form and address
+// are the transport's guard's to judge).
+inline constexpr size_t kMaxWebhookUrlChars = 2048;
 // Queries (API.md): staleAfterDays 0-36500, audit `limit` 1-1000 (default 100), `after` a
 // sequence number (at most 2^63 - 1, the largest a log can hold).
 inline constexpr uint64_t kMaxStaleAfterDays = 36500;
@@ -34,6 +42,9 @@ bool isValidId(std::string_view id);
 bool isPrintableAscii(std::string_view text, size_t maxChars);
 // 1-128 printable ASCII characters.
 bool isValidIdempotencyKey(std::string_view key);
+// X-Request-Id (and an RPC call's request id): 1-128 printable ASCII characters, so that nothing
+// can be smuggled into a response header or a log line.
+bool isValidRequestId(std::string_view id);
 // Valid UTF-8 (no overlongs, no surrogates); counts code points into *chars.
 bool isValidUtf8(std::string_view text, size_t* chars = nullptr);
 
@@ -45,11 +56,17 @@ std::optional<Error> validate(Command& command, const ScopeCatalogue& catalogue)
 struct ListQuery {
   bool includeDeleted = false;
   std::optional<uint64_t> staleAfterDays;
+  std::optional<uint64_t> unusedForDays;  // 0-36500, as staleAfterDays
 };
 std::optional<Error> validate(const ListQuery& query);
 // staleAfterDays = N: keeps the live integrations whose current token was issued more than N
 // days before `now` (strictly), drops every other.
 void keepStale(std::vector<projections::IntegrationView>& views, int64_t now, uint64_t days);
+// unusedForDays = N: keeps the live integrations none of whose valid tokens (at `now`) was used in
+// the last N days: a token's last use (`lastUsed`), or its issue time when it was never used,
+// falls strictly before now - N days. An integration with no valid token (revoked) is kept.
+void keepUnused(std::vector<projections::IntegrationView>& views, int64_t now, uint64_t days,
+                const std::function<std::optional<int64_t>(const events::Digest&)>& lastUsed);
 
 // The query parameters of `GET …/audit`.
 struct AuditQuery {

@@ -17,6 +17,7 @@ struct Verification {
   events::UnixMillis issuedAt = 0;
   std::optional<events::UnixMillis> expiresAt;
   std::optional<bool> allowed;  // when a scope was asked for
+  events::Digest digest{};      // the token's SHA-256, when active (for its last use)
 };
 
 Verification verifyToken(const projections::TokenIndex& index, std::string_view token,

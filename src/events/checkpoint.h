@@ -28,6 +28,10 @@ struct Checkpoint {
   bool operator==(const Checkpoint&) const = default;
 };
 
+// The log's id in its checkpoints' origin line: the same on every node of a cluster (they compute
+// the same tree; each signs with its own key) and in the offline tools.
+inline constexpr std::string_view kLogId = "pitd";
+
 // "pitlog/<log id>": the origin line, and the name pitd's signing key goes by.
 std::string logOrigin(std::string_view logId);
 

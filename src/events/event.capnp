@@ -36,6 +36,8 @@ struct Event {
     expired @13 :Expired;
     deleted @14 :Deleted;
     permissionChanged @15 :PermissionChanged;
+    webhookSubscribed @16 :WebhookSubscribed;
+    webhookRemoved @17 :WebhookRemoved;
   }
 }
 
@@ -56,14 +58,16 @@ struct ScopesUpdated {
 
 struct RotationStarted {
   token @0 :Data;              # digest of the new current token
-  previousToken @1 :Data;      # digest of the token that was current
+  previousToken @1 :Data;      # digest of the token that was current; 32 zero bytes when no
+                               # token was current (it was revoked): nothing is left to overlap
   previousExpiresAt @2 :Int64; # Unix ms; equal to the event time for "expire now"
   expireNow @3 :Bool;
   tokenHint @4 :Text;          # last 4 characters of the new token
 }
 
 struct RotationCancelled {
-  cancelledToken @0 :Data;     # the token the rotation issued, invalid at once
+  cancelledToken @0 :Data;     # the token the rotation issued, invalid at once (32 zero bytes
+                               # when it was revoked before the cancel)
   restoredToken @1 :Data;      # the token that is current again
 }
 
@@ -74,7 +78,10 @@ struct Expired {
     manual @0;
     windowElapsed @1;
     rotatedNow @2;
+    revoked @3;                # POST /v1/revoke: whoever held the token asked for its death
   }
+  source @2 :Text;             # revoked only: where the token was found, as the caller said
+                               # (unset: not said)
 }
 
 struct Deleted {}
@@ -82,4 +89,22 @@ struct Deleted {}
 struct PermissionChanged {
   userId @0 :Text;
   allowed @1 :Bool;
+}
+
+# A webhook subscription created or replaced (PUT .../webhooks/{w}), in the stream
+# "webhook/<account>/<w>" and the account's audit. Never the signing secret: pitd derives it from
+# its webhook master key, the account, the webhook id and secretEventId (commands/webhook_secret.h).
+struct WebhookSubscribed {
+  webhookId @0 :Text;
+  url @1 :Text;
+  events @2 :List(Text);       # the API's webhook event types, sorted, unique
+  secretEventId @3 :Data;      # empty: this event created the subscription and its own eventId
+                               # feeds the secret; else (a replace) the eventId that did, 16 bytes
+  keyFingerprint @4 :Data;     # 32 bytes: HMAC of a fixed label under the master key, so that a
+                               # node holding another key refuses to sign with it
+}
+
+# A webhook subscription deleted: delivery stops; a later PUT of the same id is a new one.
+struct WebhookRemoved {
+  webhookId @0 :Text;
 }

@@ -25,6 +25,7 @@ const char* expiryReasonName(ExpiryReason r) {
     case ExpiryReason::manual: return "manual";
     case ExpiryReason::windowElapsed: return "window_elapsed";
     case ExpiryReason::rotatedNow: return "rotated_now";
+    case ExpiryReason::revoked: return "revoked";
   }
   return "manual";
 }
@@ -42,6 +43,8 @@ constexpr TypeName kTypeNames[] = {
     {Event::Body::EXPIRED, "Expired"},
     {Event::Body::DELETED, "Deleted"},
     {Event::Body::PERMISSION_CHANGED, "PermissionChanged"},
+    {Event::Body::WEBHOOK_SUBSCRIBED, "WebhookSubscribed"},
+    {Event::Body::WEBHOOK_REMOVED, "WebhookRemoved"},
 };
 
 capnp::Data::Reader dataOf(const Digest& d) { return {d.data(), d.size()}; }
@@ -67,6 +70,7 @@ schema::Expired::Reason toSchema(ExpiryReason r) {
     case ExpiryReason::manual: return schema::Expired::Reason::MANUAL;
     case ExpiryReason::windowElapsed: return schema::Expired::Reason::WINDOW_ELAPSED;
     case ExpiryReason::rotatedNow: return schema::Expired::Reason::ROTATED_NOW;
+    case ExpiryReason::revoked: return schema::Expired::Reason::REVOKED;
   }
   return schema::Expired::Reason::MANUAL;
 }
@@ -104,12 +108,28 @@ struct BodyWriter {
     auto x = b.initExpired();
     x.setToken(dataOf(e.token));
     x.setReason(toSchema(e.reason));
+    if (e.source) x.setSource(*e.source);
   }
   void operator()(const body::Deleted&) { b.initDeleted(); }
   void operator()(const body::PermissionChanged& e) {
     auto p = b.initPermissionChanged();
     p.setUserId(e.userId);
     p.setAllowed(e.allowed);
+  }
+  void operator()(const body::WebhookSubscribed& e) {
+    auto w = b.initWebhookSubscribed();
+    w.setWebhookId(e.webhookId);
+    w.setUrl(e.url);
+    auto list = w.initEvents(static_cast<unsigned>(e.events.size()));
+    for (unsigned i = 0; i < e.events.size(); ++i) list.set(i, e.events[i]);
+    if (!e.secretEventId.empty()) {
+      w.setSecretEventId(capnp::Data::Reader(
+          reinterpret_cast<const kj::byte*>(e.secretEventId.data()), e.secretEventId.size()));
+    }
+    w.setKeyFingerprint(dataOf(e.keyFingerprint));
+  }
+  void operator()(const body::WebhookRemoved& e) {
+    b.initWebhookRemoved().setWebhookId(e.webhookId);
   }
 };
 
@@ -125,6 +145,11 @@ bool digestsWellFormed(Event::Body::Reader b) {
       return ok(b.getRotationCancelled().getCancelledToken()) &&
              ok(b.getRotationCancelled().getRestoredToken());
     case Event::Body::EXPIRED: return ok(b.getExpired().getToken());
+    case Event::Body::WEBHOOK_SUBSCRIBED: {
+      auto w = b.getWebhookSubscribed();
+      const auto secretFrom = w.getSecretEventId().size();
+      return ok(w.getKeyFingerprint()) && (secretFrom == 0 || secretFrom == 16);
+    }
     default: return true;
   }
 }
@@ -161,8 +186,16 @@ void touchTexts(Event::Reader e) {
     }
     case Event::Body::ROTATION_STARTED: (void)b.getRotationStarted().getTokenHint(); break;
     case Event::Body::PERMISSION_CHANGED: (void)b.getPermissionChanged().getUserId(); break;
+    case Event::Body::EXPIRED: (void)b.getExpired().getSource(); break;
+    case Event::Body::WEBHOOK_SUBSCRIBED: {
+      auto w = b.getWebhookSubscribed();
+      (void)w.getWebhookId();
+      (void)w.getUrl();
+      texts(w.getEvents());
+      break;
+    }
+    case Event::Body::WEBHOOK_REMOVED: (void)b.getWebhookRemoved().getWebhookId(); break;
     case Event::Body::ROTATION_CANCELLED:
-    case Event::Body::EXPIRED:
     case Event::Body::DELETED: break;
   }
 }
@@ -175,8 +208,21 @@ const std::vector<std::string>& eventTextFields() {
       "body.created.name", "body.created.description", "body.created.scopes",
       "body.created.tokenHint", "body.scopesUpdated.name", "body.scopesUpdated.description",
       "body.scopesUpdated.scopes", "body.rotationStarted.tokenHint",
-      "body.permissionChanged.userId"};
+      "body.expired.source", "body.permissionChanged.userId",
+      "body.webhookSubscribed.webhookId", "body.webhookSubscribed.url",
+      "body.webhookSubscribed.events", "body.webhookRemoved.webhookId"};
   return kFields;
+}
+
+bool isIntegrationEvent(Event::Body::Which which) {
+  switch (which) {
+    case Event::Body::PERMISSION_CHANGED:
+    case Event::Body::WEBHOOK_SUBSCRIBED:
+    case Event::Body::WEBHOOK_REMOVED:
+      return false;
+    default:
+      return true;
+  }
 }
 
 const char* typeName(Event::Body::Which which) {
@@ -268,7 +314,7 @@ std::optional<DecodedEvent> DecodedEvent::decode(std::string_view bytes, std::st
       why = "eventId is not 16 bytes";
     } else if (!digestsWellFormed(r.getBody())) {
       why = "a token digest is not 32 bytes";
-    } else if (static_cast<unsigned>(r.getBody().which()) > Event::Body::PERMISSION_CHANGED) {
+    } else if (static_cast<unsigned>(r.getBody().which()) > Event::Body::WEBHOOK_REMOVED) {
       why = "unknown event type " + std::to_string(static_cast<unsigned>(r.getBody().which()));
     } else {
       touchTexts(r);

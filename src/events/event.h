@@ -32,8 +32,9 @@ struct Actor {
   static Actor system() { return {"", "system", Role::system}; }
 };
 
-enum class ExpiryReason { manual, windowElapsed, rotatedNow };
-const char* expiryReasonName(ExpiryReason r);  // "manual", "window_elapsed", "rotated_now"
+enum class ExpiryReason { manual, windowElapsed, rotatedNow, revoked };
+// "manual", "window_elapsed", "rotated_now", "revoked"
+const char* expiryReasonName(ExpiryReason r);
 
 namespace body {
 struct Created {
@@ -58,17 +59,32 @@ struct RotationCancelled {
 struct Expired {
   Digest token;
   ExpiryReason reason = ExpiryReason::manual;
+  std::optional<std::string> source;  // revoked: where the token was found, when the caller said
 };
 struct Deleted {};
 struct PermissionChanged {
   std::string userId;
   bool allowed = false;
 };
+struct WebhookSubscribed {
+  std::string webhookId, url;
+  std::vector<std::string> events;  // sorted, unique
+  std::string secretEventId;         // empty, or the 16-byte eventId that created it
+  Digest keyFingerprint{};
+};
+struct WebhookRemoved {
+  std::string webhookId;
+};
 }  // namespace body
 
 using Body = std::variant<body::Created, body::ScopesUpdated, body::RotationStarted,
                           body::RotationCancelled, body::Expired, body::Deleted,
-                          body::PermissionChanged>;
+                          body::PermissionChanged, body::WebhookSubscribed,
+                          body::WebhookRemoved>;
+
+// Does this type belong to an integration's stream? (PermissionChanged and the webhook events
+// belong to their account's audit only.)
+bool isIntegrationEvent(schema::Event::Body::Which which);
 
 // The API's name of an event type: "Created", "ScopesUpdated", ...
 const char* typeName(schema::Event::Body::Which which);

@@ -32,6 +32,8 @@ struct EventJson {
     expired @11 :ExpiredData $Json.name("Expired");
     deleted @12 :DeletedData $Json.name("Deleted");
     permissionChanged @13 :PermissionChangedData $Json.name("PermissionChanged");
+    webhookSubscribed @16 :WebhookSubscribedData $Json.name("WebhookSubscribed");
+    webhookRemoved @17 :WebhookRemovedData $Json.name("WebhookRemoved");
   }
 
   prevHash @14 :Data $Json.hex;    # 64 hex digits; zeros for the first event
@@ -86,7 +88,9 @@ struct ExpiredData {
     manual @0;
     windowElapsed @1 $Json.name("window_elapsed");
     rotatedNow @2 $Json.name("rotated_now");
+    revoked @3;
   }
+  source @2 :Text;                 # revoked, when the caller said where the token was found
 }
 
 struct DeletedData {}
@@ -94,4 +98,18 @@ struct DeletedData {}
 struct PermissionChangedData {
   userId @0 :Text;
   allowed @1 :Bool;
+}
+
+# Never the secret: the key's fingerprint and the creating event's id only (from which a node
+# holding the master key derives the secret).
+struct WebhookSubscribedData {
+  webhookId @0 :Text;
+  url @1 :Text;
+  events @2 :List(Text);
+  secretEventId @3 :Data $Json.hex;   # a replace: the eventId of the event that created it
+  keyFingerprint @4 :Data $Json.hex;
+}
+
+struct WebhookRemovedData {
+  webhookId @0 :Text;
 }

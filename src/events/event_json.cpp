@@ -43,6 +43,7 @@ json::ExpiredData::Reason reasonOf(schema::Expired::Reason r) {
     case schema::Expired::Reason::MANUAL: return json::ExpiredData::Reason::MANUAL;
     case schema::Expired::Reason::WINDOW_ELAPSED: return json::ExpiredData::Reason::WINDOW_ELAPSED;
     case schema::Expired::Reason::ROTATED_NOW: return json::ExpiredData::Reason::ROTATED_NOW;
+    case schema::Expired::Reason::REVOKED: return json::ExpiredData::Reason::REVOKED;
   }
   return json::ExpiredData::Reason::MANUAL;
 }
@@ -95,6 +96,7 @@ void fillData(json::EventJson::Body::Builder out, Event::Body::Reader in) {
       auto d = out.initExpired();
       d.setTokenId(tokenIdField(x.getToken()));
       d.setReason(reasonOf(x.getReason()));
+      if (x.hasSource()) d.setSource(x.getSource());
       return;
     }
     case Event::Body::DELETED:
@@ -107,6 +109,19 @@ void fillData(json::EventJson::Body::Builder out, Event::Body::Reader in) {
       d.setAllowed(p.getAllowed());
       return;
     }
+    case Event::Body::WEBHOOK_SUBSCRIBED: {
+      auto w = in.getWebhookSubscribed();
+      auto d = out.initWebhookSubscribed();
+      d.setWebhookId(w.getWebhookId());
+      d.setUrl(w.getUrl());
+      d.setEvents(w.getEvents());
+      if (w.getSecretEventId().size() != 0) d.setSecretEventId(w.getSecretEventId());
+      d.setKeyFingerprint(w.getKeyFingerprint());
+      return;
+    }
+    case Event::Body::WEBHOOK_REMOVED:
+      out.initWebhookRemoved().setWebhookId(in.getWebhookRemoved().getWebhookId());
+      return;
   }
   // DecodedEvent::decode() rejects unknown union members, so this is our own bug.
   KJ_FAIL_ASSERT("event type unknown to eventToJson", static_cast<unsigned>(in.which()));

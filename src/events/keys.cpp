@@ -6,7 +6,8 @@ const std::vector<std::string>& familyNames() {
   static const std::vector<std::string> kNames = {kEvents,    kStreams,     kTokens,
                                                   kIntegrations, kByAccount, kPermissions,
                                                   kAuditByAccount, kIdempotency, kMeta,
-                                                  kMerkle};
+                                                  kMerkle, kLastUse, kWebhooks,
+                                                  kWebhookDelivery};
   return kNames;
 }
 
@@ -89,9 +90,42 @@ std::string permissionStreamId(std::string_view account, std::string_view user) 
   return out;
 }
 
+std::string webhookStreamId(std::string_view account, std::string_view webhookId) {
+  std::string out = "webhook/";
+  out.append(account).push_back('/');
+  out.append(webhookId);
+  return out;
+}
+std::string webhookKey(std::string_view account, std::string_view webhookId) {
+  return joined(account, webhookId);
+}
+std::string deliveryCursorKey(std::string_view account, std::string_view webhookId) {
+  return "c" + joined(account, webhookId);
+}
+std::string deliveryAttemptPrefix(std::string_view account, std::string_view webhookId) {
+  return "a" + joined(joined(account, webhookId), {});
+}
+std::string deliveryAttemptKey(std::string_view account, std::string_view webhookId, uint64_t n) {
+  return deliveryAttemptPrefix(account, webhookId) + fixed64(n);
+}
+
+std::string reminderCountKey(std::string_view account, std::string_view webhookId) {
+  return "n" + joined(account, webhookId);
+}
+std::string reminderQueueKey(std::string_view account, std::string_view webhookId, uint64_t n) {
+  return "q" + joined(joined(account, webhookId), {}) + fixed64(n);
+}
+std::string reminderFiredKey(char type, const std::array<uint8_t, 32>& digest) {
+  return std::string("r") + type + std::string(reinterpret_cast<const char*>(digest.data()), 32);
+}
+
 std::string_view afterAccountPrefix(std::string_view key) {
   auto zero = key.find('\0');
   return zero == std::string_view::npos ? std::string_view{} : key.substr(zero + 1);
+}
+
+std::string lastUseKey(const std::array<uint8_t, 32>& digest) {
+  return std::string(reinterpret_cast<const char*>(digest.data()), 16);
 }
 
 std::string merkleNodeKey(uint32_t level, uint64_t index) {

@@ -14,7 +14,26 @@
 //                     "last_seq"                            -> fixed64be
 //                     "chain_head"                          -> 32 bytes (hash of event last_seq)
 //                     "views_version"                       -> fixed32be (projection code version)
+//                     "stream_position"                     -> fixed64be (cluster mode only)
 //   merkle            level:1 byte index:fixed64be          -> 32-byte node hash (merkle.h)
+//   last_use          sha256(token)[0,16):16 bytes          -> unix ms:fixed64be
+//   webhooks          account 0x00 webhook_id               -> WebhookView (views.capnp)
+//   webhook_delivery  'c' account 0x00 webhook_id           -> DeliveryCursor (server/webhooks)
+//                     'a' account 0x00 webhook_id 0x00 n:fixed64be -> DeliveryAttempt
+//                     'n' account 0x00 webhook_id           -> reminders queued:fixed64be
+//                     'q' account 0x00 webhook_id 0x00 n:fixed64be -> QueuedReminder
+//                     'r' type:1 byte sha256(token):32 bytes -> unix ms fired:fixed64be
+//
+// webhooks is a view like permissions: projected from WebhookSubscribed/WebhookRemoved, rebuilt
+// by replay and compared by pit-replay verify. webhook_delivery is not history (DESIGN.md, "What
+// is not history"): each subscription's cursor (the log seq delivered up to, the message being
+// retried) and its last 100 attempts, written by the delivery worker only. Losing it re-sends
+// from the subscription's start (at least once), never decides anything.
+//
+// last_use is not history (DESIGN.md, "What is not history"): the time of each valid token's last
+// active introspection, flushed from memory at most every minute (commands/last_use_table.h). It
+// is never hash-chained, never rebuilt by replay and never compared by pit-replay verify; a key
+// whose token is no longer valid is deleted by the next flush. Losing it loses no decision.
 //
 // The merkle family holds every complete subtree node of the RFC 9162 tree over the log
 // (events/merkle.h): node (level L, index I) covers leaves [I·2^L, (I+1)·2^L), and leaf n-1 is the
@@ -26,6 +45,7 @@
 // [A-Za-z0-9._:-]), nor do idempotency keys (printable ASCII), so 0x00 separates unambiguously
 // and a prefix scan over "account 0x00" yields exactly that account's entries in key order.
 // Permission streams are named "perm/<account>/<user>": '/' cannot occur in an id.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,13 +64,16 @@ inline constexpr const char* kAuditByAccount = "audit_by_account";
 inline constexpr const char* kIdempotency = "idempotency";
 inline constexpr const char* kMeta = "meta";
 inline constexpr const char* kMerkle = "merkle";
+inline constexpr const char* kLastUse = "last_use";
+inline constexpr const char* kWebhooks = "webhooks";
+inline constexpr const char* kWebhookDelivery = "webhook_delivery";
 
 // Every family pitlog needs, in a fixed order (the store's handle indexes follow it).
 enum class Family : int {
   events, streams, tokens, integrations, byAccount, permissions, auditByAccount, idempotency, meta,
-  merkle
+  merkle, lastUse, webhooks, webhookDelivery
 };
-inline constexpr int kFamilyCount = 10;
+inline constexpr int kFamilyCount = 13;
 const std::vector<std::string>& familyNames();  // indexed by Family
 const char* familyName(Family f);
 
@@ -58,6 +81,9 @@ inline constexpr std::string_view kMetaSchemaVersion = "schema_version";
 inline constexpr std::string_view kMetaLastSeq = "last_seq";
 inline constexpr std::string_view kMetaChainHead = "chain_head";
 inline constexpr std::string_view kMetaViewsVersion = "views_version";
+// Cluster mode only: the stream position the data dir has applied, fixed64be (written by the
+// cluster's log, cluster/stream_position.h). Listed here so that the tools know the key.
+inline constexpr std::string_view kMetaStreamPosition = "stream_position";
 
 // The largest sequence pitlog writes. Keys are 8 bytes, but the API's JSON carries sequences as
 // numbers and Cap'n Proto's JSON codec writes 64-bit integers as strings, so the log is full at
@@ -87,8 +113,22 @@ std::string permissionKey(std::string_view account, std::string_view user);
 std::string auditKey(std::string_view account, uint64_t seq);
 std::string idempotencyKey(std::string_view account, std::string_view key);
 std::string permissionStreamId(std::string_view account, std::string_view user);
+// A webhook subscription's stream: "webhook/<account>/<webhook id>".
+std::string webhookStreamId(std::string_view account, std::string_view webhookId);
+std::string webhookKey(std::string_view account, std::string_view webhookId);
+// webhook_delivery keys (see the grammar above).
+std::string deliveryCursorKey(std::string_view account, std::string_view webhookId);
+std::string deliveryAttemptPrefix(std::string_view account, std::string_view webhookId);
+std::string deliveryAttemptKey(std::string_view account, std::string_view webhookId, uint64_t n);
+std::string reminderCountKey(std::string_view account, std::string_view webhookId);
+std::string reminderQueueKey(std::string_view account, std::string_view webhookId, uint64_t n);
+// A reminder fired for a token: `type` 'd' (rotation.due) or 'w' (rotation.window_ending).
+std::string reminderFiredKey(char type, const std::array<uint8_t, 32>& digest);
 // The merkle-family key of node (level, index): level as one byte, then index as fixed64be.
 std::string merkleNodeKey(uint32_t level, uint64_t index);
+
+// The last_use key of a token: the first 16 bytes of its digest (commands/last_use_table.h).
+std::string lastUseKey(const std::array<uint8_t, 32>& digest);
 
 // The part after "account 0x00" of a by_account/permissions/idempotency/audit key.
 std::string_view afterAccountPrefix(std::string_view key);

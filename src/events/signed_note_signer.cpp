@@ -92,6 +92,11 @@ std::unique_ptr<NoteSigner> NoteSigner::loadOrCreate(const std::string& path, st
     made = writeNewKeyFile(path);
   }
   if (created) *created = made;
+  return load(path, std::move(name));
+}
+
+std::unique_ptr<NoteSigner> NoteSigner::load(const std::string& path, std::string name) {
+  KJ_REQUIRE(isValidNoteKeyName(name), "invalid note key name");
   PkeyPtr key = readKeyFile(path);
   return std::unique_ptr<NoteSigner>(new NoteSigner(key.release(), std::move(name)));
 }

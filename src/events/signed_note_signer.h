@@ -24,6 +24,8 @@ class NoteSigner {
   // REQUIRES: isValidNoteKeyName(name).
   static std::unique_ptr<NoteSigner> loadOrCreate(const std::string& path, std::string name,
                                                   bool* created);
+  // The key in `path`, which must exist (the offline tools never create one). Throws as above.
+  static std::unique_ptr<NoteSigner> load(const std::string& path, std::string name);
   // From a 32-byte RFC 8032 private key (seed): known-answer tests.
   static std::unique_ptr<NoteSigner> fromSeed(std::string name, std::string_view seed);
 

@@ -94,6 +94,16 @@ rocksdb::ColumnFamilyOptions familyOptions(keys::Family f,
   return cf;
 }
 
+// What a family added after the first release holds, for the message that names it; nullptr
+// for the families every pitlog database has.
+const char* laterFamilyPurpose(const std::string& name) {
+  if (name == keys::kMerkle) return "the log's Merkle tree";
+  if (name == keys::kLastUse) return "the tokens' last use";
+  if (name == keys::kWebhooks) return "webhook subscriptions";
+  if (name == keys::kWebhookDelivery) return "webhook delivery state";
+  return nullptr;
+}
+
 }  // namespace
 
 std::unique_ptr<Store> Store::open(const Options& options) {
@@ -131,15 +141,16 @@ std::unique_ptr<Store> Store::open(const Options& options) {
     if (!s.ok()) throw StoreError("cannot read " + options.path + ": " + describe(s));
     for (const auto& name : keys::familyNames()) {
       if (std::find(present.begin(), present.end(), name) == present.end()) {
-        // The merkle family came after the first release: pitd adds it to an older database
-        // (and Engine::open builds its nodes from the log); a tool cannot, read-only.
-        if (name == keys::kMerkle) {
+        // Families that came after the first release: pitd adds them to an older database
+        // (Engine::open builds the merkle nodes from the log; last_use, not history, starts
+        // empty); a tool cannot, read-only.
+        if (const char* what = laterFamilyPurpose(name)) {
           if (options.mode == Mode::readWrite) {
             db.create_missing_column_families = true;
             continue;
           }
-          throw StoreError("the database at " + options.path + " predates the log's Merkle " +
-                           "tree: start pitd on it once to build it, then run this again");
+          throw StoreError("the database at " + options.path + " predates " + what +
+                           ": start pitd on it once to add it, then run this again");
         }
         throw StoreError("the database at " + options.path + " has no column family '" + name +
                          "': it is not a pitlog database, or it is damaged");
@@ -266,6 +277,40 @@ void Store::scanPrefix(keys::Family f, std::string_view prefix,
   }
   if (!it->status().ok()) {
     throw StoreError(std::string("scan of ") + keys::familyName(f) + ": " + describe(it->status()));
+  }
+}
+
+Store::Cursor::Cursor(const Store& store, keys::Family f) : family_(f), lock_(store.dbMu_) {
+  if (!store.db_) throw StoreError("the database at " + store.path_ + " is closed after a storage fault");
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 4 << 20;
+  iterator_.reset(store.db_->NewIterator(ro, store.family(f)));
+  iterator_->SeekToFirst();
+  check();
+}
+
+Store::Cursor::~Cursor() = default;
+
+std::string_view Store::Cursor::key() const {
+  auto k = iterator_->key();
+  return {k.data(), k.size()};
+}
+
+std::string_view Store::Cursor::value() const {
+  auto v = iterator_->value();
+  return {v.data(), v.size()};
+}
+
+void Store::Cursor::next() {
+  iterator_->Next();
+  check();
+}
+
+void Store::Cursor::check() const {
+  if (!iterator_->Valid() && !iterator_->status().ok()) {
+    throw StoreError(std::string("scan of ") + keys::familyName(family_) + ": " +
+                     describe(iterator_->status()));
   }
 }
 

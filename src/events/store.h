@@ -81,6 +81,27 @@ class Store {
   void scanRangeReverse(keys::Family f, std::string_view from, std::string_view to,
                         const std::function<bool(std::string_view, std::string_view)>& visit) const;
 
+  // A forward cursor over one whole family in key order, for long sequential reads (verify's
+  // comparison with the rebuilt views): it reads ahead and leaves the block cache alone. It
+  // holds the store's read lock while it lives (a reopen() waits for it): do not keep it
+  // beyond the read. key() and value() are valid until next(); next() and the constructor
+  // throw StoreError when RocksDB reports an error.
+  class Cursor {
+   public:
+    Cursor(const Store& store, keys::Family f);
+    ~Cursor();
+    bool valid() const { return iterator_->Valid(); }
+    std::string_view key() const;
+    std::string_view value() const;
+    void next();
+
+   private:
+    void check() const;
+    keys::Family family_;
+    std::shared_lock<std::shared_mutex> lock_;
+    std::unique_ptr<rocksdb::Iterator> iterator_;
+  };
+
   // Reads the stored meta values; zero / zeros when the database is empty.
   uint64_t lastSeq() const;
   Digest chainHead() const;

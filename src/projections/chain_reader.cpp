@@ -34,6 +34,8 @@ bool ChainReader::hand(ChainRun run) {
 void ChainReader::read(const events::Store& store, uint64_t toSeq) {
   try {
     events::ChainVerifier chain;
+    events::merkle::TreeAppender tree;
+    std::vector<events::merkle::Node> created;
     ChainRun run;
     std::optional<events::DecodedEvent> event;
     bool handed = true;
@@ -61,11 +63,17 @@ void ChainReader::read(const events::Store& store, uint64_t toSeq) {
         run.chainError = std::move(error);
         return false;
       }
-      run.events.push_back({std::move(*event), chain.position()});
+      created.clear();
+      tree.append(events::merkle::eventLeafHash(chain.position().head), &created);
+      run.events.push_back({std::move(*event), chain.position(),
+                            static_cast<uint32_t>(run.nodes.size()),
+                            static_cast<uint32_t>(created.size())});
+      run.nodes.insert(run.nodes.end(), created.begin(), created.end());
       if (toSeq != 0 && *seq > toSeq) endedAtBound = true;
       if (run.events.size() < kRunLength) return true;
       handed = hand(std::exchange(run, {}));
       run.events.reserve(kRunLength);
+      run.nodes.reserve(2 * kRunLength);
       return handed;
     }, unreadable);
     if (!handed) return;

@@ -2,7 +2,8 @@
 // Reads the log and verifies its hash chain on a thread of its own, ahead of replay's fold:
 // reading, decoding and hashing an event costs about as much as projecting it, so on two cores
 // the two halves overlap. Events come out in order, in runs, each with the chain position it
-// verified; then how reading ended. The fold still applies an event only once the next link
+// verified and the Merkle tree nodes it completes (hashing them here too, off the fold's
+// thread); then how reading ended. The fold still applies an event only once the next link
 // vouches for it (see replay.cpp), so what it applies is exactly what a single thread would.
 #include <condition_variable>
 #include <deque>
@@ -21,10 +22,15 @@ namespace pitlog::projections {
 struct LinkedEvent {
   events::DecodedEvent event;
   events::ChainPosition position;  // the chain after this event
+  // The Merkle tree nodes this event completes (leaf seq-1 and those above it), as the log
+  // appender wrote them beside it: run.nodes[firstNode, firstNode + nodeCount).
+  uint32_t firstNode = 0;
+  uint32_t nodeCount = 0;
 };
 
 struct ChainRun {
   std::vector<LinkedEvent> events;
+  std::vector<events::merkle::Node> nodes;  // the events' Merkle nodes, in order
   bool last = false;                      // reading has ended: nothing follows this run
   std::optional<std::string> chainError;  // with `last`: why the chain broke after `events`
   // With `last`: a finding already named (a key that is not an event key), not to be diagnosed.

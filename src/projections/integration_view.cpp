@@ -62,16 +62,27 @@ bool hasPendingPrevious(const IntegrationView& v, UnixMillis at) {
 
 // Keeps the current token first, then previous ones by deadline: a stable order makes the stored
 // bytes a function of the events alone.
+// An insertion sort, which is stable: an integration holds one to three tokens, and
+// std::stable_sort would allocate a buffer for them on every event.
 void normalise(IntegrationView& v) {
-  std::stable_sort(v.tokens.begin(), v.tokens.end(), [](const TokenRecord& a, const TokenRecord& b) {
+  auto before = [](const TokenRecord& a, const TokenRecord& b) {
     if (a.state != b.state) return a.state == TokenState::current;
     return a.expiresAt.value_or(0) < b.expiresAt.value_or(0);
-  });
+  };
+  auto& t = v.tokens;
+  for (size_t i = 1; i < t.size(); ++i) {
+    for (size_t j = i; j > 0 && before(t[j], t[j - 1]); --j) std::swap(t[j], t[j - 1]);
+  }
 }
 
 }  // namespace
 
 IntegrationView apply(IntegrationView v, const Event::Reader& e) {
+  applyInPlace(v, e);
+  return v;
+}
+
+void applyInPlace(IntegrationView& v, const Event::Reader& e) {
   const auto body = e.getBody();
   const UnixMillis at = e.getAt();
   switch (body.which()) {
@@ -105,7 +116,12 @@ IntegrationView apply(IntegrationView v, const Event::Reader& e) {
       }
       v.tokens.push_back({digestField(r.getToken()), TokenState::current, at, std::nullopt,
                           std::string(textView(r.getTokenHint()))});
-      v.rotation = Rotation{at, r.getPreviousExpiresAt()};
+      // No previous token (zeros: it was revoked): nothing overlaps, no rotation is pending.
+      if (digestField(r.getPreviousToken()) == Digest{}) {
+        v.rotation.reset();
+      } else {
+        v.rotation = Rotation{at, r.getPreviousExpiresAt()};
+      }
       break;
     }
     case Event::Body::ROTATION_CANCELLED: {
@@ -129,13 +145,14 @@ IntegrationView apply(IntegrationView v, const Event::Reader& e) {
       v.rotation.reset();
       break;
     case Event::Body::PERMISSION_CHANGED:
-      return v;  // not an integration event
+    case Event::Body::WEBHOOK_SUBSCRIBED:
+    case Event::Body::WEBHOOK_REMOVED:
+      return;  // not an integration event
   }
   normalise(v);
   v.version = e.getStreamVersion();
   v.updatedAt = at;
   v.lastSeq = e.getSeq();
-  return v;
 }
 
 std::string encodeIntegration(const IntegrationView& v) {

@@ -58,6 +58,9 @@ struct IntegrationView {
 // streams leave it unchanged. Tolerant of events naming unknown tokens (a damaged log must still
 // replay to the end so that verification can name the first damaged event).
 IntegrationView apply(IntegrationView view, const events::schema::Event::Reader& event);
+// The same fold on a view in place (replay's projection step: no copy of the view per event).
+// apply() is this on a copy.
+void applyInPlace(IntegrationView& view, const events::schema::Event::Reader& event);
 
 // Storage form (views.capnp, canonical encoding) and back.
 std::string encodeIntegration(const IntegrationView& view);

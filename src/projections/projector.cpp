@@ -1,5 +1,7 @@
 #include "projections/projector.h"
 
+#include "projections/webhook_view.h"
+
 namespace pitlog::projections {
 
 using events::Sha256;
@@ -15,8 +17,24 @@ static std::string_view digestKey(const Digest& d) { return Sha256::asView(d); }
 
 namespace {
 
-const TokenRecord* findRecord(const IntegrationView& v, const Digest& d) {
-  for (const auto& t : v.tokens) {
+// What projectTokens() needs of the view before the event: a copy made into reused buffers, so
+// that folding the view in place costs no allocation per event once the buffers have grown.
+struct TokenGrantBefore {
+  bool deleted = false;
+  std::string accountId;
+  std::vector<std::string> scopes;
+  std::vector<TokenRecord> tokens;
+  void assign(const IntegrationView& v) {
+    deleted = v.deleted;
+    accountId.assign(v.accountId);
+    scopes.resize(v.scopes.size());
+    for (size_t i = 0; i < v.scopes.size(); ++i) scopes[i].assign(v.scopes[i]);
+    tokens.assign(v.tokens.begin(), v.tokens.end());
+  }
+};
+
+const TokenRecord* findRecord(const std::vector<TokenRecord>& tokens, const Digest& d) {
+  for (const auto& t : tokens) {
     if (t.digest == d) return &t;
   }
   return nullptr;
@@ -26,29 +44,35 @@ const TokenRecord* findRecord(const IntegrationView& v, const Digest& d) {
 // those implied now are written when new or changed (what a token entry holds beyond its record
 // is the integration's account and scopes). An integration has one to three tokens, so plain
 // scans beat any map.
-void projectTokens(ViewStore& views, const IntegrationView& before, const IntegrationView& after,
+void projectTokens(ViewStore& views, const TokenGrantBefore& before, const IntegrationView& after,
                    std::vector<TokenChange>* tokenChanges) {
-  static const IntegrationView kNone;
-  const IntegrationView& was = before.deleted ? kNone : before;
-  const IntegrationView& now = after.deleted ? kNone : after;
-  for (const auto& t : was.tokens) {
+  static const std::vector<TokenRecord> kNone;
+  const std::vector<TokenRecord>& was = before.deleted ? kNone : before.tokens;
+  const std::vector<TokenRecord>& now = after.deleted ? kNone : after.tokens;
+  for (const auto& t : was) {
     if (findRecord(now, t.digest)) continue;
     views.erase(Family::tokens, digestKey(t.digest));
     if (tokenChanges) tokenChanges->push_back({t.digest, std::nullopt});
   }
-  const bool grantChanged = was.accountId != now.accountId || was.scopes != now.scopes;
-  for (const auto& t : now.tokens) {
+  // Compared as the views were compared before they were folded in place: a deleted view
+  // stood for no tokens, with an empty account and no scopes.
+  static const std::string kNoAccount;
+  static const std::vector<std::string> kNoScopes;
+  const bool grantChanged =
+      (before.deleted ? kNoAccount : before.accountId) != (after.deleted ? kNoAccount : after.accountId) ||
+      (before.deleted ? kNoScopes : before.scopes) != (after.deleted ? kNoScopes : after.scopes);
+  for (const auto& t : now) {
     const TokenRecord* prior = findRecord(was, t.digest);
     if (prior && *prior == t && !grantChanged) continue;
-    views.put(Family::tokens, digestKey(t.digest), encodeTokenEntry(now, t));
-    if (tokenChanges) tokenChanges->push_back({t.digest, tokenEntryOf(now, t)});
+    views.put(Family::tokens, digestKey(t.digest), encodeTokenEntry(after, t));
+    if (tokenChanges) tokenChanges->push_back({t.digest, tokenEntryOf(after, t)});
   }
 }
 
 }  // namespace
 
-IntegrationView project(ViewStore& views, const Event::Reader& event,
-                        std::vector<TokenChange>* tokenChanges) {
+void projectEvent(ViewStore& views, const Event::Reader& event,
+                  std::vector<TokenChange>* tokenChanges, IntegrationView* after) {
   const std::string_view account = textView(event.getAccountId());
   if (!account.empty()) views.put(Family::auditByAccount, keys::auditKey(account, event.getSeq()), {});
 
@@ -56,16 +80,37 @@ IntegrationView project(ViewStore& views, const Event::Reader& event,
     auto p = event.getBody().getPermissionChanged();
     views.put(Family::permissions, keys::permissionKey(account, textView(p.getUserId())),
               std::string(1, p.getAllowed() ? '\1' : '\0'));
-    return {};
+    return;
+  }
+  if (event.getBody().isWebhookSubscribed()) {
+    const auto key =
+        keys::webhookKey(account, textView(event.getBody().getWebhookSubscribed().getWebhookId()));
+    std::optional<WebhookView> before;
+    if (auto bytes = views.get(Family::webhooks, key)) before = decodeWebhookView(*bytes);
+    views.put(Family::webhooks, key, encodeWebhookView(applyWebhookSubscribed(before, event)));
+    return;
+  }
+  if (event.getBody().isWebhookRemoved()) {
+    const auto id = textView(event.getBody().getWebhookRemoved().getWebhookId());
+    views.erase(Family::webhooks, keys::webhookKey(account, id));
+    return;
   }
 
   const std::string_view id = textView(event.getStreamId());
-  IntegrationView before = views.getIntegration(id).value_or(IntegrationView{});
-  IntegrationView after = apply(before, event);
-
-  views.putIntegration(id, after);
+  thread_local TokenGrantBefore before;
+  views.updateIntegration(id, [&](IntegrationView& view) {
+    before.assign(view);
+    applyInPlace(view, event);
+    projectTokens(views, before, view, tokenChanges);
+    if (after) *after = view;
+  });
   if (event.getBody().isCreated()) views.put(Family::byAccount, keys::byAccountKey(account, id), {});
-  projectTokens(views, before, after, tokenChanges);
+}
+
+IntegrationView project(ViewStore& views, const Event::Reader& event,
+                        std::vector<TokenChange>* tokenChanges) {
+  IntegrationView after;
+  projectEvent(views, event, tokenChanges, &after);
   return after;
 }
 

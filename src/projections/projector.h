@@ -21,6 +21,11 @@ struct TokenChange {
 // Returns the integration view after the event (empty for a permission event).
 IntegrationView project(ViewStore& views, const events::schema::Event::Reader& event,
                         std::vector<TokenChange>* tokenChanges = nullptr);
+// The same step without the copy of the view it returns (replay's fold): project() is this,
+// then a copy of the integration view.
+void projectEvent(ViewStore& views, const events::schema::Event::Reader& event,
+                  std::vector<TokenChange>* tokenChanges = nullptr,
+                  IntegrationView* after = nullptr);
 
 // Reads the current stored view of an integration; nullopt when there is none.
 std::optional<IntegrationView> loadIntegration(ViewStore& views, std::string_view id);

@@ -1,7 +1,10 @@
 #include "projections/replay.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <exception>
+#include <thread>
 
 #include "projections/chain_reader.h"
 #include "projections/projector.h"
@@ -26,11 +29,9 @@ void indexStream(ViewStore& out, const events::schema::Event::Reader& event) {
           keys::fixed64(event.getSeq()));
 }
 
-// The Merkle nodes the log appender wrote beside the event (events/merkle_store.h): leaf seq-1.
-void indexTree(ViewStore& out, events::merkle::TreeAppender& tree,
-               std::vector<events::merkle::Node>& created, const DecodedEvent& event) {
-  created.clear();
-  tree.append(events::merkle::eventLeafHash(event.hash()), &created);
+// The Merkle nodes the log appender wrote beside the event (events/merkle_store.h): leaf seq-1
+// and the nodes it completes, hashed by the ChainReader.
+void indexTree(ViewStore& out, const std::vector<events::merkle::Node>& created) {
   for (const auto& n : created) {
     out.put(Family::merkle, keys::merkleNodeKey(n.level, n.index), events::Sha256::asView(n.hash));
   }
@@ -41,14 +42,13 @@ void indexTree(ViewStore& out, events::merkle::TreeAppender& tree,
 ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOptions& options) {
   ReplayReport report;
   std::optional<DecodedEvent> held;  // linked to its predecessor, not yet vouched for
-  events::merkle::TreeAppender tree;
-  std::vector<events::merkle::Node> created;
+  std::vector<events::merkle::Node> heldNodes;  // the Merkle nodes it completes
   events::ChainPosition heldPosition;
   auto applyHeld = [&] {
     if (!held) return;
-    project(out, held->reader());
+    projectEvent(out, held->reader());
     indexStream(out, held->reader());
-    indexTree(out, tree, created, *held);
+    indexTree(out, heldNodes);
     report.eventsApplied++;
     report.position = heldPosition;
     if (options.progress && heldPosition.lastSeq % 4096 == 0) options.progress(heldPosition.lastSeq);
@@ -72,6 +72,8 @@ ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOpti
       applyHeld();
       held = std::move(linked.event);
       heldPosition = linked.position;
+      heldNodes.assign(run.nodes.begin() + linked.firstNode,
+                       run.nodes.begin() + linked.firstNode + linked.nodeCount);
     }
     if (!run.last) continue;
     if (run.named) {
@@ -134,50 +136,66 @@ uint64_t lastWriter(Family f, std::string_view key, std::string_view value) {
 
 std::optional<ViewDifference> compareViews(const events::Store& store,
                                            const MemoryViewStore& rebuilt) {
-  for (Family f : viewFamilies()) {
-    // Fast path, one lookup per stored entry: the family equals its rebuild exactly when every
-    // stored entry is held by the rebuild and the counts agree. Sorting the rebuild (below) is
-    // needed only to name the first difference in key order.
-    size_t held = 0;
-    bool differs = false;
-    store.scanPrefix(f, {}, [&](std::string_view key, std::string_view value) {
-      if (!rebuilt.holds(f, key, value)) {
-        differs = true;
-        return false;
+  // Families are independent: two threads take them, the costliest first (integrations are
+  // encoded as they are compared), and the first difference in family order is the answer.
+  const auto& families = viewFamilies();
+  std::vector<size_t> order(families.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_partition(order.begin(), order.end(),
+                        [&](size_t i) { return families[i] == Family::integrations; });
+  std::vector<std::optional<ViewDifference>> found(families.size());
+  std::vector<std::exception_ptr> failures(2);
+  std::atomic<size_t> next{0};
+  auto work = [&](size_t worker) {
+    try {
+      for (size_t i; (i = next.fetch_add(1)) < order.size();) {
+        found[order[i]] = compareFamily(store, rebuilt, families[order[i]]);
       }
-      held++;
-      return true;
-    });
-    if (!differs && held == rebuilt.size(f)) continue;
-
-    const auto& expected = rebuilt.family(f);
-    auto next = expected.begin();
-    std::optional<ViewDifference> diff;
-    auto differ = [&](std::string_view key, std::string_view value, std::string what) {
-      diff = ViewDifference{f, printable(f, key), lastWriter(f, key, value), std::move(what)};
-    };
-    store.scanPrefix(f, {}, [&](std::string_view key, std::string_view value) {
-      if (next == expected.end() || std::string_view(next->first) > key) {
-        differ(key, value, "stored but absent from the rebuild");
-        return false;
-      }
-      if (std::string_view(next->first) < key) {
-        differ(next->first, next->second, "in the rebuild but not stored");
-        return false;
-      }
-      if (next->second != value) {
-        differ(key, next->second, "stored value differs from the rebuild");
-        return false;
-      }
-      ++next;
-      return true;
-    });
-    if (!diff && next != expected.end()) {
-      differ(next->first, next->second, "in the rebuild but not stored");
+    } catch (...) {
+      failures[worker] = std::current_exception();
+      next.store(order.size());
     }
-    if (diff) return diff;
+  };
+  std::thread helper(work, 1);
+  work(0);
+  helper.join();
+  for (const auto& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+  for (auto& diff : found) {
+    if (diff) return std::move(diff);
   }
   return std::nullopt;
+}
+
+std::optional<ViewDifference> compareFamily(const events::Store& store,
+                                            const MemoryViewStore& rebuilt, Family f) {
+  // A merge of two sorted sequences: the stored family (one sequential scan) and its rebuild
+  // (sorted once). Both advance together; the first key or value where they part is the
+  // difference, in key order.
+  std::optional<ViewDifference> diff;
+  auto differ = [&](std::string_view key, std::string_view value, std::string what) {
+    diff = ViewDifference{f, printable(f, key), lastWriter(f, key, value), std::move(what)};
+  };
+  events::Store::Cursor stored(store, f);
+  rebuilt.forEachSorted(f, [&](std::string_view key, std::string_view value) {
+    if (diff) return;
+    if (stored.valid() && stored.key() < key) {
+      differ(stored.key(), stored.value(), "stored but absent from the rebuild");
+      return;
+    }
+    if (!stored.valid() || stored.key() > key) {
+      differ(key, value, "in the rebuild but not stored");
+      return;
+    }
+    if (stored.value() != value) {
+      differ(key, value, "stored value differs from the rebuild");
+      return;
+    }
+    stored.next();
+  });
+  if (!diff && stored.valid()) differ(stored.key(), stored.value(), "stored but absent from the rebuild");
+  return diff;
 }
 
 ReplayReport rebuildStoredViews(events::Store& store) {
@@ -190,7 +208,10 @@ ReplayReport rebuildStoredViews(events::Store& store) {
       batch.Delete(store.family(f), rocksdb::Slice(key.data(), key.size()));
       return true;
     });
-    for (const auto& [key, value] : rebuilt.family(f)) batch.Put(store.family(f), key, value);
+    rebuilt.forEachSorted(f, [&](std::string_view key, std::string_view value) {
+      batch.Put(store.family(f), rocksdb::Slice(key.data(), key.size()),
+                rocksdb::Slice(value.data(), value.size()));
+    });
   }
   batch.Put(store.family(Family::meta),
             rocksdb::Slice(keys::kMetaViewsVersion.data(), keys::kMetaViewsVersion.size()),

@@ -40,6 +40,10 @@ struct ViewDifference {
 // family order, then key order.
 std::optional<ViewDifference> compareViews(const events::Store& store,
                                            const MemoryViewStore& rebuilt);
+// One family of them: its first difference in key order. Different families may be compared
+// on different threads at once.
+std::optional<ViewDifference> compareFamily(const events::Store& store,
+                                            const MemoryViewStore& rebuilt, Family f);
 
 // Replaces the stored views by a rebuild (for pit-replay rebuild, and at open when the stored
 // views were written by an older projection version). The caller must hold the database alone.

@@ -65,6 +65,11 @@ std::optional<std::string> checkStoredMeta(const events::Store& store) {
       if (value.size() != 4) {
         finding = "meta/views_version is damaged (" + size(value.size()) + ", not 4)";
       }
+    } else if (key == keys::kMetaStreamPosition) {
+      // A cluster node's data dir (API.md: pit-replay works on it unchanged).
+      if (value.size() != 8) {
+        finding = "meta/stream_position is damaged (" + size(value.size()) + ", not 8)";
+      }
     } else {
       finding = "the meta family holds a key pitlog never writes: 0x" +
                 events::toHex(key.substr(0, 32)) + " (" + size(key.size()) + ")";

@@ -1,15 +1,53 @@
 #include "projections/token_index.h"
 
 #include <algorithm>
+#include <cstring>
+#include <stdexcept>
 #include <mutex>
 
 namespace pitlog::projections {
 
+Grant::Grant(std::shared_ptr<const std::string> account, std::string_view integrationId,
+             std::shared_ptr<const ScopeSet> scopes)
+    : account_(std::move(account)), scopes_(std::move(scopes)) {
+  // Ids are validated to 64 characters before they reach a view (validate.h).
+  if (integrationId.size() > 255) throw std::length_error("an integration id over 255 characters");
+  size_ = static_cast<uint8_t>(integrationId.size());
+  char* to = inline_;
+  if (integrationId.size() > kInlineId) {
+    heap_ = std::make_unique<char[]>(size_ + 1);
+    to = heap_.get();
+  }
+  std::memcpy(to, integrationId.data(), size_);
+  to[size_] = '\0';
+}
+
 bool Grant::hasScope(std::string_view scope) const {
-  return std::binary_search(scopes.begin(), scopes.end(), scope);
+  return std::binary_search(scopes().begin(), scopes().end(), scope);
 }
 
 TokenIndex::TokenIndex() : table_(1024) {}
+
+namespace {
+
+// The interned value for `key`, made by `make` when missing. Values no grant uses any more are
+// dropped now and then, so churn cannot grow the map. Erasing other elements leaves the new
+// slot valid; it is null, so it is not erased itself. (No retry: when every value is still in
+// use nothing is erased, and a retry would recurse forever.)
+template <typename T, typename Make>
+std::shared_ptr<const T> internIn(std::unordered_map<std::string, std::shared_ptr<const T>>& map,
+                                  const std::string& key, Make make) {
+  auto& slot = map[key];
+  if (!slot) {
+    if (map.size() > 1024 && map.size() % 1024 == 0) {
+      std::erase_if(map, [](const auto& kv) { return kv.second && kv.second.use_count() == 1; });
+    }
+    slot = make();
+  }
+  return slot;
+}
+
+}  // namespace
 
 std::shared_ptr<const ScopeSet> TokenIndex::intern(const std::vector<std::string>& scopes) {
   std::string text;
@@ -17,18 +55,12 @@ std::shared_ptr<const ScopeSet> TokenIndex::intern(const std::vector<std::string
     if (!text.empty()) text.push_back(' ');
     text += s;
   }
-  auto& slot = scopeSets_[text];
-  if (!slot) {
-    // Sets no grant uses any more are dropped now and then, so churn cannot grow this map.
-    // Erasing other elements leaves `slot` valid; it is null, so it is not erased itself.
-    // (No retry: when every set is still in use nothing is erased, and a retry would recurse
-    // forever.)
-    if (scopeSets_.size() > 1024 && scopeSets_.size() % 1024 == 0) {
-      std::erase_if(scopeSets_, [](const auto& kv) { return kv.second && kv.second.use_count() == 1; });
-    }
-    slot = std::make_shared<const ScopeSet>(ScopeSet{scopes, text});
-  }
-  return slot;
+  return internIn(scopeSets_, text,
+                  [&] { return std::make_shared<const ScopeSet>(ScopeSet{scopes, text}); });
+}
+
+std::shared_ptr<const std::string> TokenIndex::internAccount(const std::string& accountId) {
+  return internIn(accounts_, accountId, [&] { return std::make_shared<const std::string>(accountId); });
 }
 
 size_t TokenIndex::probe(const Digest& d) const {
@@ -59,6 +91,7 @@ void TokenIndex::load(const events::Store& store) {
   used_ = 0;
   deadlines_.clear();
   scopeSets_.clear();
+  accounts_.clear();
   // Presize from RocksDB's estimate so that loading a large view never rehashes.
   reserve(static_cast<size_t>(store.estimateKeys(Family::tokens)));
   // The family is in digest order, so an integration's tokens are not adjacent: no grant cache.
@@ -113,8 +146,9 @@ void TokenIndex::put(const Digest& digest, const TokenEntry& entry, GrantCache* 
   reserve(used_ + 1);
   std::shared_ptr<const Grant> fresh;
   auto& grant = grants ? (*grants)[entry.integrationId] : fresh;
-  if (!grant || grant->accountId != entry.accountId || grant->scopes != entry.scopes) {
-    grant = std::make_shared<const Grant>(entry.accountId, entry.integrationId, intern(entry.scopes));
+  if (!grant || grant->accountId() != entry.accountId || grant->scopes() != entry.scopes) {
+    grant = std::make_shared<const Grant>(internAccount(entry.accountId), entry.integrationId,
+                                          intern(entry.scopes));
   }
   Slot& s = table_[probe(digest)];
   s.digest = digest;
@@ -134,7 +168,7 @@ void TokenIndex::erase(const Digest& digest) {
   if (!table_[i].grant) return;
   Slot& victim = table_[i];
   if (victim.previous && victim.hasDeadline) {
-    auto d = deadlines_.find({victim.expiresAt, victim.grant->integrationId});
+    auto d = deadlines_.find({victim.expiresAt, std::string(victim.grant->integrationId())});
     if (d != deadlines_.end()) deadlines_.erase(d);
   }
   victim = Slot{};

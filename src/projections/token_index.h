@@ -33,20 +33,31 @@ struct ScopeSet {
   std::string text;
 };
 
-// What a token grants; shared by the index entries of one integration's tokens.
-struct Grant {
-  Grant(std::string account, std::string integration, std::shared_ptr<const ScopeSet> set)
-      : accountId(std::move(account)),
-        integrationId(std::move(integration)),
-        scopeSet(std::move(set)),
-        scopes(scopeSet->scopes),
-        scopeText(scopeSet->text) {}
-  std::string accountId;
-  std::string integrationId;
-  std::shared_ptr<const ScopeSet> scopeSet;
-  const std::vector<std::string>& scopes;  // sorted
-  const std::string& scopeText;            // scopes joined by spaces
+// What a token grants; shared by the index entries of one integration's tokens. Built for
+// memory (a million live integrations hold a million of these): the account's id and the scope
+// set are interned and shared, and the integration's id is kept inline when it fits (pitd's ids
+// are 28 characters), so a grant is one allocation of under 100 bytes.
+class Grant {
+ public:
+  Grant(std::shared_ptr<const std::string> account, std::string_view integrationId,
+        std::shared_ptr<const ScopeSet> scopes);
+  const std::string& accountId() const { return *account_; }
+  // NUL-terminated behind its end (integrationId().data()[size] == '\0'), as kj::StringPtr and
+  // capnp::Text::Reader require.
+  std::string_view integrationId() const {
+    return heap_ ? std::string_view(heap_.get(), size_) : std::string_view(inline_, size_);
+  }
+  const std::vector<std::string>& scopes() const { return scopes_->scopes; }  // sorted
+  const std::string& scopeText() const { return scopes_->text; }  // scopes joined by spaces
   bool hasScope(std::string_view scope) const;
+
+ private:
+  static constexpr size_t kInlineId = 30;  // characters, before the NUL
+  std::shared_ptr<const std::string> account_;
+  std::shared_ptr<const ScopeSet> scopes_;
+  std::unique_ptr<char[]> heap_;  // the id, when longer than kInlineId
+  uint8_t size_ = 0;              // ids are at most 64 characters (validate.h)
+  char inline_[kInlineId + 1];
 };
 
 struct TokenSlot {
@@ -98,6 +109,7 @@ class TokenIndex {
   void reserve(size_t entries);
   void rehash(size_t capacity);
   std::shared_ptr<const ScopeSet> intern(const std::vector<std::string>& scopes);
+  std::shared_ptr<const std::string> internAccount(const std::string& accountId);
 
   size_t home(const Digest& d) const {
     return static_cast<size_t>((static_cast<unsigned __int128>(events::DigestHash{}(d)) *
@@ -112,6 +124,7 @@ class TokenIndex {
   size_t used_ = 0;
   std::multiset<std::pair<UnixMillis, std::string>> deadlines_;
   std::unordered_map<std::string, std::shared_ptr<const ScopeSet>> scopeSets_;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> accounts_;
 };
 
 }  // namespace pitlog::projections

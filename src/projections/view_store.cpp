@@ -1,5 +1,6 @@
 #include "projections/view_store.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace pitlog::projections {
@@ -12,6 +13,20 @@ std::optional<IntegrationView> ViewStore::getIntegration(std::string_view id) {
 
 void ViewStore::putIntegration(std::string_view id, const IntegrationView& view) {
   put(Family::integrations, id, encodeIntegration(view));
+}
+
+void ViewStore::updateIntegration(std::string_view id,
+                                  const std::function<void(IntegrationView&)>& update) {
+  IntegrationView view = getIntegration(id).value_or(IntegrationView{});
+  update(view);
+  putIntegration(id, view);
+}
+
+void MemoryViewStore::updateIntegration(std::string_view id,
+                                        const std::function<void(IntegrationView&)>& update) {
+  auto it = integrations_.find(id);
+  if (it == integrations_.end()) it = integrations_.emplace(std::string(id), IntegrationView{}).first;
+  update(it->second);
 }
 
 std::optional<IntegrationView> MemoryViewStore::getIntegration(std::string_view id) {
@@ -44,22 +59,15 @@ void MemoryViewStore::put(Family f, std::string_view key, std::string_view value
 }
 
 void MemoryViewStore::expectEvents(uint64_t events) {
-  // Each event adds an audit entry and a stream index entry; most create an integration and a
-  // token.
+  // Each event adds an audit entry, a stream index entry and about two Merkle nodes; most
+  // create an integration and a token. A hint, bounded: a larger log grows the families as it goes.
+  events = std::min<uint64_t>(events, uint64_t{1} << 27);
   families_[static_cast<int>(Family::auditByAccount)].reserve(events);
   families_[static_cast<int>(Family::tokens)].reserve(events);
   families_[static_cast<int>(Family::byAccount)].reserve(events);
   families_[static_cast<int>(Family::streams)].reserve(events);
+  families_[static_cast<int>(Family::merkle)].reserve(2 * events);
   integrations_.reserve(events);
-}
-
-bool MemoryViewStore::holds(Family f, std::string_view key, std::string_view value) const {
-  if (f == Family::integrations) {
-    auto it = integrations_.find(key);
-    return it != integrations_.end() && encodeIntegration(it->second) == value;
-  }
-  auto found = families_[static_cast<int>(f)].find(key);
-  return found && *found == value;
 }
 
 std::optional<std::string> MemoryViewStore::lookup(Family f, std::string_view key) const {
@@ -74,15 +82,36 @@ std::optional<std::string> MemoryViewStore::lookup(Family f, std::string_view ke
 }
 
 MemoryViewStore::Sorted MemoryViewStore::family(Family f) const {
-  if (f == Family::integrations) {
-    Sorted out;
-    for (const auto& [id, view] : integrations_) out.emplace(id, encodeIntegration(view));
-    return out;
-  }
   Sorted out;
-  families_[static_cast<int>(f)].forEach(
-      [&](std::string_view key, std::string_view value) { out.emplace(key, value); });
+  forEachSorted(f, [&](std::string_view key, std::string_view value) {
+    out.emplace_hint(out.end(), key, value);
+  });
   return out;
+}
+
+void MemoryViewStore::forEachSorted(
+    Family f, const std::function<void(std::string_view, std::string_view)>& visit) const {
+  if (f != Family::integrations) {
+    families_[static_cast<int>(f)].forEach(visit);
+    return;
+  }
+  struct ById {
+    KeyPrefix prefix;
+    const std::pair<const std::string, IntegrationView>* entry;
+  };
+  std::vector<ById> sorted;
+  sorted.reserve(integrations_.size());
+  for (const auto& entry : integrations_) sorted.push_back({keyPrefixOf(entry.first), &entry});
+  std::sort(sorted.begin(), sorted.end(), [](const ById& a, const ById& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return a.entry->first < b.entry->first;
+  });
+  for (const auto& [prefix, entry] : sorted) visit(entry->first, encodeIntegration(entry->second));
+}
+
+void MemoryViewStore::forEachIntegration(
+    const std::function<void(const IntegrationView&)>& visit) const {
+  for (const auto& [id, view] : integrations_) visit(view);
 }
 
 size_t MemoryViewStore::size(Family f) const {
@@ -100,7 +129,8 @@ void MemoryViewStore::erase(Family f, std::string_view key) {
 const std::vector<Family>& viewFamilies() {
   static const std::vector<Family> kFamilies = {Family::streams, Family::tokens, Family::integrations,
                                                 Family::byAccount, Family::permissions,
-                                                Family::auditByAccount, Family::merkle};
+                                                Family::auditByAccount, Family::merkle,
+                                                Family::webhooks};
   return kFamilies;
 }
 

@@ -2,6 +2,7 @@
 // Where projections read and write their views. The same projection step (projector.h) runs
 // against a RocksDB batch on the live path and against memory during replay, which is how the
 // live views and every rebuild stay the same by construction.
+#include <functional>
 #include <map>
 #include <unordered_map>
 #include <optional>
@@ -10,7 +11,7 @@
 #include <vector>
 
 #include "events/keys.h"
-#include "projections/byte_table.h"
+#include "projections/sorted_family.h"
 #include "projections/integration_view.h"
 
 namespace pitlog::projections {
@@ -29,15 +30,21 @@ class ViewStore {
   // reads and rewrites one per event and needs the bytes only when asked for them.
   virtual std::optional<IntegrationView> getIntegration(std::string_view id);
   virtual void putIntegration(std::string_view id, const IntegrationView& view);
+  // Calls update() with the integration view of `id` (an empty view when there is none) and
+  // stores what it leaves there. The default reads and writes through the two calls above;
+  // MemoryViewStore updates its view in place, with one lookup and no copy.
+  virtual void updateIntegration(std::string_view id,
+                                 const std::function<void(IntegrationView&)>& update);
 
   // A hint before a replay of about `events` events (a memory store presizes its maps).
   virtual void expectEvents(uint64_t events) {}
 };
 
-// Views held in memory: replay's output, and what tests compare. Byte tables while replay writes
-// (it does millions of point writes); family() gives the sorted form for comparison.
-// Integrations are held decoded and encoded when their bytes are read (get, lookup, family), so
-// the fold never decodes and re-encodes a view per event.
+// Views held in memory: replay's output, and what tests compare. Each family is a SortedFamily
+// (replay does millions of point writes and then reads each family once, in key order).
+// Integrations are held decoded and encoded when their bytes are read (get, lookup, family,
+// forEachSorted), so the fold never decodes and re-encodes a view per event. Not thread-safe,
+// reads included; forEachSorted() on different families may run on different threads at once.
 class MemoryViewStore : public ViewStore {
  public:
   using Sorted = std::map<std::string, std::string, std::less<>>;
@@ -47,16 +54,21 @@ class MemoryViewStore : public ViewStore {
   void erase(Family f, std::string_view key) override;
   std::optional<IntegrationView> getIntegration(std::string_view id) override;
   void putIntegration(std::string_view id, const IntegrationView& view) override;
+  void updateIntegration(std::string_view id,
+                         const std::function<void(IntegrationView&)>& update) override;
 
   // Room for about `events` events' worth of views, so that a replay does not rehash as it goes.
   void expectEvents(uint64_t events) override;
 
   // One family in key order (a copy: call it once per family, not in a loop).
   Sorted family(Family f) const;
+  // Visits one family in key order without copying it (integrations are encoded one by one).
+  void forEachSorted(Family f,
+                     const std::function<void(std::string_view key, std::string_view value)>& visit) const;
+  // Visits the integration views, decoded, in no particular order.
+  void forEachIntegration(const std::function<void(const IntegrationView&)>& visit) const;
   // A point read without copying the family.
   std::optional<std::string> lookup(Family f, std::string_view key) const;
-  // Whether `key` holds exactly `value`, without copying either (compareViews' fast path).
-  bool holds(Family f, std::string_view key, std::string_view value) const;
   size_t size(Family f) const;
 
  private:
@@ -67,7 +79,7 @@ class MemoryViewStore : public ViewStore {
   template <typename Value>
   using Map = std::unordered_map<std::string, Value, Hash, std::equal_to<>>;
 
-  ByteTable families_[events::keys::kFamilyCount];  // all but integrations
+  SortedFamily families_[events::keys::kFamilyCount];  // all but integrations
   Map<IntegrationView> integrations_;
 };
 

@@ -49,3 +49,17 @@ struct TokenEntry {
   hasDeadline @5 :Bool;
   scopes @6 :List(Text);
 }
+
+# webhooks family: one live subscription (WebhookSubscribed folds in, WebhookRemoved erases it).
+struct WebhookView {
+  webhookId @0 :Text;
+  accountId @1 :Text;
+  url @2 :Text;
+  events @3 :List(Text);
+  secretEventId @4 :Data;      # 16 bytes: the eventId of the WebhookSubscribed that created it
+  keyFingerprint @5 :Data;     # 32 bytes, as the latest WebhookSubscribed recorded it
+  createdAt @6 :Int64;
+  createdSeq @7 :UInt64;       # delivery starts after this event
+  updatedAt @8 :Int64;
+  version @9 :UInt32;          # the subscription stream's version
+}
