@@ -70,6 +70,26 @@ std::optional<std::string> checkChain(const Commit& commit) {
 
 }  // namespace
 
+// A Cap'n Proto canonical message is words: the root pointer, the Commit struct (three pointers),
+// each list's tag word (events and idempotency are struct lists), each struct element and each
+// Data or Text padded to a word (Text has a NUL).
+namespace {
+constexpr size_t kWord = 8;
+size_t words(size_t bytes) { return (bytes + kWord - 1) / kWord * kWord; }
+}  // namespace
+
+CommitSizer::CommitSizer(size_t nodeNameBytes)
+    : bytes_(kWord + 3 * kWord + 2 * kWord + words(nodeNameBytes + 1)) {}
+
+size_t CommitSizer::eventSize(size_t eventBytes) {
+  // CommittedEvent: seq (one data word) and two pointers; the 32-byte hash; the bytes.
+  return 3 * kWord + 32 + words(eventBytes);
+}
+
+size_t CommitSizer::idempotencySize(size_t keyBytes, size_t recordBytes) {
+  return 2 * kWord + words(keyBytes) + words(recordBytes);
+}
+
 std::string encodeCommit(const Commit& commit) {
   return events::encodeStoredValue<schema::Commit>([&](schema::Commit::Builder b) {
     auto list = b.initEvents(commit.events.size());

@@ -40,6 +40,27 @@ struct Commit {
   bool operator==(const Commit&) const = default;
 };
 
+// The size of encodeCommit()'s bytes for a commit, grown one event or idempotency record at a
+// time, so that a writer can close a commit before it outgrows a limit without encoding it. Never
+// less than the encoding's size (exact for commits with at least one event and one record; a few
+// words more otherwise). Cheap: a few additions per call.
+class CommitSizer {
+ public:
+  explicit CommitSizer(size_t nodeNameBytes);
+  void addEvent(size_t eventBytes) { bytes_ += eventSize(eventBytes); }
+  void addIdempotency(size_t keyBytes, size_t recordBytes) {
+    bytes_ += idempotencySize(keyBytes, recordBytes);
+  }
+  size_t bytes() const { return bytes_; }
+
+  // What one event or one record adds.
+  static size_t eventSize(size_t eventBytes);
+  static size_t idempotencySize(size_t keyBytes, size_t recordBytes);
+
+ private:
+  size_t bytes_;
+};
+
 // The canonical encoding. The caller passes a commit it built from its own log (the checks of
 // decodeCommit() hold for it); the size is not checked here: see kMaxCommitBytes.
 std::string encodeCommit(const Commit& commit);

@@ -16,10 +16,12 @@ constexpr int kEmptyPollsBeforeResubscribe = 2;
 
 }  // namespace
 
-CommitReader::CommitReader(const NatsConnection& conn, std::string streamName, uint64_t afterSeq)
+CommitReader::CommitReader(const NatsConnection& conn, std::string streamName, uint64_t afterSeq,
+                           Observer observer)
     : conn_(conn),
       stream_(std::move(streamName)),
       subject_(commitSubject(stream_)),
+      observer_(std::move(observer)),
       position_(afterSeq) {}
 
 CommitReader::~CommitReader() { unsubscribe(); }
@@ -53,14 +55,32 @@ void CommitReader::unsubscribe() {
   sub_ = nullptr;
 }
 
-void CommitReader::confirmCaughtUp() {
-  if (!conn_.connected()) return;
-  uint64_t last = 0;
-  try {
-    last = streamLastSequence(conn_, stream_);
-  } catch (const NatsError&) {
-    return;  // not heard: lastHeard() stays where it was
+void CommitReader::seen(uint64_t last) {
+  uint64_t known = streamLastSeen_.load();
+  while (known < last && !streamLastSeen_.compare_exchange_weak(known, last)) {
   }
+}
+
+std::optional<uint64_t> CommitReader::askStreamEnd() {
+  if (!conn_.connected()) return std::nullopt;
+  const auto askedAt = Clock::now();
+  std::optional<uint64_t> answer;
+  try {
+    answer = observeStreamEnd(conn_, stream_);
+  } catch (const NatsError&) {
+    return std::nullopt;
+  }
+  if (!answer) return std::nullopt;  // from a leader that may have been replaced: not heard
+  const uint64_t last = *answer;
+  seen(last);
+  if (observer_) observer_(last, askedAt);
+  return last;
+}
+
+void CommitReader::confirmCaughtUp() {
+  const auto asked = askStreamEnd();
+  if (!asked) return;  // not heard: lastHeard() stays where it was
+  const uint64_t last = *asked;
   if (last <= position_.load()) {
     emptyPollsBehind_ = 0;
     heard();
@@ -92,6 +112,7 @@ std::vector<StreamCommit> CommitReader::poll(std::chrono::milliseconds wait, int
   }
   bool gap = false;
   natsMsg* lastAccepted = nullptr;
+  uint64_t pendingAfter = 0;  // behind the last accepted message, as its metadata tells
   for (int i = 0; i < list.Count && !gap; ++i) {
     natsMsg* m = list.Msgs[i];
     jsMsgMetaData* meta = nullptr;
@@ -100,6 +121,7 @@ std::vector<StreamCommit> CommitReader::poll(std::chrono::milliseconds wait, int
       break;
     }
     const uint64_t seq = meta->Sequence.Stream;
+    const uint64_t pending = meta->NumPending;
     jsMsgMetaData_Destroy(meta);
     const uint64_t next = position_.load() + 1;
     if (seq < next) continue;  // delivered before (a redelivery)
@@ -110,12 +132,16 @@ std::vector<StreamCommit> CommitReader::poll(std::chrono::milliseconds wait, int
     out.push_back({seq, std::string(natsMsg_GetData(m), size_t(natsMsg_GetDataLength(m)))});
     position_.store(seq);
     lastAccepted = m;
+    pendingAfter = pending;
   }
   if (lastAccepted != nullptr) natsMsg_Ack(lastAccepted, nullptr);  // AckAll: the whole batch
   natsMsgList_Destroy(&list);
   if (!out.empty()) {
     emptyPollsBehind_ = 0;
     heard();
+    seen(position_.load() + pendingAfter);
+    // The end of the stream as far as that message knew: is it the end now?
+    if (pendingAfter == 0) (void)askStreamEnd();
   }
   if (gap) unsubscribe();
   return out;

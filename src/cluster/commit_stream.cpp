@@ -133,4 +133,30 @@ uint64_t streamLastSequence(const NatsConnection& conn, std::string_view streamN
   return si->State.LastSeq;
 }
 
+bool leaderHeardFromMajority(const jsClusterInfo* cluster, std::chrono::milliseconds bound) {
+  if (cluster == nullptr || cluster->ReplicasLen == 0) return true;  // one replica: the leader
+  const int64_t boundNs = std::chrono::nanoseconds(bound).count();
+  const std::string_view leader = cluster->Leader != nullptr ? cluster->Leader : "";
+  int heard = 1;  // the leader itself
+  for (int i = 0; i < cluster->ReplicasLen; ++i) {
+    const jsPeerInfo* peer = cluster->Replicas[i];
+    if (peer == nullptr) continue;
+    // The replicas listed are the answerer's peers: one of them named as the leader means a
+    // replica that is not the leader answered (measured: a resumed old leader, as it steps down).
+    if (peer->Name != nullptr && leader == peer->Name) return false;
+    if (peer->Current && !peer->Offline && peer->Active < boundNs) ++heard;
+  }
+  return 2 * heard > cluster->ReplicasLen + 1;
+}
+
+std::optional<uint64_t> observeStreamEnd(const NatsConnection& conn, std::string_view streamName) {
+  const std::string name(streamName);
+  auto si = getStreamInfo(conn, name, Clock::now());
+  if (!si)
+    throw NatsError("stream " + name + " does not exist", int(NATS_NOT_FOUND),
+                    int(JSStreamNotFoundErr));
+  if (!leaderHeardFromMajority(si->Cluster, kLeaderContactBound)) return std::nullopt;
+  return si->State.LastSeq;
+}
+
 }  // namespace pitlog::cluster

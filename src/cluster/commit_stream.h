@@ -7,12 +7,15 @@
 // Thread-safety: free functions over a NatsConnection, callable from any thread.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "cluster/nats_connection.h"
 #include "cluster/nats_error.h"
+
+struct jsClusterInfo;  // nats/nats.h
 
 namespace pitlog::cluster {
 
@@ -51,5 +54,26 @@ enum class StreamState { created, existing };
 
 // The stream's last sequence (0 when empty). Throws NatsError when it cannot be asked.
 [[nodiscard]] uint64_t streamLastSequence(const NatsConnection& conn, std::string_view streamName);
+
+// The stream's last sequence as an observation that the stream ended there at the moment of
+// asking (cluster_node.h, "Freshness"); nullopt when the answer cannot vouch for that. Stream
+// info is answered by whichever replica believes it leads: a leader that was paused or cut off
+// while the others elected another and went on still answers from its old state until it hears
+// of the new term (measured: for about a second after it resumes, and for requests that waited in
+// its socket). So an answer counts only when its leader shows it heard from a majority of the
+// stream's replicas, itself included, within kLeaderContactBound, which is shorter than any
+// election timeout: a majority that recently acknowledged it cannot have elected a successor.
+// Throws NatsError when the stream cannot be asked.
+[[nodiscard]] std::optional<uint64_t> observeStreamEnd(const NatsConnection& conn,
+                                                       std::string_view streamName);
+
+// nats-server elects a new leader only after at least 4 s without heartbeats (its minimum
+// election timeout); a healthy leader hears from each follower about every second.
+inline constexpr std::chrono::milliseconds kLeaderContactBound{2000};
+
+// Whether the answering leader heard from a majority of the replicas, itself included, within
+// `bound` (pure: over the stream info's cluster part; a stream with one replica always has).
+[[nodiscard]] bool leaderHeardFromMajority(const jsClusterInfo* cluster,
+                                           std::chrono::milliseconds bound);
 
 }  // namespace pitlog::cluster

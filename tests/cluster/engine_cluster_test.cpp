@@ -10,6 +10,7 @@
 #include "cluster/commit_stream.h"
 #include "cluster/jetstream_commit_log.h"
 #include "core_support.h"
+#include "events/merkle_store.h"
 #include "support/cluster_fixture.h"
 #include "support/nats_cluster.h"
 #include "support/temp_dir.h"
@@ -83,6 +84,12 @@ void requireOneLog(const Node& a, const Node& b) {
     CHECK(eventsA[i].bytes() == eventsB[i].bytes());
   }
   CHECK(a.engine->store().chainHead() == b.engine->store().chainHead());
+  // The same Merkle tree, whichever node wrote an event and which one applied it from the stream
+  // (storeProblem below also compares each node's stored nodes with a rebuild from its events).
+  const events::StoreNodeSource treeA(a.engine->store()), treeB(b.engine->store());
+  for (uint64_t n = 1; n <= eventsA.size(); ++n) {
+    CHECK(events::merkle::treeHead(treeA, n) == events::merkle::treeHead(treeB, n));
+  }
   CHECK(storeProblem(a.engine->store()) == std::nullopt);
   CHECK(storeProblem(b.engine->store()) == std::nullopt);
 }
