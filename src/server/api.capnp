@@ -18,6 +18,7 @@ struct Token {
   state @2 :Text;          # "current" | "previous"
   issuedAt @3 :Text;
   expiresAt @4 :Json.Value;  # RFC 3339 or null
+  lastUsedAt @5 :Json.Value; # RFC 3339 or null: its last active introspection (not history)
 }
 
 struct Rotation {
@@ -79,6 +80,16 @@ struct ScopeList {
 
 struct Health {
   status @0 :Text;
+  reason @1 :Text;            # why the node answers 503 (cluster mode: not current with the stream)
+  cluster @2 :ClusterHealth;  # cluster mode only
+}
+
+# Numbers as Float64: the codec writes 64-bit integers as strings, API.md shows numbers.
+struct ClusterHealth {
+  node @0 :Text;
+  position @1 :Float64;  # the seq of the last event the node applied
+  lagMs @2 :Float64;
+  connected @3 :Bool;
 }
 
 # RFC 7662. An inactive token answers {"active": false} and nothing else: every other field is a
@@ -132,4 +143,58 @@ struct PermissionRequest {
 struct IntrospectRequest {
   token @0 :Text;
   requiredScope @1 :Text;
+}
+
+# POST /v1/revoke and /v1/revoke/batch (API.md "Token hygiene").
+struct RevokeRequest {
+  token @0 :Text;
+  source @1 :Text;         # where the token was found, at most 500 characters
+}
+
+struct RevokeBatchRequest {
+  tokens @0 :List(Text);   # at most 1000
+  source @1 :Text;
+}
+
+# ---- webhooks (API.md "Token hygiene") ---------------------------------------------------------
+
+struct WebhookRequest {
+  url @0 :Text;
+  events @1 :List(Text);
+}
+
+struct Webhook {
+  id @0 :Text;
+  accountId @1 :Text;
+  url @2 :Text;
+  events @3 :List(Text);
+  version @4 :UInt32;
+  createdAt @5 :Text;
+  updatedAt @6 :Text;
+}
+
+struct WebhookReply {
+  webhook @0 :Webhook;
+  secret @1 :Text;         # `whsec_…`: only in the answer that created the subscription
+}
+
+struct WebhookList {
+  webhooks @0 :List(Webhook);
+}
+
+struct Delivery {
+  at @0 :Text;
+  type @1 :Text;           # the webhook event type
+  webhookId @2 :Text;      # the message's `webhook-id`
+  seq @3 :UInt32;          # the log event it carries
+  status @4 :Json.Value;   # the HTTP status, or null when none came back
+  error @5 :Json.Value;    # why not, or null
+  nextRetryAt @6 :Json.Value;  # RFC 3339, or null (delivered, or given up)
+  gaveUp @7 :Bool;
+}
+
+struct DeliveryList {
+  state @0 :Text;          # "delivering", "key_mismatch" or "not_available_in_cluster_mode"
+  message @1 :Text;        # the state in words
+  deliveries @2 :List(Delivery);  # the last 100 attempts, oldest first
 }

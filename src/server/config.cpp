@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <unistd.h>
 #include <vector>
 
 #include "commands/decide.h"
@@ -25,7 +27,9 @@ const std::vector<std::string>& settableOptions() {
   static const std::vector<std::string> kNames = {
       "data", "http", "rpc", "service-keys", "log-signing-key", "scopes", "rotation-window", "sync",
       "log-level", "log-format", "tls-cert", "tls-key", "max-connections",
-      "idle-timeout", "write-timeout", "config"};
+      "idle-timeout", "write-timeout", "cluster", "cluster-stream", "cluster-replicas",
+      "node-name", "max-staleness", "webhook-key", "webhooks-allow-private", "rotation-due",
+      "webhook-retry-scale-for-tests", "config"};
   return kNames;
 }
 
@@ -51,6 +55,17 @@ po::options_description describeOptions() {
        "scope catalogue, one scope per line (default: the built-in catalogue)")
       ("rotation-window", po::value<std::string>()->value_name("DURATION"),
        "how long the previous token stays valid after a rotate (default 7d; e.g. 36h, 90m, 2s)")
+      ("webhook-key", po::value<std::string>()->value_name("FILE"),
+       "master key that webhook signing secrets are derived from (default: <data>/webhook.key, "
+       "created with mode 0600 at first start; never logged)")
+      ("webhooks-allow-private",
+       po::value<std::string>()->value_name("true|false")->implicit_value("true"),
+       "allow webhook targets over http and at private addresses (tests, private networks; "
+       "default false: https to public addresses only)")
+      ("rotation-due", po::value<std::string>()->value_name("DURATION"),
+       "age of a current token at which the rotation.due webhook fires (default 90d)")
+      ("webhook-retry-scale-for-tests", po::value<std::string>()->value_name("FACTOR"),
+       "FOR TESTS ONLY: multiplies the webhook retry delays and give-up time (default 1)")
       ("sync", po::value<std::string>()->value_name("true|false"),
        "fsync every commit before answering (default true)")
       ("log-level", po::value<std::string>()->value_name("LEVEL"),
@@ -71,6 +86,18 @@ po::options_description describeOptions() {
       ("write-timeout", po::value<std::string>()->value_name("DURATION"),
        "close a connection (HTTP or RPC) whose client takes none of its answers for this long "
        "(default 30s)")
+      ("cluster", po::value<std::string>()->value_name("URLS"),
+       "run as one node of a cluster whose log is a NATS JetStream stream: nats://HOST:PORT, "
+       "several separated by commas (default: a single node, no cluster)")
+      ("cluster-stream", po::value<std::string>()->value_name("NAME"),
+       "the stream holding the cluster's log (default PITLOG; letters, digits, '-' and '_')")
+      ("cluster-replicas", po::value<std::string>()->value_name("N"),
+       "replicas of the stream when pitd creates it, 1 to 5 (default 3)")
+      ("node-name", po::value<std::string>()->value_name("NAME"),
+       "this node's name in logs, metrics and commits (default: the host name)")
+      ("max-staleness", po::value<std::string>()->value_name("DURATION"),
+       "answer introspection and mutations 503 once the node has not been current with the "
+       "stream for this long (default 5s)")
       ("config", po::value<std::string>()->value_name("FILE"),
        "read options from FILE (`name = value` lines, '#' comments)");
   return d;
@@ -93,6 +120,7 @@ void printHelp(std::ostream& out, const po::options_description& d) {
          "  pitd --data ./db --http 127.0.0.1:0 --rotation-window 2s --log-format json\n"
          "  PITLOG_DATA=/var/lib/pitlog pitd --config /etc/pitlog/pitd.conf\n"
          "  pitd --data ./db --http 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n"
+         "  pitd --data ./db --cluster nats://10.0.0.1:4222,nats://10.0.0.2:4222 --node-name a\n"
          "\n"
          "With no --service-keys, the first start writes a random key to <data>/service.key\n"
          "(mode 0600) and logs that path; clients send it as `Authorization: Bearer <key>`.\n"
@@ -104,6 +132,10 @@ void printHelp(std::ostream& out, const po::options_description& d) {
          "--idle-timeout is closed, and a client that takes none of its answers for\n"
          "--write-timeout is disconnected. A failed accept (e.g. no file descriptor left) is\n"
          "retried, never fatal.\n"
+         "With --cluster, pitd is one node of a cluster: every node serves every route, the log\n"
+         "lives in the JetStream stream (created when missing), each node keeps a full copy in\n"
+         "its data dir, and a node not current with the stream for --max-staleness answers\n"
+         "introspection and mutations 503 until it has caught up.\n"
          "SIGTERM or SIGINT stops pitd after the commands in flight on both ports are durable\n"
          "and answered. SIGHUP reloads the service keys.\n";
 }
@@ -167,6 +199,87 @@ std::optional<bool> parseBool(std::string text) {
   return std::nullopt;
 }
 
+bool allOf(std::string_view text, bool (*ok)(char)) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), ok);
+}
+
+bool isDigit(char ch) { return ch >= '0' && ch <= '9'; }
+bool isStreamChar(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_'; }
+bool isNodeNameChar(char ch) { return isStreamChar(ch) || ch == '.'; }
+
+// "nats://HOST:PORT", the form API.md gives (the NATS client takes others too; pitd does not,
+// so that a typo is an error at start rather than a server that never answers).
+bool isNatsUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "nats://";
+  if (url.substr(0, kScheme.size()) != kScheme) return false;
+  return parseEndpoint(std::string(url.substr(kScheme.size()))).has_value();
+}
+
+std::string hostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "pitd";
+  std::string text(name);
+  // A host name may hold characters a metric label or msg id should not; keep the safe ones.
+  text.erase(std::remove_if(text.begin(), text.end(), [](char ch) { return !isNodeNameChar(ch); }),
+             text.end());
+  return text.empty() ? "pitd" : text.substr(0, 64);
+}
+
+template <typename Get>
+std::optional<ClusterConfig> interpretCluster(Get& get) {
+  auto urls = get("cluster");
+  if (!urls) {
+    for (const char* name : {"cluster-stream", "cluster-replicas", "node-name", "max-staleness"}) {
+      if (get(name)) throw BadOption{std::string("--") + name + " needs --cluster (a cluster node)"};
+    }
+    return std::nullopt;
+  }
+  ClusterConfig c;
+  std::string_view rest(*urls);
+  for (;;) {
+    const size_t comma = rest.find(',');
+    const std::string_view url = rest.substr(0, comma);
+    if (!isNatsUrl(url)) {
+      throw BadOption{"--cluster: expected nats://HOST:PORT[,nats://HOST:PORT...], got '" +
+                      *urls + "'"};
+    }
+    c.urls.emplace_back(url);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (auto v = get("cluster-stream")) {
+    if (v->size() > 64 || !allOf(*v, isStreamChar)) {
+      throw BadOption{"--cluster-stream: expected 1-64 letters, digits, '-' or '_', got '" + *v +
+                      "'"};
+    }
+    c.stream = *v;
+  }
+  if (auto v = get("cluster-replicas")) {
+    if (v->size() != 1 || !allOf(*v, isDigit) || (*v)[0] < '1' || (*v)[0] > '5') {
+      throw BadOption{"--cluster-replicas: expected a number from 1 to 5, got '" + *v + "'"};
+    }
+    c.replicas = (*v)[0] - '0';
+  }
+  if (auto v = get("node-name")) {
+    if (v->size() > 64 || !allOf(*v, isNodeNameChar)) {
+      throw BadOption{"--node-name: expected 1-64 letters, digits, '.', '-' or '_', got '" + *v +
+                      "'"};
+    }
+    c.nodeName = *v;
+  } else {
+    c.nodeName = hostName();
+  }
+  if (auto v = get("max-staleness")) {
+    auto ms = events::parseDuration(*v);
+    if (!ms || *ms > 3600LL * 1000) {
+      throw BadOption{"--max-staleness: expected a positive duration of at most 1h such as 5s "
+                      "or 500ms, got '" + *v + "'"};
+    }
+    c.maxStalenessMs = *ms;
+  }
+  return c;
+}
+
 Config interpret(const po::variables_map& vm) {
   Config c;
   auto get = [&](const char* name) -> std::optional<std::string> {
@@ -198,6 +311,32 @@ Config interpret(const po::variables_map& vm) {
   if (auto v = get("log-signing-key")) {
     if (v->empty()) throw BadOption{"--log-signing-key: expected a file name"};
     c.logSigningKeyFile = *v;
+  }
+  if (auto v = get("webhook-key")) {
+    if (v->empty()) throw BadOption{"--webhook-key: expected a file name"};
+    c.webhookKeyFile = *v;
+  }
+  if (auto v = get("webhooks-allow-private")) {
+    auto b = parseBool(*v);
+    if (!b) throw BadOption{"--webhooks-allow-private: expected true or false, got '" + *v + "'"};
+    c.webhooksAllowPrivate = *b;
+  }
+  if (auto v = get("rotation-due")) {
+    auto ms = events::parseDuration(*v);
+    if (!ms) {
+      throw BadOption{"--rotation-due: expected a positive duration such as 90d, 36h or 2s, got '" +
+                      *v + "'"};
+    }
+    c.rotationDueMs = *ms;
+  }
+  if (auto v = get("webhook-retry-scale-for-tests")) {
+    char* end = nullptr;
+    const double f = std::strtod(v->c_str(), &end);
+    if (v->empty() || end != v->c_str() + v->size() || !(f > 0) || f > 1) {
+      throw BadOption{"--webhook-retry-scale-for-tests: expected a factor in (0, 1], got '" + *v +
+                      "'"};
+    }
+    c.webhookRetryScaleForTests = f;
   }
   if (auto v = get("scopes")) {
     if (v->empty()) throw BadOption{"--scopes: expected a file name"};
@@ -250,6 +389,7 @@ Config interpret(const po::variables_map& vm) {
   };
   timeout("idle-timeout", &c.idleTimeoutMs);
   timeout("write-timeout", &c.writeTimeoutMs);
+  c.cluster = interpretCluster(get);
   if (auto v = get("log-level")) {
     static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn",
                                                      "error", "critical", "off"};

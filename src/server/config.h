@@ -6,6 +6,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace pitlog::server {
 
@@ -17,6 +18,16 @@ struct Endpoint {
 };
 
 enum class LogFormat { text, json };
+
+// Cluster mode (API.md "Cluster mode"): present only with --cluster; every other cluster option
+// needs it, so that a node never believes it is clustered when it is not.
+struct ClusterConfig {
+  std::vector<std::string> urls;  // nats://HOST:PORT, in the order given
+  std::string stream = "PITLOG";
+  int replicas = 3;               // 1..5, used when pitd creates the stream
+  std::string nodeName;           // default: the host name
+  int64_t maxStalenessMs = 5000;
+};
 
 struct Config {
   std::string dataDir;
@@ -39,6 +50,15 @@ struct Config {
   int64_t writeTimeoutMs = 30'000;  // a peer that takes no bytes of its answers
   std::string logLevel = "info";  // trace, debug, info, warn, error, critical, off
   LogFormat logFormat = LogFormat::text;
+  std::optional<ClusterConfig> cluster;  // nullopt: single node, nothing cluster-related runs
+  // Webhooks (API.md "Token hygiene"). The master key every subscription's signing secret is
+  // derived from; nullopt: <data>/webhook.key, created with mode 0600 at first start.
+  std::optional<std::string> webhookKeyFile;
+  bool webhooksAllowPrivate = false;  // http and private addresses as targets (tests, intranets)
+  int64_t rotationDueMs = 90LL * 24 * 3600 * 1000;  // rotation.due: the current token's age
+  // Test only: the retry schedule's delays are multiplied by this (1 in production), so that a
+  // test sees a day of retries in seconds.
+  double webhookRetryScaleForTests = 1.0;
 };
 
 struct ConfigOutcome {

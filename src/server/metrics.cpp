@@ -100,7 +100,11 @@ void Metrics::recordBatch(const commands::BatchStats& stats) {
   if (stats.commands == 0) return;  // a storage report outside any batch
   std::lock_guard lock(mu_);
   ++batches_;
-  if (!stats.ok) ++failedBatches_;
+  if (stats.conflict) {
+    ++commitConflicts_;  // not a failure: the batch's commands are decided again
+  } else if (!stats.ok) {
+    ++failedBatches_;
+  }
   eventsAppended_ += stats.events;
   batchCommands_.observe(static_cast<double>(stats.commands));
   if (stats.events > 0) writeSeconds_.observe(static_cast<double>(stats.writeMicros) / 1e6);
@@ -179,6 +183,37 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "pitlog_storage_failures_total", "counter",
          "Storage fault episodes (writes stopped until pitd recovered by itself) since start.");
   sample(out, "pitlog_storage_failures_total", "", static_cast<double>(gauges.storageFailures));
+  if (const auto& c = gauges.cluster) {
+    // Node names are 1-64 of [A-Za-z0-9._-] (config.cpp): nothing to escape in a label value.
+    const std::string node = "node=\"" + c->node + "\"";
+    header(out, "pitlog_cluster_position", "gauge",
+           "Cluster mode: sequence number of the last event this node applied from the stream.");
+    sample(out, "pitlog_cluster_position", node, static_cast<double>(c->position));
+    header(out, "pitlog_cluster_lag_seconds", "gauge",
+           "Cluster mode: how long ago this node was last known to hold everything the stream "
+           "held; past --max-staleness it answers introspection and mutations 503.");
+    sample(out, "pitlog_cluster_lag_seconds", node, c->lagSeconds);
+    header(out, "pitlog_cluster_commit_conflicts_total", "counter",
+           "Cluster mode: commits that lost the race for the stream's next position to another "
+           "node; their commands were decided again.");
+    sample(out, "pitlog_cluster_commit_conflicts_total", node,
+           static_cast<double>(commitConflicts_));
+    header(out, "pitlog_cluster_connected", "gauge",
+           "Cluster mode: 1 while this node is connected to a NATS server, else 0.");
+    sample(out, "pitlog_cluster_connected", node, c->connected ? 1 : 0);
+  }
+  if (const auto& w = gauges.webhooks) {
+    header(out, "pitlog_webhook_attempts_total", "counter",
+           "Webhook delivery attempts since start, by outcome: delivered (a 2xx), failed (retried "
+           "later or given up).");
+    sample(out, "pitlog_webhook_attempts_total", "outcome=\"delivered\"",
+           static_cast<double>(w->delivered));
+    sample(out, "pitlog_webhook_attempts_total", "outcome=\"failed\"",
+           static_cast<double>(w->failed));
+    header(out, "pitlog_webhook_messages_given_up_total", "counter",
+           "Webhook messages given up after 24 hours of retries (the next message followed).");
+    sample(out, "pitlog_webhook_messages_given_up_total", "", static_cast<double>(w->gaveUp));
+  }
   // One sample per port ("http", "rpc") of each connection metric.
   auto perPort = [&](const char* name, const char* type, const char* help, auto value) {
     header(out, name, type, help);

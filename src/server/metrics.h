@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -35,12 +36,29 @@ class Histogram {
 
 enum class IntrospectionOutcome { active, scopeDenied, inactive };
 
+// A cluster node's gauges (API.md "Cluster mode"), labelled with its name.
+struct ClusterGauges {
+  std::string node;
+  uint64_t position = 0;  // the seq of the last event the node applied
+  double lagSeconds = 0;
+  bool connected = false;
+};
+
+// The webhook delivery worker's attempts since start, by outcome (a single node's worker).
+struct WebhookAttemptCounts {
+  uint64_t delivered = 0;  // a 2xx came back
+  uint64_t failed = 0;     // anything else; retried later, or given up
+  uint64_t gaveUp = 0;     // failures after which the message was given up
+};
+
 // Values read at scrape time rather than pushed.
 struct MetricsGauges {
   size_t tokensInMemory = 0;
   uint64_t lastSequence = 0;
   bool storageWritable = true;   // Engine::storageHealth()
   uint64_t storageFailures = 0;  // fault episodes since start
+  std::optional<ClusterGauges> cluster = std::nullopt;  // cluster mode only
+  std::optional<WebhookAttemptCounts> webhooks = std::nullopt;  // while a worker delivers
 };
 
 class Metrics {
@@ -78,6 +96,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_;                                 // GUARDED_BY(mu_)
   uint64_t eventsAppended_ = 0;                                              // GUARDED_BY(mu_)
   uint64_t batches_ = 0, failedBatches_ = 0;                                 // GUARDED_BY(mu_)
+  uint64_t commitConflicts_ = 0;                                             // GUARDED_BY(mu_)
   Histogram batchCommands_;                                                  // GUARDED_BY(mu_)
   Histogram writeSeconds_;                                                   // GUARDED_BY(mu_)
   std::array<uint64_t, 3> introspections_{};                                 // GUARDED_BY(mu_)

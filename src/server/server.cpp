@@ -10,13 +10,18 @@
 #include <filesystem>
 
 #include <memory>
+#include <optional>
 
+#include "cluster/cluster_node.h"
+#include "server/webhooks/kv_delivery_state.h"
+#include "server/webhooks/webhook_service.h"
 #include "commands/engine.h"
 #include "commands/scope_catalogue.h"
 #include "events/checkpoint.h"
 #include "events/signed_note_signer.h"
 #include "events/store.h"
 #include "server/accept_loop.h"
+#include "server/cluster_view.h"
 #include "server/connection_limits.h"
 #include "server/expiry_scheduler.h"
 #include "server/http_connections.h"
@@ -103,10 +108,6 @@ kj::Promise<void> reloadKeysOnHangup(kj::UnixEventPort& signals, const Config& c
   });
 }
 
-// The log's id in its checkpoints' origin line, "pitlog/<log id>", and its signing key's name.
-// The same on every node of a cluster (they compute the same tree; each signs with its own key).
-constexpr std::string_view kLogId = "pitd";
-
 // The key that signs checkpoints: --log-signing-key, or <data>/log-signing.key created at first
 // start. The path is logged, never the key.
 std::unique_ptr<events::NoteSigner> loadLogSigner(const Config& config) {
@@ -114,13 +115,71 @@ std::unique_ptr<events::NoteSigner> loadLogSigner(const Config& config) {
       (std::filesystem::path(config.dataDir) / "log-signing.key").string());
   try {
     bool created = false;
-    auto signer = events::NoteSigner::loadOrCreate(path, events::logOrigin(kLogId), &created);
+    auto signer = events::NoteSigner::loadOrCreate(path, events::logOrigin(events::kLogId), &created);
     log::info(created ? "log signing key created" : "log signing key loaded",
               {{"file", path}, {"verifier_key", signer->verifier().encoded()}});
     return signer;
   } catch (const std::exception& e) {
     throw StartupError{2, e.what()};
   }
+}
+
+// --cluster: connects to the NATS servers and makes sure the stream is safe, before the database
+// is opened (the stream is joined when the engine opens it, through EngineOptions::log).
+std::unique_ptr<cluster::ClusterNode> connectCluster(const ClusterConfig& config) {
+  cluster::ClusterOptions options;
+  options.urls = config.urls;
+  options.stream = config.stream;
+  options.replicas = config.replicas;
+  options.nodeName = config.nodeName;
+  options.maxStaleness = std::chrono::milliseconds(config.maxStalenessMs);
+  const std::string node = config.nodeName;
+  options.progress = [node](const std::string& message, uint64_t done, uint64_t total) {
+    log::info(message, {{"node", node}, {"done", std::to_string(done)},
+                        {"total", std::to_string(total)}});
+  };
+  std::string urls;
+  for (const auto& u : config.urls) urls += (urls.empty() ? "" : ",") + u;
+  log::info("joining the cluster", {{"node", node}, {"servers", urls}, {"stream", config.stream},
+                                    {"replicas", std::to_string(config.replicas)},
+                                    {"max_staleness_ms", std::to_string(config.maxStalenessMs)}});
+  try {
+    return cluster::ClusterNode::connect(options);
+  } catch (const std::exception& e) {
+    throw StartupError{1, std::string("cannot join the cluster: ") + e.what()};
+  }
+}
+
+// Logs the node's freshness as it changes (API.md: a node not current for --max-staleness fails
+// closed), so that an operator sees when and why a node stopped and started answering.
+kj::Promise<void> watchFreshness(kj::Timer& timer, const ClusterView& cluster, bool wasFresh,
+                                 bool wasConnected) {
+  return timer.afterDelay(500 * kj::MILLISECONDS)
+      .then([&timer, &cluster, wasFresh, wasConnected]() {
+        const auto status = cluster.status();
+        const std::string node = cluster.nodeName();
+        const std::string position = std::to_string(cluster.position());
+        const std::string lag = std::to_string(status.lagMs);
+        if (status.connected != wasConnected) {
+          if (status.connected) {
+            log::info("cluster: connected to a NATS server again", {{"node", node}});
+          } else {
+            log::warn("cluster: lost the connection to the NATS servers", {{"node", node}});
+          }
+        }
+        if (status.fresh != wasFresh) {
+          if (status.fresh) {
+            log::info("cluster: node is current again; introspection and mutations are served",
+                      {{"node", node}, {"position", position}, {"lag_ms", lag}});
+          } else {
+            log::warn("cluster: node is not current with the stream; introspection and "
+                      "mutations answer 503 until it has caught up",
+                      {{"node", node}, {"position", position}, {"lag_ms", lag},
+                       {"reason", status.reason}});
+          }
+        }
+        return watchFreshness(timer, cluster, status.fresh, status.connected);
+      });
 }
 
 kj::Maybe<ServerTls> loadTls(const Config& config) {
@@ -193,6 +252,9 @@ int serve(const Config& config) {
   auto catalogue = loadCatalogue(config);
   auto keys = loadKeys(config);
   auto tls = loadTls(config);  // before the database: a bad file should cost nothing to find
+  // Declared before the engine, so that it outlives the engine's log on its connection.
+  std::unique_ptr<cluster::ClusterNode> node;
+  if (config.cluster) node = connectCluster(*config.cluster);
 
   commands::EngineOptions options;
   options.dataDir = config.dataDir;
@@ -200,6 +262,14 @@ int serve(const Config& config) {
   options.rotationWindowMs = config.rotationWindowMs;
   options.catalogue = std::move(catalogue);
   options.onBatch = [&metrics](const commands::BatchStats& stats) { metrics.recordBatch(stats); };
+  if (node) {
+    // The one branch on the mode: where the log lives (commands/commit_log.h).
+    options.log = [&node](auto& store) { return node->openLog(store); };
+    options.lastUseStore = [&node, sync = config.sync](auto& store) {
+      return node->lastUseStore(store, sync);
+    };
+    options.nodeName = config.cluster->nodeName;
+  }
   std::unique_ptr<commands::Engine> engine;
   try {
     engine = commands::Engine::open(std::move(options));
@@ -213,6 +283,20 @@ int serve(const Config& config) {
                               {"scopes", std::to_string(engine->catalogue().scopes().size())},
                               {"rotation_window_ms", std::to_string(config.rotationWindowMs)},
                               {"sync", config.sync ? "true" : "false"}});
+  std::optional<ClusterView> cluster;
+  kj::Promise<void> watchingCluster = kj::NEVER_DONE;
+  if (node) {
+    cluster.emplace(*node, *engine);
+    const auto status = cluster->status();
+    log::info("cluster node started",
+              {{"node", cluster->nodeName()},
+               {"position", std::to_string(engine->lastSeq())},
+               {"stream_position", std::to_string(status.streamPosition)},
+               {"fresh", status.fresh ? "true" : "false"}});
+    watchingCluster = logFailure(
+        watchFreshness(io.provider->getTimer(), *cluster, status.fresh, status.connected),
+        "cluster freshness watch");
+  }
 
   const ConnectionLimits limits = limitsOf(config);
   kj::Timer& timer = io.provider->getTimer();
@@ -220,8 +304,34 @@ int serve(const Config& config) {
   // With the timer, a body announced and never sent in full is answered 400 in bounded time.
   http::ApiService api(*engine, keys, metrics, timer);
   api.setSecureCookies(tls != nullptr);  // console session cookies: Secure under TLS
+  if (cluster) api.setCluster(&*cluster);
+  if (node) api.setConsoleSessionStore(node->consoleSessionStore());  // shared by the nodes
   auto logSigner = loadLogSigner(config);
-  api.setLogSigner(logSigner.get(), events::logOrigin(kLogId));
+  api.setLogSigner(logSigner.get(), events::logOrigin(events::kLogId));
+  std::unique_ptr<webhooks::WebhookService> hooks;
+  try {
+    webhooks::SharedDeliveryState shared;
+    if (node) {
+      // Exactly one node delivers each subscription: a lease and the delivery state in buckets
+      // beside the stream.
+      auto kv = webhooks::startClusterDelivery(node->connection(), config.cluster->stream,
+                                               config.cluster->replicas, config.cluster->nodeName,
+                                               webhooks::attemptTimeout(config));
+      shared.lease = std::move(kv.lease);
+      shared.state = std::move(kv.state);
+    }
+    hooks = webhooks::startWebhooks(config, *engine, std::move(shared));
+  } catch (const std::exception& e) {
+    throw StartupError{2, e.what()};
+  }
+  std::function<WebhookAttemptCounts()> attempts;
+  if (hooks->worker) {
+    attempts = [worker = hooks->worker.get()] {
+      return WebhookAttemptCounts{worker->delivered(), worker->failed(), worker->gaveUp()};
+    };
+  }
+  api.setWebhooks({hooks->key.get(), config.webhooksAllowPrivate, hooks->state.get(),
+                   hooks->notDelivering, std::move(attempts)});
   kj::HttpServerSettings settings;
   settings.errorHandler = api;
   settings.headerTimeout = limits.firstRequestTimeout;
@@ -241,7 +351,9 @@ int serve(const Config& config) {
   if (config.rpc) {
     rpcServer = std::make_unique<rpc::RpcServer>(
         *engine, [&keys](std::string_view key) { return keys.authenticate(key); }, timer, limits,
-        [](const std::string& what) { log::warn(what); });
+        [](const std::string& what) { log::warn(what); },
+        cluster ? rpc::FailClosed([&cluster]() { return cluster->failClosedReason(); })
+                : rpc::FailClosed());
     auto& listener = rpcListener.emplace(listen(io, *config.rpc, "rpc", tls, metrics));
     auto& accepts = rpcAccepts.emplace(*listener, timer, "rpc", limits.maxConnections,
                                        [&rpcServer](kj::Own<kj::AsyncIoStream> c) {
@@ -270,6 +382,7 @@ int serve(const Config& config) {
   rpcListener = nullptr;
   expiries = nullptr;
   reloading = nullptr;
+  watchingCluster = nullptr;
   auto drains = kj::heapArrayBuilder<kj::Promise<void>>(2);
   drains.add(httpConnections.drain());
   drains.add(rpcServer ? rpcServer->drain() : kj::Promise<void>(kj::READY_NOW));
@@ -279,8 +392,11 @@ int serve(const Config& config) {
       }))
       .wait(io.waitScope);
   rpcServer.reset();  // closes what the timeout left; its sessions refer to the engine
+  hooks.reset();      // stops delivery (an attempt in flight is sent again after a restart)
   engine->stop();  // finishes every queued command (including scheduler expiries), then stops
-  engine.reset();  // closes the database
+  engine.reset();  // closes the database (and stops following the stream)
+  api.setConsoleSessionStore(nullptr);  // drops the shared store before its connection
+  node.reset();    // then the connection the log used
   log::info("stopped");
   return 0;
 }

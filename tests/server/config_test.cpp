@@ -295,3 +295,127 @@ TEST_CASE("config: connection limits from a flag or PITLOG_star or the file - ba
     CHECK(p.err.find(c.mentions) != std::string::npos);
   }
 }
+
+TEST_CASE("config: no --cluster is a single node with no cluster options") {
+  auto p = parse({"--data", "d"});
+  REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
+  CHECK_FALSE(p.outcome.config.cluster);
+}
+
+TEST_CASE("config: --cluster and its options from flags, PITLOG_star and the file") {
+  SECTION("defaults: stream PITLOG, 3 replicas, the host name, 5 s") {
+    auto p = parse({"--data", "d", "--cluster", "nats://127.0.0.1:4222"});
+    REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
+    REQUIRE(p.outcome.config.cluster);
+    const auto& c = *p.outcome.config.cluster;
+    CHECK(c.urls == std::vector<std::string>{"nats://127.0.0.1:4222"});
+    CHECK(c.stream == "PITLOG");
+    CHECK(c.replicas == 3);
+    CHECK_FALSE(c.nodeName.empty());
+    CHECK(c.maxStalenessMs == 5000);
+  }
+  SECTION("every option") {
+    auto p = parse({"--data", "d", "--cluster", "nats://10.0.0.1:4222,nats://localhost:4223",
+                    "--cluster-stream", "PIT_log-2", "--cluster-replicas", "5", "--node-name",
+                    "node-a.eu", "--max-staleness", "500ms"});
+    INFO(p.err);
+    REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
+    const auto& c = *p.outcome.config.cluster;
+    CHECK(c.urls == std::vector<std::string>{"nats://10.0.0.1:4222", "nats://localhost:4223"});
+    CHECK(c.stream == "PIT_log-2");
+    CHECK(c.replicas == 5);
+    CHECK(c.nodeName == "node-a.eu");
+    CHECK(c.maxStalenessMs == 500);
+  }
+  SECTION("from the environment") {
+    EnvVar cluster("PITLOG_CLUSTER", "nats://127.0.0.1:4222");
+    EnvVar node("PITLOG_NODE_NAME", "from-env");
+    EnvVar staleness("PITLOG_MAX_STALENESS", "2s");
+    auto p = parse({"--data", "d", "--node-name", "from-flag"});
+    REQUIRE(p.outcome.config.cluster);
+    CHECK(p.outcome.config.cluster->nodeName == "from-flag");
+    CHECK(p.outcome.config.cluster->maxStalenessMs == 2000);
+  }
+  SECTION("from the config file") {
+    pitlog::testing::TempDir dir("config");
+    const std::string file = dir.sub("pitd.conf");
+    std::ofstream(file) << "cluster = nats://127.0.0.1:4222\ncluster-replicas = 1\n";
+    auto p = parse({"--data", "d", "--config", file});
+    REQUIRE(p.outcome.config.cluster);
+    CHECK(p.outcome.config.cluster->replicas == 1);
+  }
+}
+
+TEST_CASE("config: bad cluster options exit 2 naming the option") {
+  struct Case {
+    std::vector<std::string> args;
+    const char* mentions;
+  };
+  const std::string url = "nats://127.0.0.1:4222";
+  for (const auto& c : std::vector<Case>{
+           {{"--cluster", ""}, "--cluster"},
+           {{"--cluster", "127.0.0.1:4222"}, "--cluster"},
+           {{"--cluster", "http://127.0.0.1:4222"}, "--cluster"},
+           {{"--cluster", "nats://127.0.0.1"}, "--cluster"},
+           {{"--cluster", "nats://127.0.0.1:4222,"}, "--cluster"},
+           {{"--cluster", "nats://127.0.0.1:4222,,nats://127.0.0.1:4223"}, "--cluster"},
+           {{"--cluster", url, "--cluster-replicas", "0"}, "--cluster-replicas"},
+           {{"--cluster", url, "--cluster-replicas", "6"}, "--cluster-replicas"},
+           {{"--cluster", url, "--cluster-replicas", "three"}, "--cluster-replicas"},
+           {{"--cluster", url, "--cluster-stream", ""}, "--cluster-stream"},
+           {{"--cluster", url, "--cluster-stream", "a.b"}, "--cluster-stream"},
+           {{"--cluster", url, "--cluster-stream", "a b"}, "--cluster-stream"},
+           {{"--cluster", url, "--node-name", ""}, "--node-name"},
+           {{"--cluster", url, "--node-name", "a/b"}, "--node-name"},
+           {{"--cluster", url, "--node-name", std::string(65, 'n')}, "--node-name"},
+           {{"--cluster", url, "--max-staleness", "0s"}, "--max-staleness"},
+           {{"--cluster", url, "--max-staleness", "5"}, "--max-staleness"},
+           {{"--cluster", url, "--max-staleness", "2h"}, "--max-staleness"},
+           // A cluster option without --cluster would leave a node believing it is clustered.
+           {{"--cluster-stream", "PITLOG"}, "--cluster-stream needs --cluster"},
+           {{"--node-name", "a"}, "--node-name needs --cluster"},
+           {{"--max-staleness", "5s"}, "--max-staleness needs --cluster"},
+           {{"--cluster-replicas", "3"}, "--cluster-replicas needs --cluster"},
+       }) {
+    std::vector<std::string> args{"--data", "d"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto p = parse(args);
+    INFO(p.err);
+    CHECK(p.outcome.action == ConfigOutcome::Action::exit);
+    CHECK(p.outcome.exitCode == 2);
+    CHECK(p.err.find(c.mentions) != std::string::npos);
+  }
+}
+
+TEST_CASE("config: the webhook options: defaults, values, env, and bad values naming the option") {
+  auto d = parse({"--data", "d"}).outcome.config;
+  CHECK_FALSE(d.webhookKeyFile);
+  CHECK_FALSE(d.webhooksAllowPrivate);
+  CHECK(d.rotationDueMs == 90LL * 24 * 3600 * 1000);
+  CHECK(d.webhookRetryScaleForTests == 1.0);
+
+  auto p = parse({"--data", "d", "--webhook-key", "k", "--webhooks-allow-private",
+                  "--rotation-due", "2s", "--webhook-retry-scale-for-tests", "0.001"});
+  REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
+  const auto& c = p.outcome.config;
+  CHECK(c.webhookKeyFile == std::optional<std::string>("k"));
+  CHECK(c.webhooksAllowPrivate);
+  CHECK(c.rotationDueMs == 2000);
+  CHECK(c.webhookRetryScaleForTests == 0.001);
+  {
+    EnvVar env("PITLOG_WEBHOOKS_ALLOW_PRIVATE", "true");
+    CHECK(parse({"--data", "d"}).outcome.config.webhooksAllowPrivate);
+  }
+  for (const auto& [args, mentions] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--data", "d", "--webhook-key", ""}, "--webhook-key"},
+           {{"--data", "d", "--webhooks-allow-private", "perhaps"}, "--webhooks-allow-private"},
+           {{"--data", "d", "--rotation-due", "soon"}, "--rotation-due"},
+           {{"--data", "d", "--webhook-retry-scale-for-tests", "2"}, "--webhook-retry-scale-for-tests"},
+           {{"--data", "d", "--webhook-retry-scale-for-tests", "0"}, "--webhook-retry-scale-for-tests"},
+       }) {
+    auto bad = parse(args);
+    INFO(bad.err);
+    CHECK(bad.outcome.exitCode == 2);
+    CHECK(bad.err.find(mentions) != std::string::npos);
+  }
+}

@@ -118,25 +118,6 @@ const std::vector<WrongCredentials> kWrongCredentials = {
     {"form id alone", {}, "token=x&client_id=mallory", true},
 };
 
-std::string base64(const std::string& text) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < text.size(); i += 3) {
-    const uint32_t n = (uint8_t(text[i]) << 16) | (uint8_t(text[i + 1]) << 8) | uint8_t(text[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
-  }
-  if (i + 1 == text.size()) {
-    const uint32_t n = uint8_t(text[i]) << 16;
-    out += std::string{kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63]} + "==";
-  } else if (i + 2 == text.size()) {
-    const uint32_t n = (uint8_t(text[i]) << 16) | (uint8_t(text[i + 1]) << 8);
-    out += std::string{kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63],
-                       kAlphabet[(n >> 6) & 63]} + "=";
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -148,6 +129,8 @@ TEST_CASE("every route but /healthz and /metrics answers 401 without a key, howe
   const std::vector<RouteCase> routes = {
       {"GET", "/v1/scopes", ""},
       {"POST", "/v1/introspect", R"({"token":")" + victim.token + R"("})"},
+      {"POST", "/v1/revoke", R"({"token":"pit_unknown"})"},
+      {"POST", "/v1/revoke/batch", R"({"tokens":["pit_unknown"]})"},
       {"POST", base + "/integrations", R"({"name":"Evil","scopes":["contacts.readonly"]})"},
       {"GET", base + "/integrations", ""},
       {"GET", base + "/integrations/" + id, ""},
@@ -228,7 +211,7 @@ TEST_CASE("unkeyed requests alone append nothing and read nothing, whatever the 
   CHECK(s.lastSeq() == before);
 }
 
-TEST_CASE("the open probes answer without a key and carry no no-store; an unknown path without a key is 401, not 404") {
+TEST_CASE("the open probes answer without a key and carry no no-store - an unknown path without a key is 401, not 404") {
   TestServer s;
   auto health = httpRequest(s.port(), "GET", "/healthz");
   CHECK(health.status == 200);
@@ -242,13 +225,13 @@ TEST_CASE("the open probes answer without a key and carry no no-store; an unknow
   CHECK(unknownKeyed.status == 404);
 }
 
-TEST_CASE("the right key as a client secret (Basic, form) opens /v1/introspect and no other route") {
+TEST_CASE("the right key as a client secret (Basic, form) opens /v1/introspect and no other route but /v1/revoke") {
   TestServer s;
   const Created victim = s.create("acme");
   const std::string id = victim.id;
   const std::string base = "/v1/accounts/acme";
-  const std::string basic = "Basic " + base64("gateway-1:" + s.key());
-  const std::string basicLower = "basic " + base64("gateway-1:" + s.key());
+  const std::string basic = "Basic " + basicAuthEncoding("gateway-1:" + s.key());
+  const std::string basicLower = "basic " + basicAuthEncoding("gateway-1:" + s.key());
   const std::string form = "client_id=gateway-1&client_secret=" + s.key();
 
   // Introspection answers in each form, the form body's token read after authentication.
@@ -276,14 +259,14 @@ TEST_CASE("the right key as a client secret (Basic, form) opens /v1/introspect a
 
   // A wrong secret in Basic is Basic's challenge on introspect; a wrong Bearer key, Bearer's.
   HttpResponse wrongBasic = httpRequest(s.port(), "POST", "/v1/introspect",
-                                        {{"Authorization", "Basic " + base64("gw:" + s.key() + "x")},
+                                        {{"Authorization", "Basic " + basicAuthEncoding("gw:" + s.key() + "x")},
                                          {"Content-Type", "application/json"}},
                                         R"({"token":"x"})");
   CHECK(wrongBasic.status == 401);
   CHECK(wrongBasic.header("www-authenticate") == "Basic realm=\"pitlog\"");
   // A client id outside the id pattern is refused even with the right secret.
   HttpResponse badId = httpRequest(s.port(), "POST", "/v1/introspect",
-                                   {{"Authorization", "Basic " + base64("a/b:" + s.key())},
+                                   {{"Authorization", "Basic " + basicAuthEncoding("a/b:" + s.key())},
                                     {"Content-Type", "application/json"}},
                                    R"({"token":"x"})");
   CHECK(badId.status == 401);
@@ -296,6 +279,7 @@ TEST_CASE("the right key as a client secret (Basic, form) opens /v1/introspect a
 
   const std::vector<RouteCase> others = {
       {"GET", "/v1/scopes", ""},
+      {"POST", "/v1/revoke/batch", R"({"tokens":[")" + victim.token + R"("]})"},
       {"POST", base + "/integrations", R"({"name":"Evil","scopes":["contacts.readonly"]})"},
       {"GET", base + "/integrations", ""},
       {"GET", base + "/integrations/" + id, ""},
@@ -332,23 +316,6 @@ TEST_CASE("the right key as a client secret (Basic, form) opens /v1/introspect a
   CHECK(s.lastSeq() == before);
   CHECK(s.active(victim.token));
 }
-
-namespace {
-
-// Signs in to the console as `actor` of `account` through a link the service asked for; the
-// session cookie ("pitlog_console=..."), as a browser would send it back.
-std::string signIn(TestServer& s, const std::string& account, const Actor& actor) {
-  HttpResponse link = s.send("POST", "/v1/accounts/" + account + "/console/links", "", actor);
-  REQUIRE(link.status == 201);
-  const std::string url = Json::parse(link.body)["url"].str();
-  REQUIRE(url.rfind("/console/signin?code=", 0) == 0);
-  HttpResponse signin = httpRequest(s.port(), "GET", url);
-  REQUIRE(signin.status == 303);
-  const std::string cookie = signin.header("set-cookie");
-  return cookie.substr(0, cookie.find(';'));
-}
-
-}  // namespace
 
 TEST_CASE("a console sign-in link works once and sets a strict, HttpOnly session cookie") {
   TestServer s;
@@ -387,7 +354,7 @@ TEST_CASE("console links go only to actors who may manage, or admins") {
   REQUIRE(s.send("PUT", "/v1/accounts/acme/users/carol/permission", R"({"allowed":false})").status == 200);
   CHECK(s.send("POST", "/v1/accounts/acme/console/links", "", Actor{"carol", "admin"}).status == 201);
   // The key is needed; a session is not enough to mint another session.
-  const std::string cookie = signIn(s, "acme", kAdmin);
+  const std::string cookie = s.consoleCookie("acme");
   CHECK(httpRequest(s.port(), "POST", "/v1/accounts/acme/console/links",
                     {{"Cookie", cookie}, {"X-Pitlog-Console", "1"}})
             .status == 401);
@@ -397,7 +364,7 @@ TEST_CASE("a console session reaches its own account's routes as its actor, only
   TestServer s;
   const Created own = s.create("acme");
   const Created other = s.create("globex");
-  const std::string cookie = signIn(s, "acme", Actor{"alice", "admin"});
+  const std::string cookie = s.consoleCookie("acme", Actor{"alice", "admin"});
   const Headers console = {{"Cookie", cookie}, {"X-Pitlog-Console", "1"}};
 
   HttpResponse list = httpRequest(s.port(), "GET", "/v1/accounts/acme/integrations", console);

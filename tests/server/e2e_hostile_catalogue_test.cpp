@@ -187,12 +187,19 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
   const std::string audit = "/v1/accounts/acme/audit";
   const std::string perm = "/v1/accounts/acme/users/bob/permission";
   const std::string intro = "/v1/introspect";
+  auto inclusion = [](const std::string& query) { return "/v1/log/proof/inclusion?" + query; };
+  auto consistency = [](const std::string& query) { return "/v1/log/proof/consistency?" + query; };
   const std::string scopes = R"("scopes":["contacts.readonly"])";
   auto create = [&](const std::string& fields) {  // a create body with `fields` added
     return request("POST", list, admin, "{" + fields + "}");
   };
   auto edit = [&](const std::string& json, const Headers& h) { return request("PATCH", A, h, json); };
   const std::string bad = "invalid_argument";
+  const std::string W = "/v1/accounts/acme/webhooks/hook";
+  const std::string ok = R"(["token.rotated"])";
+  auto hook = [](const std::string& url, const std::string& events) {
+    return R"({"url":")" + url + R"(","events":)" + events + "}";
+  };
   const std::string inactive = R"({"active":false})";
   const std::string big(70 * 1024, 'x');
   const std::string form = "application/x-www-form-urlencoded";
@@ -200,6 +207,17 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
     return "Basic " + std::string(kj::encodeBase64(kj::arrayPtr(
                           reinterpret_cast<const kj::byte*>(credentials.data()), credentials.size())).cStr());
   };
+
+  // The console (API.md "Admin console"): a session of acme's admin, one of globex's, and the
+  // page every refused sign-in code gets (an unknown code's, checked to say so).
+  const std::string acmeSession = s.consoleCookie("acme");
+  const std::string globexSession = s.consoleCookie("globex");
+  const Headers console = {{"Cookie", acmeSession}, {"X-Pitlog-Console", "1"}};
+  const std::string signin = "/console/signin?code=";
+  const HttpResponse refused = httpRequest(s.port(), "GET", signin + std::string(43, 'A'));
+  REQUIRE(refused.status == 401);
+  REQUIRE(refused.body.find("This sign-in link is not valid") != std::string::npos);
+  const std::string refusedPage = refused.body;
 
   const std::vector<Row> rows = {
       // --- every field's type, length and charset limits -----------------------------------
@@ -327,6 +345,108 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
       {"token with non-ASCII characters", request("POST", intro, service,
                                                   "{\"token\":\"pit_\xc3\xa9\xc3\xa9\"}"),
        200, "", std::nullopt, inactive},
+      // --- revocation by value: 200 {} whatever the token, 400 only for the request's form -----
+      {"revoke: token null", request("POST", "/v1/revoke", service, R"({"token":null})"), 400, bad,
+       "token"},
+      {"revoke: token an object", request("POST", "/v1/revoke", service, R"({"token":{"$ne":""}})"),
+       400, bad, "token"},
+      {"revoke: no token", request("POST", "/v1/revoke", service, R"({"source":"x"})"), 400, bad,
+       "token"},
+      {"revoke: an unknown field", request("POST", "/v1/revoke", service, R"({"token":"x","tenant":"acme"})"),
+       400, bad, "tenant"},
+      {"revoke: source of 501 characters",
+       request("POST", "/v1/revoke", service, R"({"token":"x","source":")" + std::string(501, 's') + "\"}"),
+       400, bad, "source"},
+      {"revoke: source with U+0000", request("POST", "/v1/revoke", service,
+                                             R"({"token":"x","source":"a\u0000b"})"),
+       400, bad, "source"},
+      {"revoke: source a number", request("POST", "/v1/revoke", service, R"({"token":"x","source":5})"),
+       400, bad, "source"},
+      {"revoke: token of 8 KiB", request("POST", "/v1/revoke", service,
+                                         "{\"token\":\"pit_" + std::string(8192, 'A') + "\"}"),
+       200, "", std::nullopt, "{}"},
+      {"revoke: token with a made-up checksum",
+       request("POST", "/v1/revoke", service, "{\"token\":\"pit_" + std::string(49, '0') + "\"}"),
+       200, "", std::nullopt, "{}"},
+      {"revoke: token with non-ASCII characters",
+       request("POST", "/v1/revoke", service, "{\"token\":\"pit_\xc3\xa9\xc3\xa9\"}"), 200, "",
+       std::nullopt, "{}"},
+      {"revoke: form token twice", request("POST", "/v1/revoke", with(service, "Content-Type", form),
+                                           "token=a&token=b"),
+       400, bad, "token"},
+      {"revoke: form without token", request("POST", "/v1/revoke", with(service, "Content-Type", form),
+                                             "token_type_hint=access_token"),
+       400, bad, "token"},
+      {"revoke: form with an encoded NUL", request("POST", "/v1/revoke",
+                                                   with(service, "Content-Type", form), "token=pit_%00"),
+       200, "", std::nullopt, "{}"},
+      {"revoke: Basic with the right key, an unknown token",
+       request("POST", "/v1/revoke", {{"Authorization", basic("scanner:" + s.key())}, {"Content-Type", form}},
+               "token=x&token_type_hint=refresh_token"),
+       200, "", std::nullopt, "{}"},
+      {"revoke: Basic with a wrong secret",
+       request("POST", "/v1/revoke", {{"Authorization", basic("scanner:" + s.key() + "x")},
+                                      {"Content-Type", form}}, "token=x"),
+       401, "unauthenticated", ""},
+      // --- webhooks: the SSRF guard (no --webhooks-allow-private here) and the subscription's form
+      {"webhook: a loopback target", request("PUT", W, admin, hook("https://127.0.0.1/h", ok)),
+       400, bad, "url"},
+      {"webhook: loopback spelled as one number", request("PUT", W, admin, hook("https://2130706433/h", ok)),
+       400, bad, "url"},
+      {"webhook: loopback in hex", request("PUT", W, admin, hook("https://0x7f.1/h", ok)), 400, bad, "url"},
+      {"webhook: the cloud metadata address", request("PUT", W, admin,
+                                                      hook("https://169.254.169.254/latest/meta-data", ok)),
+       400, bad, "url"},
+      {"webhook: an IPv4-mapped IPv6 loopback", request("PUT", W, admin, hook("https://[::ffff:127.0.0.1]/h", ok)),
+       400, bad, "url"},
+      {"webhook: a private network", request("PUT", W, admin, hook("https://10.0.0.5/h", ok)), 400, bad, "url"},
+      {"webhook: plain http", request("PUT", W, admin, hook("http://example.com/h", ok)), 400, bad, "url"},
+      {"webhook: user and password in the URL", request("PUT", W, admin, hook("https://u:p@example.com/h", ok)),
+       400, bad, "url"},
+      {"webhook: a file URL", request("PUT", W, admin, hook("file:///etc/passwd", ok)), 400, bad, "url"},
+      {"webhook: a URL with U+0000", request("PUT", W, admin, hook("https://example.com/\\u0000", ok)),
+       400, bad, "url"},
+      {"webhook: a URL of 3000 characters", request("PUT", W, admin,
+                                                    hook("https://example.com/" + std::string(3000, 'a'), ok)),
+       400, bad, "url"},
+      {"webhook: no events", request("PUT", W, admin, hook("https://example.com/h", "[]")), 400, bad, "events"},
+      {"webhook: an unknown event type", request("PUT", W, admin, hook("https://example.com/h", R"(["token.stolen"])")),
+       400, bad, "events"},
+      {"webhook: a type twice", request("PUT", W, admin,
+                                        hook("https://example.com/h", R"(["token.rotated","token.rotated"])")),
+       400, bad, "events"},
+      {"webhook: events a string", request("PUT", W, admin, hook("https://example.com/h", R"("token.rotated")")),
+       400, bad, "events"},
+      {"webhook: the secret chosen by the caller",
+       request("PUT", W, admin, R"({"url":"https://example.com/h","events":["token.rotated"],"secret":"whsec_AAAA"})"),
+       400, bad, "secret"},
+      {"webhook: an id with a space", request("PUT", "/v1/accounts/acme/webhooks/a%20b", admin,
+                                              hook("https://example.com/h", ok)),
+       400, bad, "webhookId"},
+      {"webhook: a user who may not manage", request("PUT", W, user, hook("https://example.com/h", ok)),
+       403, "permission_denied", ""},
+      {"webhook: deliveries of an unknown one", request("GET", W + "/deliveries", admin), 404, "not_found", ""},
+      {"webhook: delete an unknown one", request("DELETE", W, admin), 404, "not_found", ""},
+      {"revoke/batch: 1001 tokens", request("POST", "/v1/revoke/batch", service, [] {
+         std::string b = R"({"tokens":[)";
+         for (int i = 0; i < 1001; ++i) b += std::string(i ? "," : "") + "\"x\"";
+         return b + "]}";
+       }()),
+       400, bad, "tokens"},
+      {"revoke/batch: tokens a string", request("POST", "/v1/revoke/batch", service, R"({"tokens":"x"})"),
+       400, bad, "tokens"},
+      {"revoke/batch: a token that is a number",
+       request("POST", "/v1/revoke/batch", service, R"({"tokens":["x",5]})"), 400, bad, "tokens"},
+      {"revoke/batch: an empty list", request("POST", "/v1/revoke/batch", service, R"({"tokens":[]})"),
+       200, "", std::nullopt, R"({"received":0})"},
+      {"revoke/batch: a form body", request("POST", "/v1/revoke/batch", with(service, "Content-Type", form),
+                                            "tokens=x"),
+       415, "unsupported_media_type", ""},
+      {"revoke/batch: Basic with the right key (Bearer only)",
+       request("POST", "/v1/revoke/batch", {{"Authorization", basic("scanner:" + s.key())},
+                                            {"Content-Type", "application/json"}}, R"({"tokens":["x"]})"),
+       401, "unauthenticated", ""},
+      {"revoke: GET", request("GET", "/v1/revoke", service), 405, "method_not_allowed", ""},
       {"requiredScope an array", request("POST", intro, service,
                                          R"({"token":"pit_x","requiredScope":["contacts.write"]})"),
        400, bad, "requiredScope"},
@@ -388,6 +508,15 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
       {"after 2^63", request("GET", audit + "?after=9223372036854775808", admin), 400, bad, "after"},
       {"since after until", request("GET", audit + "?since=2026-12-01T00:00:00.000Z&until=2026-11-01T00:00:00.000Z", admin),
        400, bad, "since"},
+      {"unusedForDays beyond 64 bits",
+       request("GET", list + "?unusedForDays=99999999999999999999999", admin), 400, bad,
+       "unusedForDays"},
+      {"unusedForDays negative", request("GET", list + "?unusedForDays=-1", admin), 400, bad,
+       "unusedForDays"},
+      {"unusedForDays 36501", request("GET", list + "?unusedForDays=36501", admin), 400, bad,
+       "unusedForDays"},
+      {"unusedForDays twice", request("GET", list + "?unusedForDays=1&unusedForDays=2", admin), 400,
+       bad, "unusedForDays"},
       {"staleAfterDays 36501", request("GET", list + "?staleAfterDays=36501", admin), 400, bad,
        "staleAfterDays"},
       {"staleAfterDays 40000", request("GET", list + "?staleAfterDays=40000", admin), 400, bad,
@@ -552,6 +681,38 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
        request("PATCH", A, with(admin, "Idempotency-Key", "idem\x01"), R"({"name":"n"})"), 400, bad,
        "Idempotency-Key"},
 
+      // --- X-Pitlog-Min-Position garbage (API.md "Cluster mode"; single-node too) ----------------
+      {"X-Pitlog-Min-Position present and empty",
+       request("GET", list, with(admin, "X-Pitlog-Min-Position", "")), 400, bad, "X-Pitlog-Min-Position"},
+      {"X-Pitlog-Min-Position negative",
+       request("GET", list, with(admin, "X-Pitlog-Min-Position", "-1")), 400, bad, "X-Pitlog-Min-Position"},
+      {"X-Pitlog-Min-Position with a sign",
+       request("GET", list, with(admin, "X-Pitlog-Min-Position", "+1")), 400, bad, "X-Pitlog-Min-Position"},
+      {"X-Pitlog-Min-Position a fraction",
+       request("GET", audit, with(admin, "X-Pitlog-Min-Position", "1.5")), 400, bad, "X-Pitlog-Min-Position"},
+      {"X-Pitlog-Min-Position in hex",
+       request("GET", A, with(admin, "X-Pitlog-Min-Position", "0x10")), 400, bad, "X-Pitlog-Min-Position"},
+      {"X-Pitlog-Min-Position a list",
+       request("GET", list, with(admin, "X-Pitlog-Min-Position", "1, 2")), 400, bad, "X-Pitlog-Min-Position"},
+      {"X-Pitlog-Min-Position sent twice",
+       request("GET", list, [&] { auto h = with(admin, "X-Pitlog-Min-Position", "1");
+                                  h.emplace_back("X-Pitlog-Min-Position", "2");
+                                  return h; }()),
+       400, bad, "X-Pitlog-Min-Position"},
+      {"X-Pitlog-Min-Position of 2^64",
+       request("GET", list, with(admin, "X-Pitlog-Min-Position", "18446744073709551616")), 400, bad,
+       "X-Pitlog-Min-Position"},
+      {"X-Pitlog-Min-Position of 8 KiB of digits",
+       request("GET", list, with(admin, "X-Pitlog-Min-Position", std::string(8192, '9'))), 400, bad,
+       "X-Pitlog-Min-Position"},
+      {"X-Pitlog-Min-Position a word, on introspection",
+       request("POST", intro, with(service, "X-Pitlog-Min-Position", "latest"), R"({"token":"pit_x"})"),
+       400, bad, "X-Pitlog-Min-Position"},
+      // Well formed and never reached: the bounded wait (2 s), then 503.
+      {"X-Pitlog-Min-Position far ahead of the log",
+       request("GET", list, with(admin, "X-Pitlog-Min-Position", "18446744073709551615")), 503,
+       "unavailable", ""},
+
       // --- Authorization scheme variants -------------------------------------------------------
       {"Bearer with the key and trailing words", request("GET", "/v1/scopes",
                                                          {{"Authorization", "Bearer " + s.key() + " x"}}),
@@ -667,6 +828,91 @@ TEST_CASE("hostile catalogue: each hostile request gets its documented error in 
        "unauthenticated", ""},
       {"an unknown path without a key is 401, not 404", request("GET", "/v1/secret", {}), 401,
        "unauthenticated", ""},
+
+      // --- log proofs: sizes and sequences out of range or malformed, each naming its field ------
+      // The log holds a handful of events here; 99999 is beyond it.
+      {"inclusion proof without seq", request("GET", inclusion(""), service), 400, bad, "seq"},
+      {"inclusion proof of seq 0 (leaf n-1 is seq n)", request("GET", inclusion("seq=0"), service),
+       400, bad, "seq"},
+      {"inclusion proof of a negative seq", request("GET", inclusion("seq=-1"), service), 400, bad,
+       "seq"},
+      {"inclusion proof of seq 01 (a leading zero)", request("GET", inclusion("seq=01"), service), 400,
+       bad, "seq"},
+      {"inclusion proof of seq 1e3", request("GET", inclusion("seq=1e3"), service), 400, bad, "seq"},
+      {"inclusion proof of seq +1 (a form-encoded space)", request("GET", inclusion("seq=+1"), service),
+       400, bad, "seq"},
+      {"inclusion proof of seq %00", request("GET", inclusion("seq=%00"), service), 400, bad, "seq"},
+      {"inclusion proof of seq 2^64 (overflows 64 bits)",
+       request("GET", inclusion("seq=18446744073709551616"), service), 400, bad, "seq"},
+      {"inclusion proof of seq 2^64-1", request("GET", inclusion("seq=18446744073709551615"), service),
+       400, bad, "seq"},
+      {"inclusion proof of a seq beyond the log", request("GET", inclusion("seq=99999"), service), 400,
+       bad, "seq"},
+      {"inclusion proof in a tree of size 0", request("GET", inclusion("seq=1&treeSize=0"), service),
+       400, bad, "treeSize"},
+      {"inclusion proof of seq 2 in a tree of size 1",
+       request("GET", inclusion("seq=2&treeSize=1"), service), 400, bad, "treeSize"},
+      {"inclusion proof in a tree larger than the log",
+       request("GET", inclusion("seq=1&treeSize=99999"), service), 400, bad, "treeSize"},
+      {"inclusion proof with treeSize text", request("GET", inclusion("seq=1&treeSize=all"), service),
+       400, bad, "treeSize"},
+      {"consistency proof without from", request("GET", consistency("to=2"), service), 400, bad,
+       "from"},
+      {"consistency proof from a negative size", request("GET", consistency("from=-1"), service), 400,
+       bad, "from"},
+      {"consistency proof from 3 to 2 (backwards)", request("GET", consistency("from=3&to=2"), service),
+       400, bad, "from"},
+      {"consistency proof from beyond the log", request("GET", consistency("from=99999"), service), 400,
+       bad, "from"},
+      {"consistency proof to beyond the log", request("GET", consistency("from=1&to=99999"), service),
+       400, bad, "to"},
+      {"consistency proof to 2^64", request("GET", consistency("from=1&to=18446744073709551616"),
+                                               service),
+       400, bad, "to"},
+      {"consistency proof with to 0x2", request("GET", consistency("from=1&to=0x2"), service), 400, bad,
+       "to"},
+      {"a proof without the service key",
+       request("GET", inclusion("seq=1"), with(service, "Authorization", std::nullopt)), 401,
+       "unauthenticated", ""},
+      {"POST to the checkpoint", request("POST", "/v1/log/checkpoint", service, "{}"), 405,
+       "method_not_allowed", ""},
+
+      // --- the console: sign-in codes, the console header, another account's session ---------
+      {"sign-in code unknown (well-formed: 43 base64url characters)",
+       request("GET", signin + std::string(42, 'A') + "B", {}), 401, "", std::nullopt, refusedPage},
+      {"sign-in code with an encoded NUL", request("GET", signin + "abc%00def", {}), 401, "",
+       std::nullopt, refusedPage},
+      {"sign-in code with markup (not echoed)", request("GET", signin + "%3Cscript%3Ealert(1)%3C/script%3E", {}),
+       401, "", std::nullopt, refusedPage},
+      {"sign-in code of 10 KiB", request("GET", signin + std::string(10240, 'c'), {}), 401, "",
+       std::nullopt, refusedPage},
+      {"sign-in code empty", request("GET", signin, {}), 401, "", std::nullopt, refusedPage},
+      // A query pitd cannot read is the request's form (400), on this route as on every other.
+      {"sign-in code with a bad %-escape", request("GET", signin + "%zz", {}), 400, bad, ""},
+      {"sign-in code twice", request("GET", signin + "a&code=b", {}), 400, bad, "code"},
+      {"sign-in without a code", request("GET", "/console/signin", {}), 401, "", std::nullopt,
+       refusedPage},
+      {"a session without X-Pitlog-Console", request("GET", list, {{"Cookie", acmeSession}}), 403,
+       "permission_denied", "X-Pitlog-Console"},
+      {"a session deleting without X-Pitlog-Console", request("DELETE", A, {{"Cookie", acmeSession}}),
+       403, "permission_denied", "X-Pitlog-Console"},
+      {"a session with X-Pitlog-Console: true (only 1 counts)",
+       request("GET", list, {{"Cookie", acmeSession}, {"X-Pitlog-Console", "true"}}), 403,
+       "permission_denied", "X-Pitlog-Console"},
+      {"a session of another account (globex) on acme's list",
+       request("GET", list, {{"Cookie", globexSession}, {"X-Pitlog-Console", "1"}}), 403,
+       "permission_denied", ""},
+      {"a session of another account (globex) editing acme's integration",
+       request("PATCH", A, {{"Cookie", globexSession}, {"X-Pitlog-Console", "1"},
+                            {"Content-Type", "application/json"}}, R"({"name":"mine now"})"),
+       403, "permission_denied", ""},
+      {"acme's session on globex's integration by id",
+       request("GET", integrationsPath("globex", g.id), console), 403, "permission_denied", ""},
+      {"a forged session cookie", request("GET", list, {{"Cookie", "pitlog_console=forged"},
+                                                        {"X-Pitlog-Console", "1"}}),
+       401, "unauthenticated", ""},
+      {"a session minting a sign-in link (the key is needed)",
+       request("POST", "/v1/accounts/acme/console/links", console), 401, "unauthenticated", ""},
 
       // --- methods -----------------------------------------------------------------------------
       {"TRACE (echoes requests on some servers)", request("TRACE", "/v1/scopes", service), 405,

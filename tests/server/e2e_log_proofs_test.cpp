@@ -160,7 +160,7 @@ TEST_CASE("log proof routes answer out-of-range values 400 naming the field", "[
   CHECK(field("/v1/log/proof/consistency?to=1") == "from");
 }
 
-TEST_CASE("log proof routes need the service key; the signing key file is the owner's alone",
+TEST_CASE("log proof routes need the service key - the signing key file is the owner's alone",
           "[log-proofs]") {
   TestServer s;
   for (const char* path : {"/v1/log/public-key", "/v1/log/checkpoint",

@@ -181,3 +181,76 @@ TEST_CASE("pitctl usage errors exit 2 and name the problem", "[pitctl]") {
   std::ostringstream out, err;
   CHECK(pitlog::tools::runPitctl(6, unreachable, out, err) == 2);
 }
+
+TEST_CASE("pitctl revoke kills tokens by value (one or a batch) and list shows last use",
+          "[pitctl]") {
+  TestServer s;
+  Pitctl pitctl(s);
+  const Created a = s.create("acme");
+  const Created b = s.create("acme");
+  const Created c = s.create("acme");
+
+  auto listed = pitctl({"list"});
+  REQUIRE(listed.status == 0);
+  CHECK(contains(listed.out, "LAST USED"));
+  CHECK(contains(listed.out, "never"));
+  REQUIRE(s.active(a.token));
+  auto used = pitctl({"--json", "list", "--unused-for-days", "1"});
+  REQUIRE(used.status == 0);
+  CHECK(Json::parse(used.out)["integrations"].size() == 0);
+  auto got = pitctl({"get", a.id});
+  REQUIRE(got.status == 0);
+  CHECK(contains(got.out, "last used 20"));  // a time, not "never"
+
+  auto one = pitctl({"revoke", a.token, "--source", "a chat log"});
+  INFO(redacted(one.err));
+  REQUIRE(one.status == 0);
+  CHECK(contains(one.out, "revoked 1 token"));
+  CHECK_FALSE(contains(one.out, "pit_"));
+  CHECK_FALSE(s.active(a.token));
+  auto many = pitctl({"revoke", b.token, c.token, "pit_unknown"});
+  REQUIRE(many.status == 0);
+  CHECK(contains(many.out, "revoked 3 tokens"));
+  CHECK_FALSE(s.active(b.token));
+  CHECK_FALSE(s.active(c.token));
+  auto listedAfter = pitctl({"list"});
+  CHECK(contains(listedAfter.out, "-"));
+
+  auto none = pitctl({"revoke"});
+  CHECK(none.status == 2);
+  auto tooLong = pitctl({"revoke", "x", "--source", std::string(501, 's')});
+  CHECK(tooLong.status == 1);
+  CHECK(contains(tooLong.err, "[field: source]"));
+}
+
+TEST_CASE("pitctl webhooks add, list, deliveries and remove against the real pitd - the secret is "
+          "printed once, on creation", "[pitctl]") {
+  TestServer s;
+  Pitctl pitctl(s);
+  auto added = pitctl({"webhooks", "add", "ops", "--target", "https://hooks.example.com/pitlog",
+                       "--event", "token.rotated", "--event", "rotation.window_ending"});
+  INFO(added.err);
+  REQUIRE(added.status == 0);
+  CHECK(contains(added.out, "secret:  whsec_"));
+  CHECK(contains(added.out, "rotation.window_ending, token.rotated"));
+  auto replaced = pitctl({"webhooks", "add", "ops", "--target", "https://hooks.example.com/v2",
+                          "--event", "token.rotated"});
+  REQUIRE(replaced.status == 0);
+  CHECK_FALSE(contains(replaced.out, "whsec_"));
+  auto listed = pitctl({"webhooks", "list"});
+  REQUIRE(listed.status == 0);
+  CHECK(contains(listed.out, "https://hooks.example.com/v2"));
+  auto deliveries = pitctl({"webhooks", "deliveries", "ops"});
+  REQUIRE(deliveries.status == 0);
+  CHECK(contains(deliveries.out, "state: "));
+  auto refused = pitctl({"webhooks", "add", "local", "--target", "https://127.0.0.1/x", "--event",
+                         "token.rotated"});
+  CHECK(refused.status == 1);
+  CHECK(contains(refused.err, "[field: url]"));
+  auto missing = pitctl({"webhooks", "add", "x", "--target", "https://example.com/x"});
+  CHECK(missing.status == 2);
+  REQUIRE(pitctl({"webhooks", "remove", "ops"}).status == 0);
+  auto gone = pitctl({"webhooks", "deliveries", "ops"});
+  CHECK(gone.status == 1);
+  CHECK(contains(gone.err, "not_found"));
+}

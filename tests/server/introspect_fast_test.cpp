@@ -56,7 +56,8 @@ TEST_CASE("plain introspection answers are the codec's bytes") {
   auto set = std::make_shared<const pitlog::projections::ScopeSet>(
       pitlog::projections::ScopeSet{{"contacts.readonly", "contacts.write"},
                                     "contacts.readonly contacts.write"});
-  auto grant = std::make_shared<const pitlog::projections::Grant>("acme", "int_01HX.z:9-a", set);
+  auto grant = std::make_shared<const pitlog::projections::Grant>(
+      std::make_shared<const std::string>("acme"), "int_01HX.z:9-a", set);
   Verification inactive;
   Verification active{true, grant, 1'764'384'000'123, std::nullopt, std::nullopt};
   Verification expiring{true, grant, 1'764'384'000'999, 1'765'000'000'000, std::nullopt};
@@ -75,7 +76,8 @@ TEST_CASE("introspection answers with texts to escape are left to the codec") {
   Renderer renderer;
   auto set = std::make_shared<const pitlog::projections::ScopeSet>(
       pitlog::projections::ScopeSet{{"a\"b"}, "a\"b"});
-  auto grant = std::make_shared<const pitlog::projections::Grant>("acme", "int_1", set);
+  auto grant = std::make_shared<const pitlog::projections::Grant>(
+      std::make_shared<const std::string>("acme"), "int_1", set);
   Verification v{true, grant, 1'000, std::nullopt, std::nullopt};
   CHECK_FALSE(renderPlainIntrospection(v));
   CHECK(renderer.introspection(v) == renderer.introspectionByCodec(v));

@@ -42,7 +42,7 @@ class LogPipe {
 
 }  // namespace
 
-TEST_CASE("an access record waits; the next record of another kind writes both, in order") {
+TEST_CASE("an access record waits - the next record of another kind writes both, in order") {
   LogPipe pipe;
   plog::access({{"method", "POST"}, {"route", "/v1/introspect"}, {"status", "200"}});
   CHECK(pipe.drain().empty());

@@ -94,3 +94,31 @@ TEST_CASE("metrics: requests / batches and introspections are counted") {
   CHECK(has("pitlog_tokens_in_memory 5"));
   CHECK(has("pitlog_log_last_sequence 42"));
 }
+
+TEST_CASE("metrics: a single node shows no cluster metrics") {
+  Metrics metrics;
+  const std::string page = metrics.render({0, 0});
+  CHECK(page.find("pitlog_cluster_") == std::string::npos);
+}
+
+TEST_CASE("metrics: a cluster node shows its position, lag, conflicts and connection, labelled") {
+  Metrics metrics;
+  pitlog::commands::BatchStats lost;
+  lost.commands = 2;
+  lost.ok = false;
+  lost.conflict = true;
+  metrics.recordBatch(lost);
+  metrics.recordBatch(lost);
+  pitlog::server::MetricsGauges gauges;
+  gauges.lastSequence = 17;
+  gauges.cluster = pitlog::server::ClusterGauges{"node-a", 17, 0.25, true};
+  const std::string page = metrics.render(gauges);
+  checkExposition(page);
+  auto has = [&](const std::string& line) { return page.find(line + "\n") != std::string::npos; };
+  CHECK(has(R"(pitlog_cluster_position{node="node-a"} 17)"));
+  CHECK(has(R"(pitlog_cluster_lag_seconds{node="node-a"} 0.25)"));
+  CHECK(has(R"(pitlog_cluster_commit_conflicts_total{node="node-a"} 2)"));
+  CHECK(has(R"(pitlog_cluster_connected{node="node-a"} 1)"));
+  // A lost race is decided again, not a failed commit.
+  CHECK(has("pitlog_commit_failures_total 0"));
+}

@@ -29,6 +29,8 @@ struct ApiService::Exchange {
   std::optional<events::Actor> sessionActor;
   // A console route: its answer carries the console's security headers.
   bool consoleRoute = false;
+  // X-Pitlog-Min-Position, on a route that honours it (any GET, introspection).
+  std::optional<uint64_t> minPosition;
 };
 
 namespace {
@@ -95,6 +97,7 @@ ApiService::ApiService(commands::Engine& engine, const ServiceKeys& keys, Metric
       handlers_(engine, renderer_, metrics),
       sessions_(wallClockMillis),
       console_(engine, sessions_, handlers_) {
+  renderer_.setLastUseLookup([&engine](const events::Digest& d) { return engine.lastUsed(d); });
   kj::HttpHeaderTable::Builder builder;
   ids_.authorization = builder.add("Authorization");
   ids_.actorUser = builder.add("X-Actor-User");
@@ -111,6 +114,9 @@ ApiService::ApiService(commands::Engine& engine, const ServiceKeys& keys, Metric
   ids_.consoleHeader = builder.add("X-Pitlog-Console");
   ids_.ifNoneMatch = builder.add("If-None-Match");
   table_ = builder.build();
+  KJ_IF_MAYBE(t, timer_) {
+    waiters_.emplace([&engine]() { return engine.lastSeq(); }, *t);
+  }
 }
 
 kj::Promise<void> ApiService::request(HttpMethod method, kj::StringPtr url,
@@ -137,11 +143,15 @@ kj::Promise<void> ApiService::request(HttpMethod method, kj::StringPtr url,
   req.cookie = copy(ids_.cookie);
   req.ifNoneMatch = copy(ids_.ifNoneMatch);
   req.consoleHeader = copy(ids_.consoleHeader) == std::optional<std::string>("1");
-  // kj reads an indexed header's empty value as no header at all, so Idempotency-Key stays out of
-  // the table and is found among the others: a present-but-empty key is then seen (API.md: 400).
+  // kj reads an indexed header's empty value as no header at all, so Idempotency-Key and
+  // X-Pitlog-Min-Position stay out of the table and are found among the others: a present but
+  // empty one is then seen (400), and one sent twice is joined into a list that is refused.
   headers.forEach([&](kj::StringPtr name, kj::StringPtr value) {
     if (!req.idempotencyKey && strcasecmp(name.cStr(), "Idempotency-Key") == 0) {
       req.idempotencyKey = std::string(value.cStr(), value.size());
+    } else if (strcasecmp(name.cStr(), "X-Pitlog-Min-Position") == 0) {
+      req.minPosition = req.minPosition ? *req.minPosition + "," + value.cStr()
+                                        : std::string(value.cStr(), value.size());
     }
   });
   req.contentType = copy(kj::HttpHeaderId::CONTENT_TYPE);
@@ -214,7 +224,7 @@ kj::Promise<Reply> ApiService::process(Exchange& x, kj::AsyncInputStream& body) 
   call.method = req.method;
   call.path = req.path;
   if (req.requestId) {
-    x.requestIdValid = isValidRequestId(*req.requestId);
+    x.requestIdValid = commands::isValidRequestId(*req.requestId);
     if (x.requestIdValid) call.requestId = *req.requestId;
   } else {
     call.requestId = requestIds_.next();
@@ -272,7 +282,9 @@ kj::Promise<Reply> ApiService::authenticateBySession(Exchange& x,
                                                      std::optional<RouteMatch> match,
                                                      const std::string& sessionId,
                                                      kj::AsyncInputStream& body) {
-  auto actor = sessions_.authenticate(sessionId);
+  auto known = sessions_.authenticate(sessionId);
+  if (known.unavailable) return consoleSessionsUnavailable(handlers_, *known.unavailable);
+  auto& actor = known.value;
   if (!actor) {
     return handlers_
         .errorReply(Code::unauthenticated,
@@ -349,6 +361,9 @@ std::optional<Reply> ApiService::checkForm(Exchange& x) {
     if (!call.match.integration.empty() && !commands::isValidId(call.match.integration)) {
       return bad("integration id must match ^[A-Za-z0-9._:-]{1,64}$", "integrationId");
     }
+    if (!call.match.webhook.empty() && !commands::isValidId(call.match.webhook)) {
+      return bad("webhook id must match ^[A-Za-z0-9._:-]{1,64}$", "webhookId");
+    }
     if (!call.match.user.empty() && !commands::isValidId(call.match.user)) {
       return bad("user id must match ^[A-Za-z0-9._:-]{1,64}$", "userId");
     }
@@ -391,7 +406,7 @@ std::optional<Reply> ApiService::checkForm(Exchange& x) {
   const auto known = Handlers::knownQuery(route.id, req.method);
   for (auto& [name, value] : *query) {
     if (std::find(known.begin(), known.end(), name) == known.end()) {
-      bool printable = name.size() <= 64 && isValidRequestId(name);
+      bool printable = commands::isPrintableAscii(name, 64);
       return bad(printable ? "unknown query parameter '" + name + "'"
                            : std::string("unknown query parameter"),
                  printable ? name : std::string());
@@ -413,6 +428,17 @@ std::optional<Reply> ApiService::checkForm(Exchange& x) {
       if (!call.ifMatch) {
         return bad("If-Match must be * or a list of entity tags such as \"3\"", "If-Match");
       }
+    }
+  }
+
+  // API.md: any GET and /v1/introspect may wait for a position; other routes ignore the header
+  // (a mutation is decided at the stream's head whatever the client has seen).
+  if (req.minPosition && (req.method == HttpMethod::GET || route.id == RouteId::introspect)) {
+    x.minPosition = parsePosition(*req.minPosition);
+    if (!x.minPosition) {
+      return bad("X-Pitlog-Min-Position must be a log position: the decimal number an "
+                 "X-Pitlog-Position header gave",
+                 "X-Pitlog-Min-Position");
     }
   }
 
@@ -455,6 +481,33 @@ kj::Promise<ApiService::BodyRead> ApiService::readBody(kj::AsyncInputStream& bod
 }
 
 kj::Promise<Reply> ApiService::dispatch(Exchange& x) {
+  if (!x.minPosition || engine_.lastSeq() >= *x.minPosition) return dispatchNow(x);
+  const uint64_t wanted = *x.minPosition;
+  kj::Promise<bool> waiting = false;  // without a timer (tests of the service alone): no wait
+  KJ_IF_MAYBE(w, waiters_) { waiting = w->waitFor(wanted, kMinPositionWait); }
+  return waiting.then([this, &x, wanted](bool reached) -> kj::Promise<Reply> {
+    if (reached) return dispatchNow(x);
+    return handlers_.errorReply(
+        Code::unavailable, "this node has applied the log up to position " +
+                               std::to_string(engine_.lastSeq()) + ", not yet " +
+                               std::to_string(wanted) + " (X-Pitlog-Min-Position), after " +
+                               std::to_string(kMinPositionWait / kj::MILLISECONDS) +
+                               " ms: retry, or ask another node");
+  });
+}
+
+kj::Promise<Reply> ApiService::dispatchNow(Exchange& x) {
+  if (cluster_ != nullptr) {
+    const RouteId route = x.call.match.route->id;
+    // Fail closed (API.md): a node that may have missed a revocation or a newer version answers
+    // neither introspection nor mutations. Reads of views go on: X-Pitlog-Min-Position is what
+    // makes them fresh.
+    if (route == RouteId::introspect || Handlers::isMutation(route, x.call.method)) {
+      if (auto reason = cluster_->failClosedReason()) {
+        return handlers_.errorReply(Code::unavailable, *reason);
+      }
+    }
+  }
   if (x.consoleRoute) {
     ConsoleRequest console;
     if (x.request.cookie) console.sessionId = sessionIdFromCookies(*x.request.cookie);
@@ -490,7 +543,7 @@ kj::Promise<Reply> ApiService::withBody(Exchange& x, kj::AsyncInputStream& body)
     }
     if (!bytes.empty()) {
       auto media = req.contentType ? parseMediaType(*req.contentType) : std::nullopt;
-      const bool formAllowed = route == RouteId::introspect;
+      const bool formAllowed = route == RouteId::introspect || route == RouteId::revoke;
       const bool typeOk = media && (media->type == kJson || (formAllowed && media->type == kForm));
       const bool charsetOk = media && (!media->charset || *media->charset == "utf-8");
       if (!typeOk || !charsetOk) {

@@ -4,7 +4,7 @@
 // access log record and the request metrics.
 //
 // Order of checks (API.md: authentication, then the request's form, then what the engine
-// decides): service key or console session (401) -> route (404) -> X-Request-Id, path ids and actor headers (400)
+// decides): service key or console session (401; 503 when the session store cannot answer) -> route (404) -> X-Request-Id, path ids and actor headers (400)
 // -> method (405) -> query, If-Match, Idempotency-Key, Content-Length syntax (400) -> a console session's
 // X-Pitlog-Console header and account (403) -> body size (413) -> media type (415) -> body content (400) -> handler (403, 404, 412, 409 and the rules of
 // validate()).
@@ -15,11 +15,13 @@
 #include <chrono>
 
 #include "commands/engine.h"
+#include "server/cluster_view.h"
 #include "server/http/console_handlers.h"
 #include "server/http/console_sessions.h"
 #include "server/http/credentials.h"
 #include "server/http/exchange.h"
 #include "server/http/handlers.h"
+#include "server/http/position_waiters.h"
 #include "server/http/render.h"
 #include "server/http/request_ids.h"
 #include "server/metrics.h"
@@ -33,6 +35,8 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
   // headers (HttpServerSettings::headerTimeout): a client that announces a body and sends less
   // is answered 400 and closed, instead of holding its connection and request forever.
   static constexpr kj::Duration kBodyTimeout = 15 * kj::SECONDS;
+  // How long a request with X-Pitlog-Min-Position waits for the node to apply it (API.md: 2 s).
+  static constexpr kj::Duration kMinPositionWait = 2 * kj::SECONDS;
 
   // `timer` bounds body reads (kBodyTimeout); without one they are unbounded, so pitd's wiring
   // passes the event loop's timer.
@@ -43,9 +47,21 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
 
   // Console session cookies get the Secure attribute (pitd serves TLS).
   void setSecureCookies(bool secure) { secureCookies_ = secure; }
+  // Where console links and sessions live (a cluster's shared bucket); without a call, this
+  // process's memory.
+  void setConsoleSessionStore(std::unique_ptr<ConsoleSessionStore> store) {
+    sessions_.setStore(std::move(store));
+  }
   // The key that signs the log's checkpoints (not owned) and the log's origin line.
   void setLogSigner(const events::NoteSigner* signer, std::string origin) {
     handlers_.setLogSigner(signer, std::move(origin));
+  }
+  // Cluster mode (not owned; null: a single node): introspection and mutations fail closed while
+  // the node is not fresh, and /healthz and /metrics show the node.
+  void setWebhooks(Handlers::WebhookSetup setup) { handlers_.setWebhooks(std::move(setup)); }
+  void setCluster(const ClusterView* cluster) {
+    cluster_ = cluster;
+    handlers_.setCluster(cluster);
   }
 
   kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url,
@@ -68,7 +84,7 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
  private:
   struct Exchange;
   struct HeaderIds {
-    // Idempotency-Key is not among them: see request().
+    // Idempotency-Key and X-Pitlog-Min-Position are not among them: see request().
     kj::HttpHeaderId authorization, actorUser, actorRole, requestId, ifMatch, etag, allow,
         wwwAuthenticate, cacheControl, idempotentReplayed, location, cookie, consoleHeader,
         ifNoneMatch;
@@ -91,8 +107,10 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
   Reply refuse(const Authentication& auth, bool acceptsClientSecret);
   kj::Promise<void> sendError(Response& response, const Reply& reply);
   kj::Promise<Reply> withBody(Exchange& x, kj::AsyncInputStream& body);
-  // The handler of the matched route: the console's or the API's.
+  // The handler of the matched route: the console's or the API's, once the node has applied
+  // X-Pitlog-Min-Position and when it may answer (cluster mode's fail-closed rule).
   kj::Promise<Reply> dispatch(Exchange& x);
+  kj::Promise<Reply> dispatchNow(Exchange& x);
   std::optional<Reply> checkForm(Exchange& x);
   kj::Promise<void> send(Response& response, Exchange& x, Reply reply);
 
@@ -117,6 +135,8 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
   ConsoleSessions sessions_;
   ConsoleHandlers console_;
   bool secureCookies_ = false;
+  const ClusterView* cluster_ = nullptr;
+  kj::Maybe<PositionWaiters> waiters_;  // with a timer only
 };
 
 }  // namespace pitlog::server::http

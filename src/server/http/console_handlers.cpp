@@ -39,6 +39,14 @@ std::string sessionJson(const events::Actor& actor, bool mayManage) {
 
 }  // namespace
 
+Reply consoleSessionsUnavailable(const Handlers& handlers, const std::string& why) {
+  // Fail closed: neither "signed out" nor "signed in" when the sessions cannot be read. The
+  // reason names the store's failure (connection, timeout), never a secret.
+  return handlers.errorReply(Code::unavailable,
+                             "console sessions are unavailable on this node: " + why +
+                                 "; try again in a moment");
+}
+
 bool ConsoleHandlers::isConsoleRoute(RouteId route) {
   switch (route) {
     case RouteId::consoleLinks:
@@ -79,7 +87,9 @@ Reply ConsoleHandlers::issueLink(const Call& call) {
                                     "' may not manage the integrations of account '" +
                                     call.match.account + "', so gets no console link");
   }
-  auto link = sessions_.issueLink(actor);
+  auto issued = sessions_.issueLink(actor);
+  if (issued.unavailable) return consoleSessionsUnavailable(handlers_, *issued.unavailable);
+  const auto& link = *issued.value;
   Reply reply;
   reply.status = 201;
   // The code is base64url and the time RFC 3339: nothing to escape.
@@ -90,8 +100,10 @@ Reply ConsoleHandlers::issueLink(const Call& call) {
 
 Reply ConsoleHandlers::signIn(const Call& call, bool secureCookies) {
   auto code = call.query.find("code");
-  std::optional<ConsoleSessions::Session> session;
-  if (code != call.query.end()) session = sessions_.redeem(code->second);
+  ConsoleAnswer<ConsoleSessions::Session> redeemed;
+  if (code != call.query.end()) redeemed = sessions_.redeem(code->second);
+  if (redeemed.unavailable) return consoleSessionsUnavailable(handlers_, *redeemed.unavailable);
+  const auto& session = redeemed.value;
   if (!session) {
     Reply reply;
     reply.status = 401;
@@ -110,7 +122,12 @@ Reply ConsoleHandlers::signIn(const Call& call, bool secureCookies) {
 
 Reply ConsoleHandlers::signOut(const ConsoleRequest& request, bool secureCookies) {
   if (!request.consoleHeader) return missingConsoleHeader(handlers_);
-  if (request.sessionId) sessions_.end(*request.sessionId);
+  if (request.sessionId) {
+    // The cookie stays while the session may still be live elsewhere: the user can try again.
+    if (auto down = sessions_.end(*request.sessionId)) {
+      return consoleSessionsUnavailable(handlers_, *down);
+    }
+  }
   Reply reply;
   reply.status = 204;
   reply.header("Set-Cookie", clearedSessionCookie(secureCookies));
@@ -118,8 +135,10 @@ Reply ConsoleHandlers::signOut(const ConsoleRequest& request, bool secureCookies
 }
 
 Reply ConsoleHandlers::session(const ConsoleRequest& request) {
-  std::optional<events::Actor> actor;
-  if (request.sessionId) actor = sessions_.authenticate(*request.sessionId);
+  ConsoleAnswer<events::Actor> known;
+  if (request.sessionId) known = sessions_.authenticate(*request.sessionId);
+  if (known.unavailable) return consoleSessionsUnavailable(handlers_, *known.unavailable);
+  const auto& actor = known.value;
   if (!actor) {
     return handlers_.errorReply(Code::unauthenticated,
                                 "no console session: open a new sign-in link");

@@ -52,5 +52,8 @@ class ConsoleHandlers {
 
 // The answer to a request without `X-Pitlog-Console: 1` that uses a session: 403.
 Reply missingConsoleHeader(const Handlers& handlers);
+// 503 unavailable: the console's session store could not answer (`why`), so the request is
+// refused rather than treated as signed in or signed out.
+Reply consoleSessionsUnavailable(const Handlers& handlers, const std::string& why);
 
 }  // namespace pitlog::server::http

@@ -3,8 +3,9 @@
 #include <openssl/rand.h>
 
 #include <array>
-#include <cstring>
 #include <stdexcept>
+
+#include "server/http/memory_console_session_store.h"
 
 namespace pitlog::server::http {
 
@@ -35,60 +36,133 @@ std::string newSecret() {
   return out;
 }
 
-}  // namespace
-
-size_t ConsoleSessions::DigestHash::operator()(const events::Digest& d) const {
-  size_t h;
-  std::memcpy(&h, d.data(), sizeof h);  // a SHA-256 digest is uniform already
-  return h;
+ConsoleKey linkKey(std::string_view code) {
+  return ConsoleKey{ConsoleKey::Kind::link, events::sha256(code)};
 }
 
-ConsoleSessions::ConsoleSessions(Clock clock) : clock_(std::move(clock)) {}
+ConsoleKey sessionKey(std::string_view id) {
+  return ConsoleKey{ConsoleKey::Kind::session, events::sha256(id)};
+}
 
-ConsoleSessions::Link ConsoleSessions::issueLink(const events::Actor& actor) {
+}  // namespace
+
+ConsoleSessions::ConsoleSessions(Clock clock, std::unique_ptr<ConsoleSessionStore> store)
+    : clock_(std::move(clock)), store_(std::move(store)) {
+  if (!store_) store_ = std::make_unique<MemoryConsoleSessionStore>();
+}
+
+ConsoleSessions::~ConsoleSessions() = default;
+
+void ConsoleSessions::setStore(std::unique_ptr<ConsoleSessionStore> store) {
+  store_ = store ? std::move(store) : std::make_unique<MemoryConsoleSessionStore>();
+}
+
+ConsoleAnswer<ConsoleSessions::Link> ConsoleSessions::issueLink(const events::Actor& actor) {
   const int64_t now = clock_();
   sweep(now);
   Link link{newSecret(), now + kLinkLifetimeMs};
-  links_[events::sha256(link.code)] = PendingLink{actor, link.expiresAt};
-  return link;
+  ConsoleEntry entry;
+  entry.actor = actor;
+  entry.endsAt = link.expiresAt;
+  std::string error;
+  switch (store_->create(linkKey(link.code), entry, &error)) {
+    case ConsoleSessionStore::Status::ok:
+      return {std::move(link), std::nullopt};
+    case ConsoleSessionStore::Status::unavailable:
+      return ConsoleAnswer<Link>::down(std::move(error));
+    default:  // a 256-bit secret that exists already: the CSPRNG is broken
+      throw std::runtime_error("a new console sign-in code collided with a stored one");
+  }
 }
 
-std::optional<ConsoleSessions::Session> ConsoleSessions::redeem(std::string_view code) {
+ConsoleAnswer<ConsoleSessions::Session> ConsoleSessions::redeem(std::string_view code) {
+  using Status = ConsoleSessionStore::Status;
   const int64_t now = clock_();
   sweep(now);
-  auto it = links_.find(events::sha256(code));
-  if (it == links_.end()) return std::nullopt;
-  PendingLink link = it->second;
-  links_.erase(it);  // single use, whether or not it was still valid
-  if (now >= link.expiresAt) return std::nullopt;
-  Session session{newSecret(), link.actor, now + kMaxLifetimeMs};
-  sessions_[events::sha256(session.id)] =
-      LiveSession{link.actor, now + kIdleTimeoutMs, session.expiresAt};
-  return session;
-}
-
-std::optional<events::Actor> ConsoleSessions::authenticate(std::string_view sessionId) {
-  const int64_t now = clock_();
-  auto it = sessions_.find(events::sha256(sessionId));
-  if (it == sessions_.end()) return std::nullopt;
-  LiveSession& s = it->second;
-  if (now >= s.idleUntil || now >= s.endsAt) {
-    sessions_.erase(it);
-    return std::nullopt;
+  const ConsoleKey key = linkKey(code);
+  std::string error;
+  auto read = store_->get(key, &error);
+  if (read.status == Status::unavailable) return ConsoleAnswer<Session>::down(std::move(error));
+  if (read.status != Status::ok) return ConsoleAnswer<Session>::no();
+  if (read.entry.spent || consoleEntryEnded(key, read.entry, now)) {
+    return ConsoleAnswer<Session>::no();
   }
-  s.idleUntil = now + kIdleTimeoutMs;
-  return s.actor;
+  // Spend it over the revision read: of two redemptions that read it unspent, one wins.
+  ConsoleEntry spent = read.entry;
+  spent.spent = true;
+  switch (store_->update(key, spent, read.revision, &error)) {
+    case Status::ok:
+      break;
+    case Status::unavailable:
+      return ConsoleAnswer<Session>::down(std::move(error));
+    default:
+      return ConsoleAnswer<Session>::no();  // another redemption won
+  }
+  Session session{newSecret(), read.entry.actor, now + kMaxLifetimeMs};
+  ConsoleEntry live;
+  live.actor = session.actor;
+  live.endsAt = session.expiresAt;
+  live.idleUntil = now + kIdleTimeoutMs;
+  switch (store_->create(sessionKey(session.id), live, &error)) {
+    case Status::ok:
+      return {std::move(session), std::nullopt};
+    case Status::unavailable:
+      // The link is spent and no session opened: the user asks for a new link.
+      return ConsoleAnswer<Session>::down(std::move(error));
+    default:
+      throw std::runtime_error("a new console session id collided with a stored one");
+  }
 }
 
-void ConsoleSessions::end(std::string_view sessionId) { sessions_.erase(events::sha256(sessionId)); }
+ConsoleAnswer<events::Actor> ConsoleSessions::authenticate(std::string_view sessionId) {
+  using Status = ConsoleSessionStore::Status;
+  const int64_t now = clock_();
+  const ConsoleKey key = sessionKey(sessionId);
+  std::string error;
+  auto read = store_->get(key, &error);
+  if (read.status == Status::unavailable) {
+    return ConsoleAnswer<events::Actor>::down(std::move(error));
+  }
+  if (read.status != Status::ok) return ConsoleAnswer<events::Actor>::no();
+  if (consoleEntryEnded(key, read.entry, now)) {
+    // Forgotten once seen ended, so that no clock step back revives it. Best effort: the bucket's
+    // TTL collects what a failed delete leaves.
+    (void)store_->remove(key, &error);
+    return ConsoleAnswer<events::Actor>::no();
+  }
+  const int64_t lastRefresh = read.entry.idleUntil - kIdleTimeoutMs;
+  if (now - lastRefresh >= kRefreshEveryMs) {
+    ConsoleEntry refreshed = read.entry;
+    refreshed.idleUntil = now + kIdleTimeoutMs;
+    // Over the revision read, so that a sign-out on another node in between is never undone. A
+    // conflict means another request refreshed or ended it: read what it did.
+    if (store_->update(key, refreshed, read.revision, &error) == Status::conflict) {
+      read = store_->get(key, &error);
+      if (read.status == Status::unavailable) {
+        return ConsoleAnswer<events::Actor>::down(std::move(error));
+      }
+      if (read.status != Status::ok || consoleEntryEnded(key, read.entry, now)) {
+        return ConsoleAnswer<events::Actor>::no();
+      }
+    }
+    // An unavailable store here leaves the deadline as it was: the session was just read live, and
+    // the next request tries the refresh again.
+  }
+  return {read.entry.actor, std::nullopt};
+}
+
+std::optional<std::string> ConsoleSessions::end(std::string_view sessionId) {
+  std::string error;
+  if (store_->remove(sessionKey(sessionId), &error) == ConsoleSessionStore::Status::unavailable) {
+    return error;
+  }
+  return std::nullopt;
+}
 
 void ConsoleSessions::sweep(int64_t now) {
   if (now < nextSweep_) return;
   nextSweep_ = now + kSweepEveryMs;
-  std::erase_if(links_, [now](const auto& entry) { return now >= entry.second.expiresAt; });
-  std::erase_if(sessions_, [now](const auto& entry) {
-    return now >= entry.second.idleUntil || now >= entry.second.endsAt;
-  });
+  store_->sweep(now);
 }
 
 std::string sessionCookie(std::string_view sessionId, bool secure) {

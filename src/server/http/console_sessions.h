@@ -1,28 +1,48 @@
 #pragma once
-// The admin console's sign-in links and sessions (API.md "Admin console"). Neither is history
-// (DESIGN.md "What is not history"): they live in this process's memory only, and a restart
-// signs everyone out. Both secrets are 32 bytes from OpenSSL's CSPRNG, handed out once in
-// base64url and kept only as their SHA-256 digest, so a memory dump shows no usable credential.
+// The admin console's sign-in links and sessions (API.md "Admin console"): their rules, in this
+// one place, over a store behind a seam (console_session_store.h): this process's memory on a
+// single node, a JetStream key-value bucket the nodes share in a cluster. Neither is history
+// (DESIGN.md "What is not history"). Both secrets are 32 bytes from OpenSSL's CSPRNG, handed out
+// once in base64url and stored only as their SHA-256 digest, so neither a memory dump nor the
+// bucket shows a usable credential.
 //
-//   link:    single use, valid strictly before issuedAt + kLinkLifetime;
-//   session: valid while idle less than kIdleTimeout and strictly before start + kMaxLifetime;
-//            every authenticated request refreshes its idle deadline.
+//   link:    single use, valid strictly before issuedAt + kLinkLifetime. Redeeming marks it spent
+//            over the revision read (compare and swap): of two redemptions racing on one code,
+//            on one node or two, exactly one opens a session.
+//   session: valid while idle less than kIdleTimeout and strictly before start + kMaxLifetime.
+//            A request refreshes the idle deadline only when the last refresh is kRefreshEvery
+//            old or more, so a busy session costs one store write a minute, not one a request.
+//            The price: a session ends between kIdleTimeout - kRefreshEvery and kIdleTimeout
+//            after its last request (29 to 30 minutes), never later.
+//
+// A store that cannot answer makes each call answer `unavailable` (the caller answers 503): never
+// "no such session" and never a session that the store did not confirm.
 //
 // Time comes from the clock passed in (milliseconds since the epoch) so the tests can move it.
 // Not thread-safe: one per event loop (ApiService holds one).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
-#include "events/digest.h"
 #include "events/event.h"
+#include "server/http/console_session_store.h"
 
 namespace pitlog::server::http {
 
 inline constexpr std::string_view kSessionCookie = "pitlog_console";
+
+// The outcome of a console session call: the value when granted; else `unavailable` holds why
+// the store could not answer (fail closed), or nothing when the answer is simply no.
+template <typename T>
+struct ConsoleAnswer {
+  std::optional<T> value;
+  std::optional<std::string> unavailable;
+  static ConsoleAnswer no() { return {}; }
+  static ConsoleAnswer down(std::string why) { return {std::nullopt, std::move(why)}; }
+};
 
 class ConsoleSessions {
  public:
@@ -30,55 +50,47 @@ class ConsoleSessions {
   static constexpr int64_t kLinkLifetimeMs = 2 * 60 * 1000;
   static constexpr int64_t kIdleTimeoutMs = 30 * 60 * 1000;
   static constexpr int64_t kMaxLifetimeMs = 12 * 60 * 60 * 1000;
+  static constexpr int64_t kRefreshEveryMs = 60 * 1000;
 
-  explicit ConsoleSessions(Clock clock);
+  // Without a store: this process's memory (MemoryConsoleSessionStore).
+  explicit ConsoleSessions(Clock clock, std::unique_ptr<ConsoleSessionStore> store = nullptr);
+  ~ConsoleSessions();
+
+  // Replaces the store (pitd's wiring, before serving): a cluster's shared one; null: a new
+  // memory store (at shutdown, so that the shared one goes before its connection).
+  void setStore(std::unique_ptr<ConsoleSessionStore> store);
 
   struct Link {
     std::string code;  // the secret, for the URL; never stored
     int64_t expiresAt = 0;
   };
   // A sign-in link for `actor`. Throws std::runtime_error when the CSPRNG fails.
-  Link issueLink(const events::Actor& actor);
+  ConsoleAnswer<Link> issueLink(const events::Actor& actor);
 
   struct Session {
     std::string id;  // the secret, for the cookie; never stored
     events::Actor actor;
     int64_t expiresAt = 0;  // the absolute deadline (kMaxLifetime)
   };
-  // Spends the link (whatever the outcome, a code works at most once) and opens a session.
-  // nullopt for an unknown, used or expired code.
-  std::optional<Session> redeem(std::string_view code);
+  // Spends the link and opens a session; no for an unknown, used or expired code (a code opens
+  // at most one session, whatever happens).
+  ConsoleAnswer<Session> redeem(std::string_view code);
 
-  // The actor of a live session, refreshing its idle deadline; nullopt when the id is unknown,
-  // idle for kIdleTimeout or older than kMaxLifetime (and then forgotten).
-  std::optional<events::Actor> authenticate(std::string_view sessionId);
+  // The actor of a live session, refreshing its idle deadline (see kRefreshEvery); no when the id
+  // is unknown, signed out, idle for kIdleTimeout or older than kMaxLifetime (and then forgotten).
+  ConsoleAnswer<events::Actor> authenticate(std::string_view sessionId);
 
-  // Forgets the session; an unknown id is no error.
-  void end(std::string_view sessionId);
-
-  size_t liveSessions() const { return sessions_.size(); }
-  size_t pendingLinks() const { return links_.size(); }
+  // Ends the session; an unknown id is no error. The reason when the store could not be reached
+  // (the session may then still be live).
+  [[nodiscard]] std::optional<std::string> end(std::string_view sessionId);
 
  private:
-  struct DigestHash {
-    size_t operator()(const events::Digest& d) const;
-  };
-  struct PendingLink {
-    events::Actor actor;
-    int64_t expiresAt;
-  };
-  struct LiveSession {
-    events::Actor actor;
-    int64_t idleUntil;
-    int64_t endsAt;
-  };
-  // Drops what has expired, so memory stays bounded by what was issued in the last 12 h.
+  // Lets the store drop what has ended, at most once every kSweepEvery.
   void sweep(int64_t now);
 
   Clock clock_;
+  std::unique_ptr<ConsoleSessionStore> store_;
   int64_t nextSweep_ = 0;
-  std::unordered_map<events::Digest, PendingLink, DigestHash> links_;
-  std::unordered_map<events::Digest, LiveSession, DigestHash> sessions_;
 };
 
 // The Set-Cookie value of a new session: HttpOnly, SameSite=Strict, Path=/, Max-Age of the

@@ -22,7 +22,7 @@ struct Request {
   std::string path;   // as sent, without the query
   std::string query;  // as sent, after '?'
   std::optional<std::string> authorization, actorUser, actorRole, requestId, ifMatch,
-      idempotencyKey, contentType, cookie, ifNoneMatch;
+      idempotencyKey, contentType, cookie, ifNoneMatch, minPosition;
   bool consoleHeader = false;  // X-Pitlog-Console: 1
   std::optional<uint64_t> contentLength;
   // kj reads Content-Length with strtoull, which takes "-1" for 2^64-1 and skips leading

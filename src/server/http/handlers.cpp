@@ -11,7 +11,7 @@ using kj::HttpMethod;
 std::vector<std::string_view> Handlers::knownQuery(RouteId route, HttpMethod method) {
   if (method != HttpMethod::GET) return {};
   switch (route) {
-    case RouteId::integrations: return {"includeDeleted", "staleAfterDays"};
+    case RouteId::integrations: return {"includeDeleted", "staleAfterDays", "unusedForDays"};
     case RouteId::integration: return {"asOf"};
     case RouteId::audit: return {"after", "limit", "since", "until"};
     case RouteId::consoleSignIn: return {"code"};
@@ -27,7 +27,10 @@ bool Handlers::needsBody(RouteId route, HttpMethod method) {
     case RouteId::integration: return method == HttpMethod::PATCH;
     case RouteId::rotate: return true;
     case RouteId::permission: return method == HttpMethod::PUT;
+    case RouteId::webhook: return method == HttpMethod::PUT;
     case RouteId::introspect: return true;
+    case RouteId::revoke: return true;
+    case RouteId::revokeBatch: return true;
     default: return false;
   }
 }
@@ -41,6 +44,7 @@ bool Handlers::isMutation(RouteId route, HttpMethod method) {
     case RouteId::rotationCancel:
     case RouteId::rotationExpireNow:
     case RouteId::permission:
+    case RouteId::webhook:
       return true;
     default:
       return false;
@@ -54,6 +58,8 @@ kj::Promise<Reply> Handlers::handle(Call& call) {
     case RouteId::metrics: return metricsPage(call);
     case RouteId::scopes: return scopes(call);
     case RouteId::introspect: return introspect(call);
+    case RouteId::revoke: return revoke(call);
+    case RouteId::revokeBatch: return revokeBatch(call);
     case RouteId::logPublicKey: return logPublicKey(call);
     case RouteId::logCheckpoint: return logCheckpoint(call);
     case RouteId::logInclusionProof: return logInclusionProof(call);
@@ -73,6 +79,12 @@ kj::Promise<Reply> Handlers::handle(Call& call) {
     case RouteId::permission:
       if (m == HttpMethod::PUT) return setPermission(call);
       return getPermission(call);
+    case RouteId::webhooks: return listWebhooks(call);
+    case RouteId::webhook:
+      if (m == HttpMethod::PUT) return putWebhook(call);
+      if (m == HttpMethod::DELETE) return deleteWebhook(call);
+      return getWebhook(call);
+    case RouteId::webhookDeliveries: return webhookDeliveries(call);
     case RouteId::consoleLinks:
     case RouteId::consoleSignIn:
     case RouteId::consoleSignOut:
@@ -115,6 +127,10 @@ kj::Promise<Reply> Handlers::execute(Call& call, commands::Action action,
         if (!result.ok()) return resultError(result);
         Reply reply = onSuccess(result);
         reply.header("ETag", "\"" + std::to_string(result.version) + "\"");
+        // API.md: the seq of the mutation's last event (a replay's: the first request's), which
+        // another node's X-Pitlog-Min-Position waits for. A rejection wrote no event and has
+        // none, so error replies carry no position.
+        if (result.lastSeq > 0) reply.header("X-Pitlog-Position", std::to_string(result.lastSeq));
         if (result.replayed) reply.header("Idempotent-Replayed", "true");
         return reply;
       });

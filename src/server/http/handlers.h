@@ -8,9 +8,12 @@
 
 #include "commands/engine.h"
 #include "events/signed_note_signer.h"
+#include "server/cluster_view.h"
 #include "server/http/exchange.h"
 #include "server/http/render.h"
 #include "server/metrics.h"
+#include "server/webhooks/delivery_state.h"
+#include "server/webhooks/webhook_key.h"
 
 namespace pitlog::server::http {
 
@@ -35,6 +38,21 @@ class Handlers {
     logOrigin_ = std::move(origin);
   }
 
+  // Webhooks: the master key (not owned; null: the webhook routes answer 503), whether private
+  // targets are allowed, the delivery state (not owned) and, when no worker delivers (cluster
+  // mode), why not, for the deliveries route.
+  struct WebhookSetup {
+    const webhooks::WebhookKey* key = nullptr;
+    bool allowPrivate = false;
+    webhooks::DeliveryStateStore* state = nullptr;
+    std::string notDelivering;  // empty: this node delivers
+    std::function<WebhookAttemptCounts()> attempts;  // the worker's counts (null: no worker)
+  };
+  void setWebhooks(WebhookSetup setup) { webhooks_ = std::move(setup); }
+
+  // Cluster mode (not owned; null: a single node): /healthz and /metrics show the node.
+  void setCluster(const ClusterView* cluster) { cluster_ = cluster; }
+
   Reply errorReply(commands::Code code, const std::string& message,
                    const std::string& field = {}) const;
 
@@ -58,6 +76,19 @@ class Handlers {
   Reply introspect(Call& call);
   Reply health(Call& call);
   Reply metricsPage(Call& call);
+  // revocation_handlers.cpp
+  kj::Promise<Reply> revoke(Call& call);
+  kj::Promise<Reply> revokeBatch(Call& call);
+  // Submits the revocation of these tokens (digests only); 200 with `body` whatever they were.
+  kj::Promise<Reply> submitRevocation(const Call& call, const std::vector<std::string>& tokens,
+                                      std::optional<std::string> source, std::string body);
+  // webhook_handlers.cpp
+  kj::Promise<Reply> putWebhook(Call& call);
+  kj::Promise<Reply> deleteWebhook(Call& call);
+  Reply getWebhook(Call& call);
+  Reply listWebhooks(Call& call);
+  Reply webhookDeliveries(Call& call);
+  std::optional<Reply> requireWebhooks() const;  // 503 without a webhook key
   // log_handlers.cpp
   Reply logPublicKey(Call& call);
   Reply logCheckpoint(Call& call);
@@ -66,7 +97,7 @@ class Handlers {
   std::optional<Reply> requireLogSigner() const;  // 503 without a key
 
   // Submits a command built from the call and turns its result into a reply: an error, or
-  // `onSuccess(result)` with ETag and, for a replay, Idempotent-Replayed.
+  // `onSuccess(result)` with ETag, X-Pitlog-Position and, for a replay, Idempotent-Replayed.
   kj::Promise<Reply> execute(Call& call, commands::Action action,
                              kj::Function<Reply(commands::CommandResult&)> onSuccess);
   Reply resultError(const commands::CommandResult& result) const;
@@ -78,6 +109,8 @@ class Handlers {
   Metrics& metrics_;
   const events::NoteSigner* logSigner_ = nullptr;
   std::string logOrigin_;
+  const ClusterView* cluster_ = nullptr;
+  WebhookSetup webhooks_;
 };
 
 }  // namespace pitlog::server::http

@@ -142,11 +142,18 @@ Reply Handlers::listIntegrations(Call& call) {
   if (auto e = readUint(call, "staleAfterDays", 0, kAnyUint, &query.staleAfterDays)) {
     return errorReply(e->code, e->message, e->field);
   }
+  if (auto e = readUint(call, "unusedForDays", 0, kAnyUint, &query.unusedForDays)) {
+    return errorReply(e->code, e->message, e->field);
+  }
   if (auto e = commands::validate(query)) return errorReply(e->code, e->message, e->field);
   if (auto denied = requireManager(call)) return std::move(*denied);
   const auto now = engine_.now();
   auto views = engine_.integrations(call.match.account, query.includeDeleted);
   if (query.staleAfterDays) commands::keepStale(views, now, *query.staleAfterDays);
+  if (query.unusedForDays) {
+    commands::keepUnused(views, now, *query.unusedForDays,
+                         [this](const events::Digest& d) { return engine_.lastUsed(d); });
+  }
   Reply reply;
   reply.body = renderer_.integrationList(views, now);
   return reply;

@@ -65,19 +65,19 @@ std::optional<std::string> renderPlainIntrospection(const commands::Verification
   const uint64_t iat = static_cast<uint64_t>(v.issuedAt / 1000);
   const uint64_t exp = v.expiresAt ? static_cast<uint64_t>(*v.expiresAt / 1000) : 0;
   if (v.issuedAt < 0 || (v.expiresAt && *v.expiresAt < 0) || iat >= kPlainNumberLimit ||
-      exp >= kPlainNumberLimit || !isPlain(g.scopeText) || !isPlain(g.accountId) ||
-      !isPlain(g.integrationId)) {
+      exp >= kPlainNumberLimit || !isPlain(g.scopeText()) || !isPlain(g.accountId()) ||
+      !isPlain(g.integrationId())) {
     return std::nullopt;
   }
   // Field order and names as api.capnp's Introspection gives them to the codec.
   std::string out;
-  out.reserve(128 + g.scopeText.size() + g.accountId.size() + g.integrationId.size());
+  out.reserve(128 + g.scopeText().size() + g.accountId().size() + g.integrationId().size());
   out += R"({"active":true,"scope":")";
-  out += g.scopeText;
+  out += g.scopeText();
   out += R"(","token_type":"pit","account_id":")";
-  out += g.accountId;
+  out += g.accountId();
   out += R"(","integration_id":")";
-  out += g.integrationId;
+  out += g.integrationId();
   out += R"(","iat":)";
   out += std::to_string(iat);
   if (v.expiresAt) {

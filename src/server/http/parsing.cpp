@@ -168,11 +168,6 @@ std::optional<MediaType> parseMediaType(std::string_view header) {
   return m;
 }
 
-bool isValidRequestId(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
-}
-
 std::optional<std::vector<std::string>> splitPath(std::string_view path) {
   if (path.empty() || path.front() != '/') return std::nullopt;
   std::vector<std::string> segments;
@@ -206,6 +201,18 @@ std::optional<FormFields> parseForm(std::string_view text) {
     fields.emplace_back(std::move(*name), std::move(*value));
   }
   return fields;
+}
+
+std::optional<uint64_t> parsePosition(std::string_view header) {
+  if (header.empty() || header.size() > 20) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : header) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;  // past 2^64 - 1
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 }  // namespace pitlog::server::http

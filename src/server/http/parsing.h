@@ -3,6 +3,7 @@
 // scheme (RFC 6750), If-Match (RFC 9110 §13.1.1), media types (RFC 9110 §8.3.1), request ids,
 // paths and www-form-urlencoded text (query strings and introspection's form body). No I/O and
 // no state, so each rule is tested with plain strings.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,14 +43,14 @@ struct MediaType {
 // "type/subtype *( OWS ; OWS name=value )"; nullopt when malformed.
 std::optional<MediaType> parseMediaType(std::string_view header);
 
-// X-Request-Id: 1-128 printable ASCII characters (no control characters, so nothing can be
-// smuggled into a response header or a log line).
-bool isValidRequestId(std::string_view id);
-
 // A request target's path ("/v1/scopes") split at '/' and percent-decoded per segment. nullopt
 // when it does not start with '/', has an empty segment ("//", a trailing '/'), or a bad escape.
 // "/" alone yields no segments.
 std::optional<std::vector<std::string>> splitPath(std::string_view path);
+
+// X-Pitlog-Min-Position: a log position, 1*DIGIT (RFC 9110's form of a number: no sign, no
+// spaces) that fits in 64 bits. nullopt otherwise.
+std::optional<uint64_t> parsePosition(std::string_view header);
 
 using FormFields = std::vector<std::pair<std::string, std::string>>;
 // application/x-www-form-urlencoded: '&'-separated name=value pairs, '+' as space, %XX escapes.

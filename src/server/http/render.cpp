@@ -55,6 +55,9 @@ Renderer::Renderer() {
   strict_.handleByAnnotation<api::EmptyRequest>();
   strict_.handleByAnnotation<api::PermissionRequest>();
   strict_.handleByAnnotation<api::IntrospectRequest>();
+  strict_.handleByAnnotation<api::RevokeRequest>();
+  strict_.handleByAnnotation<api::RevokeBatchRequest>();
+  strict_.handleByAnnotation<api::WebhookRequest>();
 }
 
 void Renderer::fillIntegration(api::Integration::Builder out, const IntegrationView& v,
@@ -85,6 +88,12 @@ void Renderer::fillIntegration(api::Integration::Builder out, const IntegrationV
       setTime(b.initExpiresAt(), *t.expiresAt);
     } else {
       b.initExpiresAt().setNull();
+    }
+    const auto lastUsed = lastUse_ ? lastUse_(t.digest) : std::nullopt;
+    if (lastUsed) {
+      setTime(b.initLastUsedAt(), *lastUsed);
+    } else {
+      b.initLastUsedAt().setNull();
     }
   }
 
@@ -186,10 +195,19 @@ std::string Renderer::scopes(const std::vector<std::string>& scopes) const {
   return encode(root.asReader());
 }
 
-std::string Renderer::health() const {
+std::string Renderer::health(const std::string& status, const std::string& reason,
+                             const std::optional<ClusterHealthInfo>& cluster) const {
   capnp::MallocMessageBuilder m;
   auto root = m.initRoot<api::Health>();
-  root.setStatus("ok");
+  root.setStatus(text(status));
+  if (!reason.empty()) root.setReason(text(reason));
+  if (cluster) {
+    auto c = root.initCluster();
+    c.setNode(text(cluster->node));
+    c.setPosition(static_cast<double>(cluster->position));
+    c.setLagMs(static_cast<double>(cluster->lagMs));
+    c.setConnected(cluster->connected);
+  }
   return encode(root.asReader());
 }
 
@@ -203,10 +221,11 @@ std::string Renderer::introspectionByCodec(const commands::Verification& v) cons
   auto root = m.initRoot<api::Introspection>();
   root.setActive(v.active);
   if (v.active && v.grant) {
-    root.setScope(text(v.grant->scopeText));
+    root.setScope(text(v.grant->scopeText()));
     root.setTokenType("pit");
-    root.setAccountId(text(v.grant->accountId));
-    root.setIntegrationId(text(v.grant->integrationId));
+    root.setAccountId(text(v.grant->accountId()));
+    const auto integrationId = v.grant->integrationId();
+    root.setIntegrationId(capnp::Text::Reader(integrationId.data(), integrationId.size()));
     setNumber(root.initIat(), static_cast<uint64_t>(v.issuedAt / 1000));
     if (v.expiresAt) setNumber(root.initExp(), static_cast<uint64_t>(*v.expiresAt / 1000));
     if (v.allowed) root.initAllowed().setBoolean(*v.allowed);

@@ -5,6 +5,7 @@
 // has written its Expired event.
 #include <capnp/compat/json.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,14 @@
 
 namespace pitlog::server::http {
 
+// /healthz's "cluster" member (API.md "Cluster mode").
+struct ClusterHealthInfo {
+  std::string node;
+  uint64_t position = 0;  // the seq of the last event the node applied
+  int64_t lagMs = 0;
+  bool connected = false;
+};
+
 // One codec per server, configured once (handleByAnnotation) and then only read: JsonCodec's
 // const methods are safe to share.
 class Renderer {
@@ -22,6 +31,11 @@ class Renderer {
   Renderer();
   const capnp::JsonCodec& codec() const { return codec_; }
   const capnp::JsonCodec& strictCodec() const { return strict_; }
+
+  // Where each token's `lastUsedAt` comes from (Engine::lastUsed); unset, it is null. Set once,
+  // before serving. Last use is not history: a view as of a past time shows it as it is now.
+  using LastUseLookup = std::function<std::optional<events::UnixMillis>(const events::Digest&)>;
+  void setLastUseLookup(LastUseLookup lookup) { lastUse_ = std::move(lookup); }
 
   void fillIntegration(api::Integration::Builder out, const projections::IntegrationView& view,
                        events::UnixMillis at) const;
@@ -38,7 +52,9 @@ class Renderer {
   std::string permissionSet(const std::string& userId, bool allowed) const;
   std::string permissionState(const std::string& userId, std::optional<bool> recorded) const;
   std::string scopes(const std::vector<std::string>& scopes) const;
-  std::string health() const;
+  // {"status": status, "reason"?: reason, "cluster"?: {...}}; reason only when not empty.
+  std::string health(const std::string& status = "ok", const std::string& reason = {},
+                     const std::optional<ClusterHealthInfo>& cluster = std::nullopt) const;
   // By hand when it can (introspect_fast.h), else by the codec; the bytes are the same.
   std::string introspection(const commands::Verification& v) const;
   std::string introspectionByCodec(const commands::Verification& v) const;
@@ -57,6 +73,7 @@ class Renderer {
 
   capnp::JsonCodec codec_;   // for output
   capnp::JsonCodec strict_;  // for input: unknown fields rejected
+  LastUseLookup lastUse_;
 };
 
 }  // namespace pitlog::server::http

@@ -18,6 +18,11 @@ const Route kScopes{RouteId::scopes, "/v1/scopes", {HttpMethod::GET}, false,
                     Access::serviceKeyOrConsoleSession};
 const Route kIntrospect{RouteId::introspect, "/v1/introspect", {HttpMethod::POST}, false,
                         Access::serviceKeyOrClientSecret};
+// Revocation by value (RFC 7009): a stock OAuth client sends its secret as it does to
+// introspection; the batch is for secret scanners, with the Bearer key.
+const Route kRevoke{RouteId::revoke, "/v1/revoke", {HttpMethod::POST}, false,
+                    Access::serviceKeyOrClientSecret};
+const Route kRevokeBatch{RouteId::revokeBatch, "/v1/revoke/batch", {HttpMethod::POST}, false};
 const Route kIntegrations{RouteId::integrations, "/v1/accounts/{a}/integrations",
                           {HttpMethod::GET, HttpMethod::POST}, true,
     Access::serviceKeyOrConsoleSession};
@@ -43,6 +48,15 @@ const Route kAudit{RouteId::audit, "/v1/accounts/{a}/audit", {HttpMethod::GET}, 
 const Route kPermission{RouteId::permission, "/v1/accounts/{a}/users/{u}/permission",
                         {HttpMethod::GET, HttpMethod::PUT}, true,
     Access::serviceKeyOrConsoleSession};
+
+const Route kWebhooks{RouteId::webhooks, "/v1/accounts/{a}/webhooks", {HttpMethod::GET}, true,
+                      Access::serviceKeyOrConsoleSession};
+const Route kWebhook{RouteId::webhook, "/v1/accounts/{a}/webhooks/{w}",
+                     {HttpMethod::GET, HttpMethod::PUT, HttpMethod::DELETE}, true,
+                     Access::serviceKeyOrConsoleSession};
+const Route kWebhookDeliveries{RouteId::webhookDeliveries,
+                               "/v1/accounts/{a}/webhooks/{w}/deliveries", {HttpMethod::GET}, true,
+                               Access::serviceKeyOrConsoleSession};
 
 // The console: links need the service key and the actor headers (the host platform asks for its
 // signed-in user); the rest is the browser's.
@@ -108,8 +122,10 @@ bool acceptsClientSecret(const std::optional<RouteMatch>& match) {
 const std::vector<const Route*>& allRoutes() {
   static const std::vector<const Route*> routes = {
       &kHealthz,     &kMetrics,        &kScopes,           &kIntrospect,
+      &kRevoke,      &kRevokeBatch,
       &kIntegrations, &kIntegration,   &kRotate,           &kRotationCancel,
       &kRotationExpireNow, &kIntegrationEvents, &kAudit,   &kPermission,
+      &kWebhooks,    &kWebhook,        &kWebhookDeliveries,
       &kConsoleLinks, &kConsoleSignIn, &kConsoleSignOut, &kConsoleSession, &kConsoleAsset,
       &kLogPublicKey, &kLogCheckpoint, &kLogInclusionProof, &kLogConsistencyProof};
   return routes;
@@ -149,6 +165,14 @@ std::optional<RouteMatch> matchRoute(const std::vector<std::string>& s) {
     m.route = &kIntrospect;
     return m;
   }
+  if (n == 2 && s[1] == "revoke") {
+    m.route = &kRevoke;
+    return m;
+  }
+  if (n == 3 && s[1] == "revoke" && s[2] == "batch") {
+    m.route = &kRevokeBatch;
+    return m;
+  }
   if (s[1] == "log") {
     if (n == 3 && s[2] == "public-key") {
       m.route = &kLogPublicKey;
@@ -176,6 +200,21 @@ std::optional<RouteMatch> matchRoute(const std::vector<std::string>& s) {
   if (n == 6 && s[3] == "users" && s[5] == "permission") {
     m.user = s[4];
     m.route = &kPermission;
+    return m;
+  }
+  if (s[3] == "webhooks") {
+    if (n == 4) {
+      m.route = &kWebhooks;
+      return m;
+    }
+    m.webhook = s[4];
+    if (n == 5) {
+      m.route = &kWebhook;
+    } else if (n == 6 && s[5] == "deliveries") {
+      m.route = &kWebhookDeliveries;
+    } else {
+      return std::nullopt;
+    }
     return m;
   }
   if (s[3] != "integrations") return std::nullopt;

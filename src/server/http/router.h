@@ -16,6 +16,8 @@ enum class RouteId {
   metrics,
   scopes,
   introspect,
+  revoke,             // /v1/revoke (RFC 7009)
+  revokeBatch,        // /v1/revoke/batch
   integrations,       // /v1/accounts/{a}/integrations
   integration,        // /v1/accounts/{a}/integrations/{id}
   rotate,             // .../{id}/rotate
@@ -33,6 +35,9 @@ enum class RouteId {
   logCheckpoint,        // /v1/log/checkpoint
   logInclusionProof,    // /v1/log/proof/inclusion
   logConsistencyProof,  // /v1/log/proof/consistency
+  webhooks,             // /v1/accounts/{a}/webhooks
+  webhook,              // /v1/accounts/{a}/webhooks/{w}
+  webhookDeliveries,    // /v1/accounts/{a}/webhooks/{w}/deliveries
 };
 
 // Who may call a route. Deny by default: every route needs the service key unless the table
@@ -70,6 +75,7 @@ struct RouteMatch {
   std::string account;      // {a}
   std::string integration;  // {id}
   std::string user;         // {u}
+  std::string webhook;      // {w}
   std::string asset;        // the console file's name ("" for the console's root)
 };
 

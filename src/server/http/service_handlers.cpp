@@ -93,6 +93,22 @@ Reply Handlers::health(Call&) {
     reply.body = R"({"status":"degraded","listener":")" + stalled.front() + R"(","accepting":false})";
     return reply;
   }
+  if (cluster_ != nullptr) {
+    const auto status = cluster_->status();
+    const ClusterHealthInfo info{cluster_->nodeName(), cluster_->position(), status.lagMs,
+                                 status.connected};
+    // Not fresh: introspection and mutations answer 503 here, so a balancer should send their
+    // traffic to another node.
+    if (auto reason = cluster_->failClosedReason()) {
+      reply.status = 503;
+      reply.body = renderer_.health("unavailable", *reason, info);
+      return reply;
+    }
+    const bool writable = engine_.storageHealth().writable;
+    reply.body = renderer_.health(writable ? "ok" : "degraded",
+                                  writable ? "" : "storage unwritable", info);
+    return reply;
+  }
   if (engine_.storageHealth().writable) {
     reply.body = renderer_.health();
   } else {
@@ -105,8 +121,15 @@ Reply Handlers::metricsPage(Call&) {
   Reply reply;
   reply.contentType = "text/plain; version=0.0.4; charset=utf-8";
   const auto storage = engine_.storageHealth();
-  reply.body = metrics_.render(
-      {engine_.tokenCount(), engine_.lastSeq(), storage.writable, storage.failures});
+  MetricsGauges gauges{engine_.tokenCount(), engine_.lastSeq(), storage.writable,
+                       storage.failures, std::nullopt};
+  if (cluster_ != nullptr) {
+    const auto status = cluster_->status();
+    gauges.cluster = ClusterGauges{cluster_->nodeName(), cluster_->position(),
+                                   static_cast<double>(status.lagMs) / 1000, status.connected};
+  }
+  if (webhooks_.attempts) gauges.webhooks = webhooks_.attempts();
+  reply.body = metrics_.render(gauges);
   return reply;
 }
 

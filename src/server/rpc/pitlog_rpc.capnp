@@ -124,6 +124,10 @@ struct TokenInfo {
     none @4 :Void;
     at @5 :Text;
   }
+  lastUsedAt :union {        # its last active introspection (not history; at most 60 s behind)
+    never @6 :Void;
+    at @7 :Text;
+  }
   enum State {
     current @0;
     previous @1;
@@ -174,7 +178,8 @@ struct Event {
   actor @5 :EventActor;
   requestId @6 :Text;
   type @7 :Text;             # Created, ScopesUpdated, RotationStarted, RotationCancelled,
-                             # Expired, Deleted, PermissionChanged
+                             # Expired, Deleted, PermissionChanged, WebhookSubscribed,
+                             # WebhookRemoved
   prevHash @8 :Text;         # 64 hex digits; zeros for the first event
   hash @9 :Text;             # 64 hex digits
   data :union {
@@ -185,6 +190,8 @@ struct Event {
     expired @14 :ExpiredData;
     deleted @15 :Void;
     permissionChanged @16 :PermissionChangedData;
+    webhookSubscribed @17 :WebhookSubscribedData;
+    webhookRemoved @18 :Text;   # the webhook id
   }
 }
 
@@ -223,12 +230,22 @@ struct RotationCancelledData {
 
 struct ExpiredData {
   tokenId @0 :Text;
-  reason @1 :Text;           # "manual", "window_elapsed" or "rotated_now"
+  reason @1 :Text;           # "manual", "window_elapsed", "rotated_now" or "revoked"
+  source @2 :Text;           # revoked, when the revoker said where the token was found
 }
 
 struct PermissionChangedData {
   userId @0 :Text;
   allowed @1 :Bool;
+}
+
+struct WebhookSubscribedData {
+  # As the event's JSON form: never the secret.
+  webhookId @0 :Text;
+  url @1 :Text;
+  events @2 :List(Text);
+  secretEventId @3 :Text;    # 32 hex digits, or empty
+  keyFingerprint @4 :Text;   # 64 hex digits
 }
 
 struct EventsResult {
@@ -358,6 +375,20 @@ interface Session {
   # The catalogue, sorted.
 
   introspect @13 (token :Text, requiredScope :OptionalText) -> (result :Introspection);
+
+  revoke @14 (requestId :Text, tokens :List(Text), source :OptionalText)
+      -> (result :RevokeResult);
+  # Revocation by value (API.md "Token hygiene"), as POST /v1/revoke/batch: at most 1000 tokens
+  # (invalid_argument, field tokens), source at most 500 characters. Each valid token expires at
+  # once (Expired, reason revoked, actor revocation); the answer is the same whether a token was
+  # valid, expired, unknown, malformed or another account's.
+}
+
+struct RevokeResult {
+  union {
+    received @0 :UInt32;     # how many token strings the call carried
+    error @1 :Error;
+  }
 }
 
 struct OptionalText {

@@ -63,7 +63,7 @@ struct RpcServer::Connection {
           if (ok) messages.loggedIn();
           return ok;
         });
-    return kj::heap<GatewayImpl>(owner.engine_, std::move(authenticate));
+    return kj::heap<GatewayImpl>(owner.engine_, std::move(authenticate), owner.failClosed_);
   }
 
   RpcServer& owner;
@@ -79,9 +79,10 @@ struct RpcServer::Connection {
 };
 
 RpcServer::RpcServer(commands::Engine& engine, Authenticator authenticate, kj::Timer& timer,
-                     server::ConnectionLimits limits, Report report)
+                     server::ConnectionLimits limits, Report report, FailClosed failClosed)
     : engine_(engine),
       authenticate_(std::make_shared<const Authenticator>(std::move(authenticate))),
+      failClosed_(std::move(failClosed)),
       timer_(timer),
       limits_(limits),
       report_(std::move(report)),

@@ -12,6 +12,7 @@
 
 #include "commands/engine.h"
 #include "server/connection_limits.h"
+#include "server/rpc/session.h"  // Authenticator, FailClosed
 
 namespace pitlog::rpc {
 
@@ -37,8 +38,11 @@ class RpcServer final : private kj::TaskSet::ErrorHandler {
   // Called with a line's text when a connection is ended for exceeding a message limit.
   using Report = std::function<void(const std::string& what)>;
 
+  // `failClosed`: cluster mode's rule for introspection and mutations (session.h); unset on a
+  // single node.
   RpcServer(commands::Engine& engine, Authenticator authenticate, kj::Timer& timer,
-            server::ConnectionLimits limits, Report report = nullptr);
+            server::ConnectionLimits limits, Report report = nullptr,
+            FailClosed failClosed = nullptr);
   ~RpcServer() noexcept(false);
 
   // Serves a connection until the client, a limit or drain() ends it.
@@ -58,6 +62,7 @@ class RpcServer final : private kj::TaskSet::ErrorHandler {
 
   commands::Engine& engine_;
   std::shared_ptr<const Authenticator> authenticate_;
+  FailClosed failClosed_;
   kj::Timer& timer_;
   server::ConnectionLimits limits_;
   Report report_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "commands/revocation.h"
 #include "commands/validate.h"
 #include "server/engine_bridge.h"
 #include "server/rpc/wire.h"
@@ -101,13 +102,16 @@ std::optional<Error> readOptionalScopes(schema::OptionalScopes::Reader in,
   return invalidArgument("scopes is neither none nor a value", "scopes");
 }
 
-void answerIntegration(schema::IntegrationResult::Builder out, CommandResult& r, UnixMillis now) {
+void answerIntegration(schema::IntegrationResult::Builder out, CommandResult& r,
+                       const commands::Engine& engine) {
+  const UnixMillis now = engine.now();
   if (!r.ok()) {
     setError(out.initError(), errorOf(r));
   } else {
     KJ_ASSERT(r.integration.has_value(), "a command on an integration answered without one");
     auto ok = out.initOk();
-    fillIntegration(ok.initIntegration(), *r.integration, now);
+    fillIntegration(ok.initIntegration(), *r.integration, now,
+                    [&engine](const events::Digest& d) { return engine.lastUsed(d); });
     // API.md: the plaintext only in the first answer; a replay shows none.
     if (r.token && !r.replayed) ok.setToken(*r.token);
     ok.setReplayed(r.replayed);
@@ -119,7 +123,7 @@ void answerIntegration(schema::IntegrationResult::Builder out, CommandResult& r,
 template <typename Context>
 kj::Promise<void> submitForIntegration(commands::Engine& engine, Context context, Command c) {
   return submitAsync(engine, std::move(c)).then([&engine, context](CommandResult r) mutable {
-    answerIntegration(context.getResults().initResult(), r, engine.now());
+    answerIntegration(context.getResults().initResult(), r, engine);
   });
 }
 
@@ -132,12 +136,13 @@ std::optional<Error> readTargetCommand(Params p, Command& c) {
 }
 
 // The commands that name an integration and nothing else, answered with the integration.
-template <typename Action, typename Context>
-kj::Promise<void> targetOnlyCommand(commands::Engine& engine, Context context) {
-  return guarded(context, [&engine](Context context) -> kj::Promise<void> {
+template <typename Action, typename Context, typename Gate>
+kj::Promise<void> targetOnlyCommand(commands::Engine& engine, Context context, Gate gate) {
+  return guarded(context, [&engine, gate](Context context) -> kj::Promise<void> {
     auto p = context.getParams();
     Command c;
     if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
+    if (auto e = gate()) return refuse(context, *e);
     std::string id(view(p.getIntegrationId()));
     c.action = Action{std::move(id)};
     return submitForIntegration(engine, context, std::move(c));
@@ -158,12 +163,18 @@ kj::Promise<void> GatewayImpl::login(LoginContext context) {
     setError(result.initError(), Code::unauthenticated, "the service key is not valid",
              "serviceKey");
   } else {
-    result.setSession(kj::heap<SessionImpl>(engine_));
+    result.setSession(kj::heap<SessionImpl>(engine_, failClosed_));
   }
   return kj::READY_NOW;
 }
 
 // --- Session: commands --------------------------------------------------------------------------
+
+std::optional<Error> SessionImpl::unavailableWhileStale() const {
+  if (!failClosed_) return std::nullopt;
+  if (auto reason = failClosed_()) return Error{Code::unavailable, *reason, {}};
+  return std::nullopt;
+}
 
 kj::Promise<void> SessionImpl::create(CreateContext context) {
   return guarded(context, [this](CreateContext context) -> kj::Promise<void> {
@@ -176,6 +187,7 @@ kj::Promise<void> SessionImpl::create(CreateContext context) {
     a.description = view(p.getDescription());
     for (auto s : p.getScopes()) a.scopes.emplace_back(view(s));
     c.action = std::move(a);
+    if (auto e = unavailableWhileStale()) return refuse(context, *e);
     return submitForIntegration(engine_, context, std::move(c));
   });
 }
@@ -193,6 +205,7 @@ kj::Promise<void> SessionImpl::edit(EditContext context) {
     }
     if (auto e = readOptionalScopes(p.getScopes(), &a.scopes)) return refuse(context, *e);
     c.action = std::move(a);
+    if (auto e = unavailableWhileStale()) return refuse(context, *e);
     return submitForIntegration(engine_, context, std::move(c));
   });
 }
@@ -211,16 +224,19 @@ kj::Promise<void> SessionImpl::rotate(RotateContext context) {
         return refuse(context, invalidArgument("expire must be later or now", "expire"));
     }
     c.action = std::move(a);
+    if (auto e = unavailableWhileStale()) return refuse(context, *e);
     return submitForIntegration(engine_, context, std::move(c));
   });
 }
 
 kj::Promise<void> SessionImpl::cancelRotation(CancelRotationContext context) {
-  return targetOnlyCommand<commands::CancelRotation>(engine_, context);
+  return targetOnlyCommand<commands::CancelRotation>(engine_, context,
+                                                     [this] { return unavailableWhileStale(); });
 }
 
 kj::Promise<void> SessionImpl::expireNow(ExpireNowContext context) {
-  return targetOnlyCommand<commands::ExpireRotationNow>(engine_, context);
+  return targetOnlyCommand<commands::ExpireRotationNow>(engine_, context,
+                                                        [this] { return unavailableWhileStale(); });
 }
 
 kj::Promise<void> SessionImpl::delete_(DeleteContext context) {
@@ -230,6 +246,7 @@ kj::Promise<void> SessionImpl::delete_(DeleteContext context) {
     if (auto e = readTargetCommand(p, c)) return refuse(context, *e);
     std::string id(view(p.getIntegrationId()));
     c.action = commands::DeleteIntegration{std::move(id)};
+    if (auto e = unavailableWhileStale()) return refuse(context, *e);
     return submitAsync(engine_, std::move(c)).then([context](CommandResult r) mutable {
       auto out = context.getResults().initResult();
       if (!r.ok()) {
@@ -251,6 +268,7 @@ kj::Promise<void> SessionImpl::setPermission(SetPermissionContext context) {
     if (auto e = checkId(p.getUserId(), "userId")) return refuse(context, *e);
     std::string user(view(p.getUserId()));
     c.action = commands::SetPermission{std::move(user), p.getAllowed()};
+    if (auto e = unavailableWhileStale()) return refuse(context, *e);
     return submitAsync(engine_, std::move(c)).then([context](CommandResult r) mutable {
       auto out = context.getResults().initResult();
       if (!r.ok()) {
@@ -263,6 +281,31 @@ kj::Promise<void> SessionImpl::setPermission(SetPermissionContext context) {
       ok.setVersion(r.version);
       ok.setReplayed(r.replayed);
     });
+  });
+}
+
+kj::Promise<void> SessionImpl::revoke(RevokeContext context) {
+  return guarded(context, [this](RevokeContext context) -> kj::Promise<void> {
+    auto p = context.getParams();
+    std::optional<std::string> source;
+    if (auto e = readOptionalText(p.getSource(), "source", &source)) return refuse(context, *e);
+    std::vector<std::string_view> tokens;
+    tokens.reserve(p.getTokens().size());
+    for (auto t : p.getTokens()) tokens.push_back(view(t));
+    auto command =
+        commands::revocationCommand(tokens, std::move(source), std::string(view(p.getRequestId())));
+    if (auto* e = std::get_if<Error>(&command)) return refuse(context, renamed(*e));
+    if (auto e = unavailableWhileStale()) return refuse(context, *e);
+    const uint32_t received = p.getTokens().size();
+    return submitAsync(engine_, std::move(std::get<Command>(command)))
+        .then([context, received](CommandResult r) mutable {
+          auto out = context.getResults().initResult();
+          if (!r.ok()) {
+            setError(out.initError(), errorOf(r));
+            return;
+          }
+          out.setReceived(received);
+        });
   });
 }
 
@@ -289,7 +332,8 @@ kj::Promise<void> SessionImpl::list(ListContext context) {
     auto views = engine_.integrations(c.accountId, query.includeDeleted);
     if (query.staleAfterDays) commands::keepStale(views, now, *query.staleAfterDays);
     auto out = context.getResults().initResult().initIntegrations(views.size());
-    for (size_t i = 0; i < views.size(); ++i) fillIntegration(out[i], views[i], now);
+    const auto lastUsed = lastUseLookup();
+    for (size_t i = 0; i < views.size(); ++i) fillIntegration(out[i], views[i], now, lastUsed);
     return kj::READY_NOW;
   });
 }
@@ -309,7 +353,7 @@ kj::Promise<void> SessionImpl::get(GetContext context) {
                   : engine_.integration(c.accountId, id);
     if (!v) return refuse(context, integrationNotFound(p.getIntegrationId()));
     auto ok = context.getResults().initResult().initOk();
-    fillIntegration(ok.initIntegration(), *v, asOf.value_or(engine_.now()));
+    fillIntegration(ok.initIntegration(), *v, asOf.value_or(engine_.now()), lastUseLookup());
     return kj::READY_NOW;
   });
 }
@@ -398,16 +442,22 @@ kj::Promise<void> SessionImpl::introspect(IntrospectContext context) {
     setError(out.initError(), *e);
     return kj::READY_NOW;
   }
+  if (auto e = unavailableWhileStale()) {
+    out.setActive(false);
+    setError(out.initError(), *e);
+    return kj::READY_NOW;
+  }
   auto p = context.getParams();
   std::optional<std::string_view> required;
   if (p.getRequiredScope().isValue()) required = view(p.getRequiredScope().getValue());
   auto v = engine_.verify(view(p.getToken()), required);
   out.setActive(v.active);
   if (!v.active) return kj::READY_NOW;  // exactly {active: false}
-  out.setScope(v.grant->scopeText);
+  out.setScope(v.grant->scopeText());
   out.setTokenType("pit");
-  out.setAccountId(v.grant->accountId);
-  out.setIntegrationId(v.grant->integrationId);
+  out.setAccountId(v.grant->accountId());
+  const auto integrationId = v.grant->integrationId();
+  out.setIntegrationId(capnp::Text::Reader(integrationId.data(), integrationId.size()));
   // RFC 7662: seconds since the epoch.
   out.setIat(v.issuedAt / 1000);
   if (v.expiresAt) out.getExp().setAt(*v.expiresAt / 1000);

@@ -8,6 +8,8 @@
 // the loop (engine_bridge.h); queries read RocksDB synchronously on the loop (they are short).
 // Lifetime: they hold a reference to the Engine, which must outlive every connection.
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "commands/engine.h"
@@ -16,12 +18,16 @@
 namespace pitlog::rpc {
 
 using Authenticator = std::function<bool(std::string_view serviceKey)>;
+// Cluster mode's fail-closed rule (API.md "Cluster mode"): why the node must not answer
+// introspection or mutations now, or nullopt when it may. Unset (a single node): always may.
+using FailClosed = std::function<std::optional<std::string>()>;
 
 class GatewayImpl final : public schema::Gateway::Server {
  public:
   // `authenticate` is shared by every connection of one serveRpc(); called on the loop's thread.
-  GatewayImpl(commands::Engine& engine, std::shared_ptr<const Authenticator> authenticate)
-      : engine_(engine), authenticate_(std::move(authenticate)) {}
+  GatewayImpl(commands::Engine& engine, std::shared_ptr<const Authenticator> authenticate,
+              FailClosed failClosed = nullptr)
+      : engine_(engine), authenticate_(std::move(authenticate)), failClosed_(std::move(failClosed)) {}
 
  protected:
   kj::Promise<void> login(LoginContext context) override;
@@ -29,11 +35,13 @@ class GatewayImpl final : public schema::Gateway::Server {
  private:
   commands::Engine& engine_;
   std::shared_ptr<const Authenticator> authenticate_;
+  FailClosed failClosed_;
 };
 
 class SessionImpl final : public schema::Session::Server {
  public:
-  explicit SessionImpl(commands::Engine& engine) : engine_(engine) {}
+  explicit SessionImpl(commands::Engine& engine, FailClosed failClosed = nullptr)
+      : engine_(engine), failClosed_(std::move(failClosed)) {}
 
  protected:
   kj::Promise<void> create(CreateContext context) override;
@@ -50,9 +58,18 @@ class SessionImpl final : public schema::Session::Server {
   kj::Promise<void> setPermission(SetPermissionContext context) override;
   kj::Promise<void> scopes(ScopesContext context) override;
   kj::Promise<void> introspect(IntrospectContext context) override;
+  kj::Promise<void> revoke(RevokeContext context) override;
 
  private:
+  // Each token's lastUsedAt in the integrations this session renders.
+  std::function<std::optional<events::UnixMillis>(const events::Digest&)> lastUseLookup() const {
+    return [this](const events::Digest& d) { return engine_.lastUsed(d); };
+  }
+  // `unavailable` while the node fails closed (cluster mode), checked after a call's form.
+  std::optional<commands::Error> unavailableWhileStale() const;
+
   commands::Engine& engine_;
+  FailClosed failClosed_;
 };
 
 }  // namespace pitlog::rpc

@@ -197,7 +197,7 @@ std::optional<Error> readTime(capnp::Text::Reader text, std::string_view field,
 // --- outputs ------------------------------------------------------------------------------------
 
 void fillIntegration(schema::Integration::Builder out, const projections::IntegrationView& v,
-                     UnixMillis at) {
+                     UnixMillis at, const LastUseLookup& lastUsed) {
   out.setId(v.id);
   out.setAccountId(v.accountId);
   out.setName(v.name);
@@ -225,6 +225,12 @@ void fillIntegration(schema::Integration::Builder out, const projections::Integr
       b.getExpiresAt().setAt(events::formatRfc3339(*t.expiresAt));
     } else {
       b.getExpiresAt().setNone();
+    }
+    const auto used = lastUsed ? lastUsed(t.digest) : std::nullopt;
+    if (used) {
+      b.getLastUsedAt().setAt(events::formatRfc3339(*used));
+    } else {
+      b.getLastUsedAt().setNever();
     }
   }
   auto rotation = out.getRotation();
@@ -310,8 +316,10 @@ void fillEvent(schema::Event::Builder out, const events::DecodedEvent& event) {
         case events::schema::Expired::Reason::ROTATED_NOW:
           reason = events::ExpiryReason::rotatedNow;
           break;
+        case events::schema::Expired::Reason::REVOKED: reason = events::ExpiryReason::revoked; break;
       }
       d.setReason(events::expiryReasonName(reason));
+      if (in.hasSource()) d.setSource(in.getSource());
       break;
     }
     case Body::DELETED:
@@ -324,6 +332,19 @@ void fillEvent(schema::Event::Builder out, const events::DecodedEvent& event) {
       d.setAllowed(in.getAllowed());
       break;
     }
+    case Body::WEBHOOK_SUBSCRIBED: {
+      auto in = body.getWebhookSubscribed();
+      auto d = data.initWebhookSubscribed();
+      d.setWebhookId(in.getWebhookId());
+      d.setUrl(in.getUrl());
+      d.setEvents(in.getEvents());
+      d.setSecretEventId(events::toHex(events::dataView(in.getSecretEventId())));
+      d.setKeyFingerprint(events::toHex(events::dataView(in.getKeyFingerprint())));
+      break;
+    }
+    case Body::WEBHOOK_REMOVED:
+      data.setWebhookRemoved(body.getWebhookRemoved().getWebhookId());
+      break;
   }
 }
 

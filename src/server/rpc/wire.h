@@ -4,6 +4,7 @@
 // Pure functions, no I/O; the rules are API.md's, the field names the schema's.
 #include <capnp/dynamic.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,9 +71,11 @@ std::optional<commands::Error> readTime(capnp::Text::Reader text, std::string_vi
 
 // --- outputs ----------------------------------------------------------------------------------
 
-// API.md's `integration`. `tokens` lists the tokens valid at `at` (now, or asOf).
+// API.md's `integration`. `tokens` lists the tokens valid at `at` (now, or asOf), each with its
+// last use from `lastUsed` (Engine::lastUsed; unset: never).
+using LastUseLookup = std::function<std::optional<events::UnixMillis>(const events::Digest&)>;
 void fillIntegration(schema::Integration::Builder out, const projections::IntegrationView& view,
-                     events::UnixMillis at);
+                     events::UnixMillis at, const LastUseLookup& lastUsed = {});
 
 // API.md's `event`.
 void fillEvent(schema::Event::Builder out, const events::DecodedEvent& event);

@@ -30,12 +30,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 // One pitd with both ports on free loopback ports.
 struct Pitd {
   explicit Pitd(std::vector<std::string> extra = {}) {
@@ -161,7 +155,7 @@ TEST_CASE("a flood of Bootstrap messages before login is cut off and pitd's memo
   // default) and its shadow, which grow with any traffic: the bound there is the quarantine's
   // size on top. Unbounded growth (the review: ~1.5 KB per message, 1.19 GB after 800,000) still
   // exceeds either bound many times over.
-  const size_t boundKib = kSanitized ? (64 + 256) * 1024 : 64 * 1024;
+  const size_t boundKib = kSanitizedBuild ? (64 + 256) * 1024 : 64 * 1024;
   CHECK(after < before + boundKib);
   // A figure for RELIABILITY.md (tests/campaigns/reliability.sh collects these lines).
   std::cout << "connections: RPC Bootstrap flood (300000 messages before and after login, none "
@@ -266,11 +260,8 @@ TEST_CASE("SIGTERM with keyed RPC commands in flight answers every command it ap
 
 TEST_CASE("running out of file descriptors on the RPC port is survived - the port accepts again",
           "[rpc][connections]") {
-  if (kSanitized) {
-    // UBSan checks a vtable by writing it into a pipe, which EMFILE denies: every first call
-    // through a new type while pitd is out of descriptors is reported as an invalid vptr. The
-    // Release build runs this test.
-    WARN("skipped under the sanitizers: UBSan's vptr check cannot run without a descriptor");
+  if (const char* why = LowFdLimit::unusableBecause()) {
+    WARN(why);
     return;
   }
   std::unique_ptr<Pitd> pitd;

@@ -53,6 +53,7 @@ struct Options {
 struct Token {
   std::string tokenId, hint, state, issuedAt;
   std::optional<std::string> expiresAt;
+  std::optional<std::string> lastUsedAt;
 };
 
 struct Integration {
@@ -97,7 +98,7 @@ struct Event {
   uint32_t streamVersion = 0;
   std::string eventId, at, actorAccountId, actorUserId, actorRole, requestId, type, prevHash, hash;
   // data, flattened: whatever the type carries
-  std::string name, description, userId, reason, previousExpiresAt;
+  std::string name, description, userId, reason, source, previousExpiresAt;
   std::vector<std::string> scopes;
   std::vector<std::string> tokenIds;  // every tokenId the data names, in schema order
   std::string tokenHint;
@@ -115,6 +116,10 @@ struct PermissionReply : Outcome {
   std::optional<bool> allowed;
   uint32_t version = 0;
   bool replayed = false;
+};
+
+struct RevokeReply : Outcome {
+  uint32_t received = 0;
 };
 
 struct Introspection {
@@ -177,6 +182,10 @@ class Harness {
   Introspection introspect(const Secret& token,
                            std::optional<std::string> requiredScope = std::nullopt);
   Introspection introspect(const std::string& notAToken);
+  // Token strings as a caller found them (Secrets, or any text), and where.
+  RevokeReply revoke(const std::vector<std::string>& tokens,
+                     std::optional<std::string> source = std::nullopt,
+                     const std::string& requestId = "");
 
  private:
   pitlog::testing::TempDir dir_{"pitlog-rpc"};

@@ -41,7 +41,7 @@ bool inactive(Harness& h, const Secret& token) {
   return !i.active && i.otherFieldsUnset;
 }
 
-TEST_CASE("login: a missing or wrong service key is unauthenticated; the right one opens a session") {
+TEST_CASE("login: a missing or wrong service key is unauthenticated - the right one opens a session") {
   Harness h;
   auto wrong = h.login("not-the-key");
   CHECK(wrong.code == "unauthenticated");
@@ -294,7 +294,87 @@ TEST_CASE("an integration's whole life over RPC, every token introspected at eac
   }
 }
 
-TEST_CASE("permissions: admins grant and withdraw; the grant decides who may manage") {
+TEST_CASE("revoke over RPC: each valid token expires at once, whatever else the call carries, "
+          "and the answer is the same for every kind of token") {
+  Harness h;
+  auto acme = h.create(admin(), "acme app", {"contacts.readonly"});
+  auto other = h.create(admin("globex", "gina"), "globex app", {"contacts.readonly"});
+  auto rotated = h.create(admin(), "rotated app", {"contacts.readonly"});
+  REQUIRE_OK(acme);
+  REQUIRE_OK(other);
+  REQUIRE_OK(rotated);
+  auto rotation = h.rotate(admin(), rotated.integration.id, Expire::NOW);
+  REQUIRE_OK(rotation);
+  const Secret expired = rotated.token;  // expired by the rotate
+  const std::string unknown = "pit_0000000000000000000000000000000000000000000000000";
+  const uint64_t eventsBefore = h.audit(admin(), 0, 1000).events.size() +
+                                h.audit(admin("globex", "gina"), 0, 1000).events.size();
+
+  // Two valid tokens of two accounts, an expired one, an unknown, a malformed one and a repeat.
+  auto reply = h.revoke({acme.token.reveal(), other.token.reveal(), expired.reveal(), unknown,
+                         "not a token", acme.token.reveal()},
+                        "found in a public gist", "req-revoke-1");
+  REQUIRE_OK(reply);
+  CHECK(reply.received == 6);
+  CHECK(inactive(h, acme.token));
+  CHECK(inactive(h, other.token));
+  CHECK_FALSE(inactive(h, rotation.token));  // not named: still valid
+
+  // Exactly one Expired per valid token, reason revoked, by the revocation actor, with the source.
+  for (const auto& [actor, id] : {std::pair{admin(), acme.integration.id},
+                                  std::pair{admin("globex", "gina"), other.integration.id}}) {
+    auto history = h.events(actor, id);
+    REQUIRE_OK(history);
+    REQUIRE(history.events.size() == 2);
+    const auto& e = history.events.back();
+    CHECK(e.type == "Expired");
+    CHECK(e.reason == "revoked");
+    CHECK(e.source == "found in a public gist");
+    CHECK(e.actorUserId == "revocation");
+    CHECK(e.actorRole == "system");
+    CHECK(e.requestId == "req-revoke-1");
+  }
+  CHECK(h.audit(admin(), 0, 1000).events.size() + h.audit(admin("globex", "gina"), 0, 1000).events.size() ==
+        eventsBefore + 2);
+
+  // Nothing valid left: the same answer, nothing appended.
+  auto again = h.revoke({acme.token.reveal(), unknown});
+  REQUIRE_OK(again);
+  CHECK(again.received == 2);
+  CHECK(h.audit(admin(), 0, 1000).events.size() + h.audit(admin("globex", "gina"), 0, 1000).events.size() ==
+        eventsBefore + 2);
+
+  // A rotate afterwards issues a working token.
+  auto fresh = h.rotate(admin(), acme.integration.id, Expire::LATER);
+  REQUIRE_OK(fresh);
+  CHECK(h.introspect(fresh.token).active);
+}
+
+TEST_CASE("revoke over RPC refuses more than 1000 tokens and a bad source, changing nothing") {
+  Harness h;
+  auto acme = h.create(admin(), "acme app", {"contacts.readonly"});
+  REQUIRE_OK(acme);
+  std::vector<std::string> tooMany(1000, "pit_x");
+  tooMany.push_back(acme.token.reveal());
+  auto refused = h.revoke(tooMany);
+  CHECK(refused.code == "invalid_argument");
+  CHECK(refused.field == "tokens");
+  auto badSource = h.revoke({acme.token.reveal()}, std::string(501, 's'));
+  CHECK(badSource.code == "invalid_argument");
+  CHECK(badSource.field == "source");
+  CHECK(h.introspect(acme.token).active);
+  CHECK(h.events(admin(), acme.integration.id).events.size() == 1);
+
+  // A full batch of token-sized strings fits the RPC parameters' limit (64 KiB).
+  std::vector<std::string> thousand(999, "pit_" + std::string(commands::kTokenLength - 4, 'a'));
+  thousand.push_back(acme.token.reveal());
+  auto full = h.revoke(thousand);
+  REQUIRE_OK(full);
+  CHECK(full.received == 1000);
+  CHECK(inactive(h, acme.token));
+}
+
+TEST_CASE("permissions: admins grant and withdraw - the grant decides who may manage") {
   Harness h;
   const auto alice = admin();
   const auto bob = user();

@@ -108,7 +108,8 @@ std::vector<std::string> valuesOf(const Json& v) {
     auto t = v["tokens"][i];
     out.push_back("token " + t["tokenId"].str() + " " + t["hint"].str() + " " + t["state"].str() +
                   " " + t["issuedAt"].str() + " " +
-                  (t["expiresAt"].isNull() ? "-" : t["expiresAt"].str()));
+                  (t["expiresAt"].isNull() ? "-" : t["expiresAt"].str()) + " used " +
+                  (t["lastUsedAt"].isNull() ? "-" : t["lastUsedAt"].str()));
   }
   auto r = v["rotation"];
   out.push_back(r.isNull() ? "no rotation"
@@ -123,7 +124,7 @@ std::vector<std::string> valuesOf(const Integration& v) {
   for (const auto& s : v.scopes) out.push_back("scope " + s);
   for (const auto& t : v.tokens) {
     out.push_back("token " + t.tokenId + " " + t.hint + " " + t.state + " " + t.issuedAt + " " +
-                  t.expiresAt.value_or("-"));
+                  t.expiresAt.value_or("-") + " used " + t.lastUsedAt.value_or("-"));
   }
   out.push_back(v.rotationStartedAt ? "rotation " + *v.rotationStartedAt + " " +
                                           *v.rotationPreviousExpiresAt
@@ -176,6 +177,10 @@ TEST_CASE("parity: one table of operations, the same code, field and values over
                         R"({"name":"CRM","description":"line\nbreak","scopes":["contacts.readonly"]})");
   REQUIRE(created.status == 201);
   const std::string id = Json::parse(created.body)["integration"]["id"].str();
+  // The first token used once: its lastUsedAt is a time in the reads below, the second's null.
+  REQUIRE(p.http("POST", "/v1/introspect",
+                 R"({"token":")" + Json::parse(created.body)["token"].str() + R"("})")
+              .status == 200);
   REQUIRE(rpc.rotate(alice, id, Expire::LATER).ok());
   REQUIRE(p.http("PATCH", integrationPath(id), R"({"scopes":["contacts.write","contacts.readonly"]})")
               .status == 200);
@@ -242,6 +247,22 @@ TEST_CASE("parity: one table of operations, the same code, field and values over
        [&](auto&) { return rpc.audit(alice, 0, 1001); }, "invalid_argument", "limit"},
       {"asOf not a time", [&](auto& p) { return p.http("GET", integrationPath(id) + "?asOf=yesterday"); },
        [&](auto&) { return rpc.get(alice, id, "yesterday"); }, "invalid_argument", "asOf"},
+      {"revoke 1001 tokens",
+       [&](auto& p) {
+         std::string tokens;
+         for (int i = 0; i < 1001; ++i) tokens += std::string(i ? "," : "") + "\"pit_x\"";
+         return p.http("POST", "/v1/revoke/batch", "{\"tokens\":[" + tokens + "]}");
+       },
+       [&](auto&) { return rpc.revoke(std::vector<std::string>(1001, "pit_x")); },
+       "invalid_argument", "tokens"},
+      {"revoke with a source of 501 characters",
+       [&](auto& p) { return p.http("POST", "/v1/revoke", "{\"token\":\"pit_x\",\"source\":\"" + std::string(501, 's') + "\"}"); },
+       [&](auto&) { return rpc.revoke({"pit_x"}, std::string(501, 's')); }, "invalid_argument", "source"},
+      {"revoke with a source holding U+0007",
+       [&](auto& p) { return p.http("POST", "/v1/revoke", R"({"token":"pit_x","source":"a\u0007b"})"); },
+       [&](auto&) { return rpc.revoke({"pit_x"}, std::string("a\x07" "b")); }, "invalid_argument", "source"},
+      {"revoke a malformed token", [&](auto& p) { return p.http("POST", "/v1/revoke", R"({"token":"pit_x"})"); },
+       [&](auto&) { return rpc.revoke({"pit_x"}); }, "ok", ""},
       // --- authorization, existence, version, state --------------------------------------
       {"a user who may not manage lists", [&](auto& p) { return p.http("GET", create, {}, {}, "bob", "user"); },
        [&](auto&) { return rpc.list(bob); }, "permission_denied", ""},

@@ -162,4 +162,24 @@ std::string redacted(const std::string& text) {
   return std::regex_replace(text, kToken, "pit_<redacted>");
 }
 
+std::string basicAuthEncoding(const std::string& text) {
+  static const char* kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < text.size(); i += 3) {
+    const uint32_t n = (uint8_t(text[i]) << 16) | (uint8_t(text[i + 1]) << 8) | uint8_t(text[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
+  }
+  if (i + 1 == text.size()) {
+    const uint32_t n = uint8_t(text[i]) << 16;
+    out += std::string{kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63]} + "==";
+  } else if (i + 2 == text.size()) {
+    const uint32_t n = (uint8_t(text[i]) << 16) | (uint8_t(text[i + 1]) << 8);
+    out += std::string{kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63],
+                       kAlphabet[(n >> 6) & 63]} + "=";
+  }
+  return out;
+}
+
 }  // namespace pitlog::testing

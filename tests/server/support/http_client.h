@@ -33,6 +33,11 @@ HttpResponse httpRequest(int port, const std::string& method, const std::string&
 // caller's to read. Throws std::runtime_error on a status line that is not HTTP/1.1.
 HttpResponse parseResponseHead(const std::string& head);
 
+// Standard base64 (RFC 4648, padded) of `text`, as Basic credentials carry it; written here from
+// the RFC rather than taken from the product, so that a test of the product's decoder is not the
+// product agreeing with itself.
+std::string basicAuthEncoding(const std::string& text);
+
 // Sends the bytes as they are and parses the response.
 HttpResponse httpRaw(int port, const std::string& bytes);
 

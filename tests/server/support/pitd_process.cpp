@@ -1,5 +1,7 @@
 #include "support/pitd_process.h"
 
+#include "support/cluster_mode.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -66,7 +68,7 @@ std::string readFile(const std::string& path) {
 PitdProcess::PitdProcess(const std::string& logFile, std::vector<std::string> args)
     : logFile_(logFile) {
   const size_t logStart = readFile(logFile).size();  // a restart appends to the same log
-  pid_ = spawn(args, logFile, {});
+  pid_ = spawn(withClusterMode(std::move(args)), logFile, {});
   static const std::regex kListening("listening http [^ \\n]*:([0-9]+)");
   const auto deadline = Clock::now() + kTimeout;
   while (Clock::now() < deadline) {

@@ -1,5 +1,7 @@
 #include "support/test_server.h"
 
+#include "support/cluster_mode.h"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -23,6 +25,20 @@ void TestServer::start() {
 }
 
 int TestServer::stop() { return pitd_->stop(); }
+
+void checkHealthyBody(const std::string& body) {
+  if (!clusterModeUnderTest()) {
+    CHECK(body == R"({"status":"ok"})");
+    return;
+  }
+  INFO(body);
+  const Json health = Json::parse(body);
+  CHECK(health.keys() == std::vector<std::string>{"status", "cluster"});
+  CHECK(health["status"].str() == "ok");
+  CHECK(health["cluster"].keys() ==
+        std::vector<std::string>{"node", "position", "lagMs", "connected"});
+  CHECK(health["cluster"]["connected"].boolean());
+}
 
 Headers TestServer::headers(const std::optional<Actor>& actor, const Headers& extra) const {
   Headers h{{"Authorization", "Bearer " + key_}};
@@ -94,6 +110,17 @@ size_t TestServer::auditCount(const std::string& account) {
     if (j["next"].isNull()) return count;
     after = std::to_string(static_cast<uint64_t>(j["next"].num()));
   }
+}
+
+std::string TestServer::consoleCookie(const std::string& account, const Actor& actor) {
+  HttpResponse link = send("POST", "/v1/accounts/" + account + "/console/links", "", actor);
+  REQUIRE(link.status == 201);
+  const std::string url = Json::parse(link.body)["url"].str();
+  REQUIRE(url.rfind("/console/signin?code=", 0) == 0);
+  HttpResponse signin = httpRequest(port(), "GET", url);
+  REQUIRE(signin.status == 303);
+  const std::string cookie = signin.header("set-cookie");
+  return cookie.substr(0, cookie.find(';'));
 }
 
 std::string integrationsPath(const std::string& account, const std::string& id,

@@ -67,6 +67,9 @@ class TestServer {
   uint64_t lastSeq();
   // How many events /audit lists for the account.
   size_t auditCount(const std::string& account);
+  // Signs in to the console as `actor` of `account` through a link the service asked for;
+  // returns the session cookie ("pitlog_console=..."), as a browser would send it back.
+  std::string consoleCookie(const std::string& account, const Actor& actor = kAdmin);
 
  private:
   std::vector<std::string> args_;
@@ -75,6 +78,10 @@ class TestServer {
   std::unique_ptr<PitdProcess> pitd_;
   std::string key_;
 };
+
+// CHECKs a healthy /healthz body: exactly {"status":"ok"} from a single node; from a cluster node
+// (PITLOG_TEST_CLUSTER) "status" "ok" first, then the "cluster" member API.md adds, connected.
+void checkHealthyBody(const std::string& body);
 
 // "/v1/accounts/<account>/integrations[/<id>[<suffix>]]"
 std::string integrationsPath(const std::string& account, const std::string& id = {},
