@@ -32,6 +32,7 @@ export async function loadSession() {
 
 const account = () => `/v1/accounts/${encodeURIComponent(session.accountId)}`;
 const integration = (id) => `${account()}/integrations/${encodeURIComponent(id)}`;
+const webhook = (id) => `${account()}/webhooks/${encodeURIComponent(id)}`;
 
 export const api = {
   scopes: async () => (await call('GET', '/v1/scopes')).data.scopes,
@@ -59,5 +60,11 @@ export const api = {
     (await call('GET', `${account()}/users/${encodeURIComponent(user)}/permission`)).data,
   setPermission: async (user, allowed) =>
     (await call('PUT', `${account()}/users/${encodeURIComponent(user)}/permission`, { allowed })).data,
+  webhooks: async () => (await call('GET', `${account()}/webhooks`)).data.webhooks,
+  // Creates (201, with the signing secret once) or, with `version`, replaces (200, If-Match).
+  putWebhook: async (id, body, version) =>
+    (await call('PUT', webhook(id), body, version ? { 'If-Match': `"${version}"` } : {})).data,
+  removeWebhook: async (id, version) => call('DELETE', webhook(id), undefined, { 'If-Match': `"${version}"` }),
+  deliveries: async (id) => (await call('GET', `${webhook(id)}/deliveries`)).data,
   signOut: async () => call('POST', '/console/signout'),
 };

@@ -1,5 +1,6 @@
 // The console's entry: signs the page in (GET /console/session), then routes by the URL's hash
-// (#/, #/create, #/i/<id>/history, #/audit, #/managers) to one screen module each.
+// (#/, #/create, #/i/<id>/history, #/audit, #/managers, #/webhooks, #/webhooks/<id>/deliveries)
+// to one screen module each.
 import { api, getSession, loadSession } from './api.js';
 import { h, show, guardToken, tokenShown, messageOf } from './ui.js';
 import { listScreen } from './list.js';
@@ -7,6 +8,8 @@ import { createScreen } from './create.js';
 import { historyScreen } from './history.js';
 import { auditScreen } from './audit.js';
 import { managersScreen } from './managers.js';
+import { webhooksScreen } from './webhooks.js';
+import { deliveriesScreen } from './webhook_deliveries.js';
 
 const routes = [
   [/^#?\/?$/, () => listScreen()],
@@ -14,13 +17,15 @@ const routes = [
   [/^#\/i\/([^/]+)\/history$/, (m) => historyScreen(decodeURIComponent(m[1]))],
   [/^#\/audit$/, () => auditScreen()],
   [/^#\/managers$/, () => managersScreen()],
+  [/^#\/webhooks$/, () => webhooksScreen()],
+  [/^#\/webhooks\/([^/]+)\/deliveries$/, (m) => deliveriesScreen(decodeURIComponent(m[1]))],
 ];
 
 let current = location.hash;
 
 async function route() {
   if (tokenShown() && location.hash !== current) {
-    if (!confirm('The token is shown only once. Leave without copying it?')) {
+    if (!confirm('This secret is shown only once. Leave without copying it?')) {
       history.replaceState(null, '', current || '#/');
       return;
     }

@@ -1,7 +1,8 @@
-// One integration's history: its events as a timeline (who, when, what changed, request ids),
-// and "as of": the integration as it was at a chosen time.
+// One integration's history: its valid tokens now with their last use, its events as a timeline
+// (who, when, what changed, request ids), and "as of": the integration as it was at a chosen time.
 import { api } from './api.js';
-import { h, show, when, showError } from './ui.js';
+import { h, show, when, showError, messageOf } from './ui.js';
+import { lastUse } from './last_use.js';
 
 function describe(e, previousScopes) {
   const d = e.data || {};
@@ -34,8 +35,26 @@ function integrationCard(i) {
     h('dt', {}, 'Tokens'), h('dd', {}, i.tokens.map((t) => `${t.hint} (${t.state})`).join(', ') || '-'));
 }
 
+// Its valid tokens as they are now, each with its last use.
+async function tokensNow(id) {
+  let integration;
+  try {
+    integration = await api.get(id);
+  } catch (e) {
+    return h('p', { class: 'muted' }, e.status === 404 ? 'Deleted: it has no valid token.' : messageOf(e));
+  }
+  if (!integration.tokens.length) return h('p', {}, 'No valid token: rotate to issue one.');
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'tokens-now' },
+    h('caption', { class: 'visually-hidden' }, 'Valid tokens'),
+    h('thead', {}, h('tr', {}, ['Token', 'State', 'Issued', 'Expires', 'Last use'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, integration.tokens.map((t) => h('tr', {},
+      h('td', { class: 'hint' }, t.hint), h('td', {}, t.state), h('td', {}, when(t.issuedAt)),
+      h('td', {}, t.expiresAt ? when(t.expiresAt) : 'no deadline'), h('td', {}, lastUse(t)))))));
+}
+
 export async function historyScreen(id) {
   const events = await api.events(id);
+  const tokens = await tokensNow(id);
   let scopes = [];
   const items = events.map((e) => {
     const text = describe(e, scopes);
@@ -65,6 +84,7 @@ export async function historyScreen(id) {
   });
   show(h('p', {}, h('a', { href: '#/' }, '← Integrations')),
     h('h1', {}, `History of ${name}`),
+    h('h2', {}, 'Tokens now'), tokens,
     h('h2', {}, 'As it was'), form, result,
     h('h2', {}, 'Timeline'), h('ol', { class: 'timeline' }, items));
 }

@@ -27,8 +27,25 @@ export function announce(text) {
   document.getElementById('status').textContent = text;
 }
 
-// A modal <dialog>: showModal() traps focus and closes on Escape. Resolves with the value
-// passed to close(), or null when dismissed.
+const kFocusable = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+
+// Tab from the last control goes to the first, Shift+Tab from the first to the last: showModal()
+// makes the page behind inert, but lets Tab leave the page for the browser's own controls.
+function keepFocusIn(dialog) {
+  dialog.addEventListener('keydown', (e) => {
+    if (e.key !== 'Tab') return;
+    const controls = [...dialog.querySelectorAll(kFocusable)].filter((el) => el.getClientRects().length > 0);
+    if (!controls.length) return;
+    const first = controls[0];
+    const last = controls[controls.length - 1];
+    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+  });
+}
+
+// A modal <dialog>: showModal() makes the page behind it inert and closes it on Escape;
+// keepFocusIn() keeps Tab inside it. Resolves with the value passed to close(), or null when
+// dismissed.
 export function openDialog(title, build) {
   return new Promise((resolve) => {
     const titleId = `dlg-${Math.random().toString(36).slice(2)}`;
@@ -36,6 +53,7 @@ export function openDialog(title, build) {
     let result = null;
     const close = (value) => { result = value; dialog.close(); };
     dialog.append(h('h2', { id: titleId }, title), ...[build(close, dialog)].flat());
+    keepFocusIn(dialog);
     dialog.addEventListener('close', () => { dialog.remove(); resolve(result); });
     document.body.append(dialog);
     dialog.showModal();
@@ -45,19 +63,40 @@ export function openDialog(title, build) {
 // The API's error as a message next to what caused it: a field's error under the field when
 // the form has it, else an alert at the top of the form.
 export function showError(form, error) {
-  for (const old of form.querySelectorAll('.field-error, .form-error')) old.remove();
-  for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+  clearErrors(form);
   const message = messageOf(error);
   const input = error.field ? form.querySelector(`[name="${CSS.escape(error.field)}"]`) : null;
   if (input) {
     const id = `${input.id}-error`;
     input.setAttribute('aria-invalid', 'true');
-    input.setAttribute('aria-describedby', id);
+    // The error joins the field's own description (a hint) rather than replacing it.
+    input.dataset.describedBy = input.getAttribute('aria-describedby') || '';
+    input.setAttribute('aria-describedby', `${input.dataset.describedBy} ${id}`.trim());
     input.after(h('p', { class: 'field-error', id }, message));
     input.focus();
   } else {
     form.prepend(h('p', { class: 'form-error', role: 'alert' }, message));
   }
+}
+
+export function clearErrors(form) {
+  for (const old of form.querySelectorAll('.field-error, .form-error')) old.remove();
+  for (const input of form.querySelectorAll('[aria-invalid]')) {
+    input.removeAttribute('aria-invalid');
+    if (input.dataset.describedBy) input.setAttribute('aria-describedby', input.dataset.describedBy);
+    else input.removeAttribute('aria-describedby');
+    delete input.dataset.describedBy;
+  }
+}
+
+// Why the session's actor may not manage the account (API.md: an admin granted it, or with no
+// grant or withdrawal on record its role is admin), for the screens that need it.
+export function mayNotManageNotice(session, what) {
+  return h('p', { class: 'notice', role: 'note' },
+    `You (${session.userId}) may not manage this account's ${what}: `,
+    session.role === 'admin'
+      ? 'an admin withdrew your permission. Ask another admin, or restore it under "Who may manage".'
+      : 'a user needs an admin to grant the permission. Ask an admin of the account.');
 }
 
 export function messageOf(error) {
@@ -90,24 +129,29 @@ export function countdown(iso, now = Date.now()) {
   return `${s} s`;
 }
 
-// The token, shown once: a read-only field, a copy button, the warning.
-export function tokenPanel(token, what = 'token') {
-  const input = h('input', { id: 'new-token', readonly: true, value: token, class: 'token',
+// A secret shown once (a token, a webhook's signing secret): a read-only field, a copy button,
+// the warning. The caller guards the page while it is shown (guardToken).
+export function secretPanel(secret, { id, title, label, storeHint }) {
+  const input = h('input', { id, readonly: true, value: secret, class: 'token',
                              autocomplete: 'off', spellcheck: 'false' });
   const copied = h('span', { role: 'status', class: 'copied' });
-  return h('section', { class: 'token-panel', 'aria-labelledby': 'token-title' },
-    h('h3', { id: 'token-title' }, `Your new ${what}`),
-    h('p', { class: 'warning' }, 'Copy it now: it cannot be shown again. Store it where your app reads its secrets.'),
-    h('label', { for: 'new-token' }, 'Token'),
+  return h('section', { class: 'token-panel', 'aria-labelledby': `${id}-title` },
+    h('h3', { id: `${id}-title` }, title),
+    h('p', { class: 'warning' }, `Copy it now: it cannot be shown again. ${storeHint}`),
+    h('label', { for: id }, label),
     input,
     h('button', { type: 'button', onclick: async () => {
       input.select();
-      try { await navigator.clipboard.writeText(token); copied.textContent = 'Copied.'; }
+      try { await navigator.clipboard.writeText(secret); copied.textContent = 'Copied.'; }
       catch { copied.textContent = 'Selected: press Ctrl+C to copy.'; }
-    } }, 'Copy token'), copied);
+    } }, `Copy ${label.toLowerCase()}`), copied);
 }
 
-// While a token is on screen, leaving the page asks first.
+export const tokenPanel = (token, what = 'token') => secretPanel(token, {
+  id: 'new-token', title: `Your new ${what}`, label: 'Token',
+  storeHint: 'Store it where your app reads its secrets.' });
+
+// While a token (or another secret shown once) is on screen, leaving the page asks first.
 let guard = null;
 export function guardToken(on) {
   if (on && !guard) {

@@ -1,10 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { stateFile } from './global-setup.mjs';
+import { stopPitd } from './pitd.mjs';
 
 export default async function globalTeardown() {
-  const { pid, dir } = JSON.parse(readFileSync(stateFile, 'utf8'));
-  try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
-  await new Promise((r) => setTimeout(r, 300));
-  rmSync(dir, { recursive: true, force: true });
+  await stopPitd(JSON.parse(readFileSync(stateFile, 'utf8')));
   rmSync(stateFile, { force: true });
 }

@@ -7,4 +7,5 @@ skip() { echo "skipped: $1"; if [ "${CI:-}" = true ]; then exit 1; fi; exit 77; 
 command -v npx >/dev/null || skip "Node.js (npx) not found"
 [ -d node_modules/@playwright/test ] || skip "run 'PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci' in tests/console"
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || skip "chromium not found"
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || skip "libfaketime not found (Debian's faketime package)"
 PITD="$1" exec npx playwright test
