@@ -4,8 +4,8 @@
 // the bytes of one connection (fuzz/http_input.h: raw, or a structured request with a valid key
 // and actor whose JSON body the fuzzer mutates).
 //
-// Built once per process: one event loop, one engine on a temp data dir (sync off: durability
-// is not under test here) holding integrations of two accounts, so that ids and tokens exist.
+// Built once per process: one event loop, one engine on a temp data dir (scratch_engine.h)
+// holding integrations of two accounts, so that ids and tokens exist.
 // Inputs share that database (a delete stays deleted); a long run starts a fresh one now and then.
 //
 // Oracles beyond ASan/UBSan/LSan:
@@ -23,21 +23,18 @@
 #include <kj/encoding.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "commands/engine.h"
 #include "http_input.h"
+#include "scratch_engine.h"
 #include "server/http/api_service.h"
 #include "server/connection_limits.h"
 #include "server/http_connections.h"
@@ -55,9 +52,6 @@ constexpr size_t kMaxInput = 16 * 1024;
 constexpr kj::Duration kDeadline = 10 * kj::SECONDS;
 constexpr size_t kMaxResponse = 4 * 1024 * 1024;
 constexpr const char* kServiceKey = "fuzz-service-key-0123456789";
-// Every create adds to the engine's memory for good: a long run starts a fresh database past
-// this many events, so that libFuzzer's RSS limit measures leaks, not the data set.
-constexpr uint64_t kMaxEvents = 200'000;
 
 // Keeps the access records ("http") of the input being run: the route each answer came from.
 class AccessRecords : public spdlog::sinks::base_sink<std::mutex> {
@@ -94,10 +88,10 @@ class AccessRecords : public spdlog::sinks::base_sink<std::mutex> {
 
 struct Harness {
   kj::AsyncIoContext io = kj::setupAsyncIo();
-  std::string dir;
-  std::unique_ptr<commands::Engine> engine;
   server::ServiceKeys keys = server::ServiceKeys::parse(kServiceKey);
   server::Metrics metrics;
+  fuzz::ScratchEngine scratch{"pitlog-fuzz-http",
+                              [this](const commands::BatchStats& s) { metrics.recordBatch(s); }};
   std::unique_ptr<server::http::ApiService> api;
   std::unique_ptr<server::HttpConnections> connections;
   fuzz::Placeholders values;
@@ -113,17 +107,10 @@ struct Harness {
   }
 
   void start() {
-    char tmpl[] = "/tmp/pitlog-fuzz-http-XXXXXX";
-    if (!::mkdtemp(tmpl)) std::abort();
-    dir = tmpl;
-    commands::EngineOptions options;
-    options.dataDir = dir + "/db";
-    options.sync = false;
-    options.onBatch = [this](const commands::BatchStats& s) { metrics.recordBatch(s); };
-    engine = commands::Engine::open(std::move(options));
+    scratch.open();
     seed();
 
-    api = std::make_unique<server::http::ApiService>(*engine, keys, metrics,
+    api = std::make_unique<server::http::ApiService>(scratch.engine(), keys, metrics,
                                                      io.provider->getTimer());
     kj::HttpServerSettings settings;  // pitd's: the defaults with its error handler
     settings.errorHandler = *api;
@@ -135,14 +122,7 @@ struct Harness {
   // Integrations made through the engine, as pitd's commands would make them.
   void seed() {
     auto run = [&](const std::string& account, commands::Action action) {
-      commands::Command c;
-      c.accountId = account;
-      c.actor = {account, "alice", events::Role::admin};
-      c.requestId = "fuzz-seed";
-      c.action = std::move(action);
-      auto r = engine->execute(std::move(c));
-      if (!r.ok()) std::abort();
-      return r;
+      return scratch.seed(account, std::move(action), "fuzz-seed");
     };
     auto a = run("acme", commands::CreateIntegration{"Zapier", "sync", {"contacts.readonly"}});
     auto b = run("acme", commands::CreateIntegration{"Make", "", {"contacts.write"}});
@@ -159,19 +139,13 @@ struct Harness {
   void stop() {
     connections.reset();
     api.reset();
-    engine->stop();
-    engine.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    scratch.close();
   }
 };
 
-Harness* harness = nullptr;
-
 [[noreturn]] void finding(const char* what, const std::string& response) {
   // The response, not the request: the request may hold $TOKEN's plaintext.
-  std::fprintf(stderr, "fuzz_http: %s\nresponse head: %.400s\n", what, response.c_str());
-  std::abort();
+  fuzz::finding("fuzz_http", what, "response head: " + response.substr(0, 400));
 }
 
 // Status codes of the responses in `out`, which may hold several (pipelined requests), read one
@@ -271,22 +245,21 @@ bool isOpenRoute(const std::string& route) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  harness = new Harness();  // reachable until exit, so LSan does not count it
-  std::atexit([] { harness->stop(); });
+  fuzz::installHarness<Harness>();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > kMaxInput) return -1;  // not added to the corpus
-  Harness& h = *harness;
+  Harness& h = fuzz::installHarness<Harness>();
   const std::string request =
       fuzz::decodeInput(std::string_view(reinterpret_cast<const char*>(data), size), h.values);
   if (request.empty()) return 0;
-  if (h.engine->lastSeq() > kMaxEvents) {
+  if (h.scratch.full()) {
     h.stop();
     h.start();
   }
-  const uint64_t seqBefore = h.engine->lastSeq();
+  const uint64_t seqBefore = h.scratch.engine().lastSeq();
   h.access->take();
 
   auto pipe = kj::newTwoWayPipe();
@@ -324,7 +297,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (std::count(codes.begin(), codes.end(), 500) > 0) finding("pitd answered 500", response);
   const bool anySuccess =
       std::any_of(codes.begin(), codes.end(), [](int c) { return c >= 200 && c < 300; });
-  if (h.engine->lastSeq() != seqBefore && !anySuccess) {
+  if (h.scratch.engine().lastSeq() != seqBefore && !anySuccess) {
     finding("an answer that was not a success appended events", response);
   }
   if (!carriesKey(request)) {
@@ -337,7 +310,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 response);
       }
     }
-    if (h.engine->lastSeq() != seqBefore) {
+    if (h.scratch.engine().lastSeq() != seqBefore) {
       finding("a connection without the service key appended events", response);
     }
   }

@@ -5,24 +5,21 @@
 // scopes as bytes, a capability where text belongs, nesting 70-200 deep), sent over a real
 // loopback connection by a client that logged in with the service key.
 //
-// Built once per process: one event loop, one engine on a temp data dir (sync off: durability
-// is not under test here) holding an integration, served by serveRpc as pitd serves it.
+// Built once per process: one event loop, one engine on a temp data dir (scratch_engine.h)
+// holding an integration, served by serveRpc as pitd serves it.
 //
 // Oracles beyond ASan/UBSan/LSan:
 //   - no answer is `internal`, and no call fails as an RPC exception: a malformed message is the
 //     client's fault (invalid_argument), never pitd's;
 //   - after every call the session still answers (the connection survived).
 #include <kj/async-io.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <memory>
 #include <string>
 
-#include "commands/engine.h"
 #include "hostile_call.h"
+#include "scratch_engine.h"
 #include "server/rpc/rpc_client.h"
 #include "server/rpc/rpc_server.h"
 
@@ -34,14 +31,10 @@ constexpr const char* kServiceKey = "fuzz-service-key-0123456789";
 // Inputs past the parameter struct's size add nothing.
 constexpr size_t kMaxInput =
     1 + (rpc::testing::kDataWords + rpc::testing::kPointerWords) * sizeof(capnp::word);
-// Every create adds to the engine's memory for good: a long run starts a fresh database past
-// this many events, so that libFuzzer's RSS limit measures leaks, not the data set.
-constexpr uint64_t kMaxEvents = 200'000;
 
 struct Harness {
   kj::AsyncIoContext io = kj::setupAsyncIo();
-  std::string dir;
-  std::unique_ptr<commands::Engine> engine;
+  fuzz::ScratchEngine scratch{"pitlog-fuzz-rpc"};
   kj::Own<kj::ConnectionReceiver> listener;
   kj::Promise<void> serving = nullptr;
   kj::Own<rpc::RpcClient> client;
@@ -50,21 +43,11 @@ struct Harness {
   Harness() { start(); }
 
   void start() {
-    char tmpl[] = "/tmp/pitlog-fuzz-rpc-XXXXXX";
-    if (!::mkdtemp(tmpl)) std::abort();
-    dir = tmpl;
-    commands::EngineOptions options;
-    options.dataDir = dir + "/db";
-    options.sync = false;
-    engine = commands::Engine::open(std::move(options));
-    commands::Command c;
-    c.accountId = "acme";
-    c.actor = {"acme", "alice", events::Role::admin};
-    c.action = commands::CreateIntegration{"Zapier", "sync", {"contacts.readonly"}};
-    if (!engine->execute(std::move(c)).ok()) std::abort();
+    scratch.open();
+    scratch.seed("acme", commands::CreateIntegration{"Zapier", "sync", {"contacts.readonly"}});
 
     listener = io.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io.waitScope)->listen();
-    serving = rpc::serveRpc(*listener, *engine,
+    serving = rpc::serveRpc(*listener, scratch.engine(),
                             [](std::string_view key) { return key == kServiceKey; },
                             io.provider->getTimer())
                   .eagerlyEvaluate([](kj::Exception&& e) {
@@ -87,32 +70,25 @@ struct Harness {
     client = nullptr;
     serving = nullptr;
     listener = nullptr;
-    engine->stop();
-    engine.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    scratch.close();
   }
 };
 
-Harness* harness = nullptr;
-
 [[noreturn]] void finding(const char* what, const std::string& detail) {
-  std::fprintf(stderr, "fuzz_rpc: %s: %s\n", what, detail.c_str());
-  std::abort();
+  fuzz::finding("fuzz_rpc", what, detail);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  harness = new Harness();  // reachable until exit, so LSan does not count it
-  std::atexit([] { harness->stop(); });
+  fuzz::installHarness<Harness>();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 || size > kMaxInput) return -1;  // not added to the corpus
-  Harness& h = *harness;
-  if (h.engine->lastSeq() > kMaxEvents) {
+  Harness& h = fuzz::installHarness<Harness>();
+  if (h.scratch.full()) {
     h.stop();
     h.start();
   }

@@ -10,6 +10,7 @@
 #include "commands/engine.h"
 #include "hostile_call.h"
 #include "http_seeds.h"
+#include "proof_inputs_seed.h"
 
 using namespace pitlog;
 namespace fs = std::filesystem;
@@ -102,6 +103,12 @@ int main(int argc, char** argv) {
         "service-keys = /etc/pitlog/keys\nscopes = /etc/pitlog/scopes.txt\n"
         "rotation-window = 36h\nsync = false\nlog-level = debug\nlog-format = json\n");
   write(out / "fuzz_config", "ipv6", "http = [::1]:0\nrpc = 127.0.0.1:65535\nrotation-window = 2s\n");
+  // fuzz_verify_proof: each valid input behind the selector byte that names it.
+  const auto& proofInputs = fuzz::validProofInputs();
+  for (int i = 0; i < fuzz::ProofInputs::kCount; ++i) {
+    write(out / "fuzz_verify_proof", "valid-" + std::to_string(i),
+          std::string(1, char(i)) + *proofInputs.texts()[size_t(i)]);
+  }
   write(out / "fuzz_config", "scopes", "contacts.readonly\n# comment\ncontacts.write\n");
   store.reset();
   fs::remove_all(db);

@@ -24,6 +24,7 @@ const char* reasonText(events::schema::Expired::Reason r) {
     case events::schema::Expired::Reason::MANUAL: return "manual";
     case events::schema::Expired::Reason::WINDOW_ELAPSED: return "window_elapsed";
     case events::schema::Expired::Reason::ROTATED_NOW: return "rotated_now";
+    case events::schema::Expired::Reason::REVOKED: return "revoked";
   }
   return "unknown";
 }
@@ -106,13 +107,19 @@ std::string tokenIdOf(capnp::Data::Reader digest) {
   return events::tokenIdOf(events::digestField(digest));
 }
 
+// A system actor other than the scheduler (the revocation route's "revocation") is named.
+static std::string systemActorName(Actor::Reader actor) {
+  const auto user = textView(actor.getUserId());
+  return user == "system" ? std::string("system") : std::string(user) + ":system";
+}
+
 std::string actorText(Actor::Reader actor) {
-  if (actor.getRole() == Actor::Role::SYSTEM) return "system";
+  if (actor.getRole() == Actor::Role::SYSTEM) return systemActorName(actor);
   return std::string(textView(actor.getUserId())) + " (" + roleText(actor.getRole()) + ")";
 }
 
 std::string actorShort(Actor::Reader actor) {
-  if (actor.getRole() == Actor::Role::SYSTEM) return "system";
+  if (actor.getRole() == Actor::Role::SYSTEM) return systemActorName(actor);
   return std::string(textView(actor.getAccountId())) + "/" +
          std::string(textView(actor.getUserId())) + ":" + roleText(actor.getRole());
 }
@@ -143,7 +150,8 @@ std::string dataSummary(Event::Body::Reader body) {
     }
     case Event::Body::EXPIRED: {
       auto x = body.getExpired();
-      return "token=" + tokenIdOf(x.getToken()) + " reason=" + reasonText(x.getReason());
+      return "token=" + tokenIdOf(x.getToken()) + " reason=" + reasonText(x.getReason()) +
+             (x.hasSource() ? " source=" + quotedText(shortened(textView(x.getSource()), 60)) : "");
     }
     case Event::Body::DELETED: return "";
     case Event::Body::PERMISSION_CHANGED: {
@@ -151,6 +159,15 @@ std::string dataSummary(Event::Body::Reader body) {
       return "user=" + std::string(textView(p.getUserId())) +
              " allowed=" + (p.getAllowed() ? "true" : "false");
     }
+    case Event::Body::WEBHOOK_SUBSCRIBED: {
+      auto w = body.getWebhookSubscribed();
+      std::string types;
+      for (auto t : w.getEvents()) types += (types.empty() ? "" : ",") + std::string(textView(t));
+      return "webhook=" + std::string(textView(w.getWebhookId())) +
+             " url=" + quotedText(shortened(textView(w.getUrl()), 80)) + " events=" + types;
+    }
+    case Event::Body::WEBHOOK_REMOVED:
+      return "webhook=" + std::string(textView(body.getWebhookRemoved().getWebhookId()));
   }
   return "(unknown type " + std::to_string(static_cast<unsigned>(body.which())) + ")";
 }

@@ -27,7 +27,8 @@ using Type = Event::Body::Which;
 constexpr Type kAllTypes[] = {Event::Body::CREATED,          Event::Body::SCOPES_UPDATED,
                               Event::Body::ROTATION_STARTED, Event::Body::ROTATION_CANCELLED,
                               Event::Body::EXPIRED,          Event::Body::DELETED,
-                              Event::Body::PERMISSION_CHANGED};
+                              Event::Body::PERMISSION_CHANGED, Event::Body::WEBHOOK_SUBSCRIBED,
+                              Event::Body::WEBHOOK_REMOVED};
 
 enum class Format { text, json };
 
@@ -71,12 +72,12 @@ po::options_description dumpOptionsDescription() {
       ("from", po::value<std::string>()->value_name("SEQ"), "first sequence (inclusive)")
       ("to", po::value<std::string>()->value_name("SEQ"), "last sequence (inclusive)")
       ("stream", po::value<std::string>()->value_name("ID"),
-       "one stream: an integration id, or perm/<account>/<user>")
+       "one stream: an integration id, perm/<account>/<user> or webhook/<account>/<id>")
       ("account", po::value<std::string>()->value_name("ID"),
        "events of one account (tenant), the system's included")
       ("type", po::value<std::vector<std::string>>()->value_name("TYPE"),
        "Created, ScopesUpdated, RotationStarted, RotationCancelled, Expired, Deleted or "
-       "PermissionChanged; repeat it (or separate with commas) for several")
+       "PermissionChanged, WebhookSubscribed or WebhookRemoved; repeat it (or separate with commas) for several")
       ("since", po::value<std::string>()->value_name("TIME"), "events at or after this RFC 3339 time")
       ("until", po::value<std::string>()->value_name("TIME"), "events at or before this RFC 3339 time")
       ("limit", po::value<std::string>()->value_name("N"), "stop after N events")
@@ -112,7 +113,7 @@ DumpOptions parseDumpOptions(const po::variables_map& vm) {
           if (!type) {
             throw UsageError("--type '" + name + "' is not an event type (Created, ScopesUpdated, "
                              "RotationStarted, RotationCancelled, Expired, Deleted, "
-                             "PermissionChanged)");
+                             "PermissionChanged, WebhookSubscribed, WebhookRemoved)");
           }
           o.types.insert(*type);
         }

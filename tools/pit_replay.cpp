@@ -18,11 +18,12 @@ struct SubcommandEntry {
 
 const SubcommandEntry kSubcommands[] = {
     {"verify", "re-check the hash chain and compare every stored view with its rebuild", makeVerify},
-    {"checkpoint", "print the verified chain head as a JSON statement to keep", makeCheckpoint},
+    {"checkpoint", "print the verified chain head to keep; sign or verify a checkpoint", makeCheckpoint},
     {"as-of", "print every integration as it was at a time or sequence", makeAsOf},
     {"trail", "print an account's audit trail for people", makeTrail},
     {"rebuild", "replace the stored views by a rebuild (stopped database only)", makeRebuild},
     {"prove", "print an inclusion or consistency proof of the log's Merkle tree", makeProve},
+    {"verify-proof", "check a signed checkpoint and a proof offline (no data dir)", makeVerifyProof},
 };
 
 const SubcommandEntry* findSubcommand(const std::string& name) {
@@ -42,10 +43,11 @@ void printGeneralHelp(std::ostream& out) {
   out << "pit-replay --data DIR SUBCOMMAND [options]\n\n"
          "Replays a pitlog database's event log, live or stopped, without changing it: verifies\n"
          "the hash chain and the stored views, shows the views as of any moment, prints audit\n"
-         "trails. A database held by a running pitd is read as a RocksDB secondary.\n\n"
+         "trails, proves and signs the log's Merkle tree, and checks such proofs offline (no data\n"
+         "dir). A database held by a running pitd is read as a RocksDB secondary.\n\n"
          "Subcommands:\n";
   for (const auto& s : kSubcommands) {
-    out << "  " << std::left << std::setw(12) << s.name << s.summary << '\n';
+    out << "  " << std::left << std::setw(14) << s.name << s.summary << '\n';
   }
   out << "\n`pit-replay SUBCOMMAND --help` describes one.\n\n"
          "Examples:\n"
@@ -53,7 +55,9 @@ void printGeneralHelp(std::ostream& out) {
          "  pit-replay --data /var/lib/pitlog checkpoint > checkpoint.json\n"
          "  pit-replay --data /var/lib/pitlog verify --against checkpoint.json\n"
          "  pit-replay --data /var/lib/pitlog as-of --at 2026-11-28T17:00:00Z --account acct-1\n"
-         "  pit-replay --data /var/lib/pitlog trail --account acct-1 --since 2026-11-01T00:00:00Z\n\n"
+         "  pit-replay --data /var/lib/pitlog trail --account acct-1 --since 2026-11-01T00:00:00Z\n"
+         "  pit-replay --data /var/lib/pitlog checkpoint --sign /var/lib/pitlog/log-signing.key\n"
+         "  pit-replay verify-proof --key pitlog.pub --checkpoint now.txt --proof p.json --event e.json\n\n"
          "Exit status: 0 done and nothing wrong; 1 a finding (verification failed; the first\n"
          "failing sequence is named); 2 bad usage, an unreadable database, or a refused rebuild.\n";
 }
@@ -106,7 +110,9 @@ int dispatch(const Argv& argv, ToolContext& ctx) {
       printGeneralHelp(ctx.out);
       return kExitOk;
     }
-    throw UsageError("a subcommand is required (verify, checkpoint, as-of, trail, rebuild)");
+    throw UsageError(
+        "a subcommand is required (verify, checkpoint, as-of, trail, rebuild, prove, "
+        "verify-proof)");
   }
   const SubcommandEntry* entry = findSubcommand(split.command);
   if (!entry) throw UsageError("unknown subcommand '" + split.command + "'");

@@ -211,13 +211,12 @@ class AsOf final : public Subcommand {
     }
 
     std::vector<IntegrationView> selected;
-    for (const auto& [id, bytes] : views.family(projections::Family::integrations)) {
-      auto v = projections::decodeIntegration(bytes);
-      if (!v || (v->deleted && !includeDeleted)) continue;
-      if (account && v->accountId != *account) continue;
-      if (integration && v->id != *integration) continue;
-      selected.push_back(std::move(*v));
-    }
+    views.forEachIntegration([&](const IntegrationView& v) {
+      if (v.deleted && !includeDeleted) return;
+      if (account && v.accountId != *account) return;
+      if (integration && v.id != *integration) return;
+      selected.push_back(v);
+    });
     std::sort(selected.begin(), selected.end(), [](const auto& a, const auto& b) {
       return a.createdSeq < b.createdSeq;
     });

@@ -19,8 +19,9 @@ using events::Digest;
 using events::keys::Family;
 namespace keys = events::keys;
 
-projections::ReplayReport verifyChain(const events::Store& store,
-                                      const std::function<void(uint64_t)>& progress) {
+projections::ReplayReport verifyChain(
+    const events::Store& store, const std::function<void(uint64_t)>& progress,
+    const std::function<void(const events::ChainPosition&)>& onEvent) {
   projections::ReplayReport report;
   projections::ChainReader reader(store, 0);
   for (;;) {
@@ -28,6 +29,7 @@ projections::ReplayReport verifyChain(const events::Store& store,
     for (const auto& linked : run.events) {
       report.eventsApplied++;
       report.position = linked.position;
+      if (onEvent) onEvent(linked.position);
       if (progress && linked.position.lastSeq % 4096 == 0) progress(linked.position.lastSeq);
     }
     if (!run.last) continue;

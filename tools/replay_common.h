@@ -13,8 +13,10 @@ namespace pitlog::tools {
 
 // Verifies the chain alone (no views) from event 1 to the end, meta included. A failed report
 // names the first event that is not intact, as replay() does (events::diagnoseChainBreak).
-projections::ReplayReport verifyChain(const events::Store& store,
-                                      const std::function<void(uint64_t)>& progress);
+// onEvent (may be empty) sees each intact event's position: its seq and its hash.
+projections::ReplayReport verifyChain(
+    const events::Store& store, const std::function<void(uint64_t)>& progress,
+    const std::function<void(const events::ChainPosition&)>& onEvent = {});
 
 // A view that differs from its rebuild, with the event that last wrote it (0 when unknown) and,
 // for an integration, which of its fields differ.

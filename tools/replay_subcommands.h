@@ -26,5 +26,6 @@ std::unique_ptr<Subcommand> makeAsOf();
 std::unique_ptr<Subcommand> makeTrail();
 std::unique_ptr<Subcommand> makeRebuild();
 std::unique_ptr<Subcommand> makeProve();
+std::unique_ptr<Subcommand> makeVerifyProof();
 
 }  // namespace pitlog::tools

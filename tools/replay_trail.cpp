@@ -45,7 +45,7 @@ struct Entry {
 Entry describe(Event::Reader e, const IntegrationView& before, const IntegrationView& after) {
   Entry out;
   const auto body = e.getBody();
-  if (!body.isPermissionChanged()) {
+  if (events::isIntegrationEvent(body.which())) {
     out.integrationId = textView(e.getStreamId());
     out.integrationName = after.name.empty() ? before.name : after.name;
   }
@@ -112,6 +112,9 @@ Entry describe(Event::Reader e, const IntegrationView& before, const Integration
         case events::schema::Expired::Reason::ROTATED_NOW:
           out.sentence = token + " expired by a rotation with expire now";
           break;
+        case events::schema::Expired::Reason::REVOKED:
+          out.sentence = token + " revoked by value (POST /v1/revoke)";
+          break;
       }
       break;
     }
@@ -127,6 +130,15 @@ Entry describe(Event::Reader e, const IntegrationView& before, const Integration
                                "'s permission to manage integrations";
       break;
     }
+    case Event::Body::WEBHOOK_SUBSCRIBED: {
+      auto w = body.getWebhookSubscribed();
+      out.sentence = "subscribed webhook " + std::string(textView(w.getWebhookId())) + " to " +
+                     quotedText(textView(w.getUrl())) + " for " + joinList(scopesOf(w.getEvents()), ", ");
+      break;
+    }
+    case Event::Body::WEBHOOK_REMOVED:
+      out.sentence = "removed webhook " + std::string(textView(body.getWebhookRemoved().getWebhookId()));
+      break;
   }
   return out;
 }
@@ -229,13 +241,13 @@ class Trail final : public Subcommand {
       auto e = event->reader();
       if (textView(e.getAccountId()) != *account) return true;
       IntegrationView before, after;
-      if (!e.getBody().isPermissionChanged()) {
+      if (events::isIntegrationEvent(e.getBody().which())) {
         auto& view = views[std::string(textView(e.getStreamId()))];
         before = view;
         view = projections::apply(std::move(view), e);
         after = view;
       }
-      if (integration && (e.getBody().isPermissionChanged() ||
+      if (integration && (!events::isIntegrationEvent(e.getBody().which()) ||
                           textView(e.getStreamId()) != *integration)) {
         return true;
       }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <istream>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -24,6 +25,8 @@ enum ExitCode : int {
 struct ToolContext {
   std::ostream& out;  // results: what scripts parse
   std::ostream& err;  // diagnostics and progress
+  // Standard input, for the arguments that may be "-"; null when there is none to read.
+  std::istream* in = nullptr;
   // Progress lines ("\r… events/s") are for a person at a terminal; main sets this from isatty().
   bool interactive = false;
   // Set from a signal handler (SIGINT, SIGTERM): long-running modes (--follow) end cleanly.
@@ -32,6 +35,10 @@ struct ToolContext {
   // Set by a mode that checks `stop` itself (--follow) for as long as it does. Otherwise a stop
   // signal ends the process at once, after removing the tool's temporary directories. May be null.
   std::atomic<bool>* checksStop = nullptr;
+  // Set by main: the process ends when the tool returns, so a tool may leave large in-memory
+  // structures (verify's rebuilt views) to the process's end instead of freeing them one by one.
+  // False in tests, which run tools in-process and check for leaks.
+  bool processEndsAfter = false;
   std::chrono::milliseconds pollInterval{200};  // --follow
   std::function<events::UnixMillis()> clock{};  // "now" for statements; null: the system clock
 

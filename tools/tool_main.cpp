@@ -45,10 +45,11 @@ int runMain(int argc, char** argv, int (*tool)(const Argv&, ToolContext&)) {
   signal(SIGPIPE, SIG_IGN);
 
   std::ios::sync_with_stdio(false);
-  ToolContext ctx{.out = std::cout, .err = std::cerr};
+  ToolContext ctx{.out = std::cout, .err = std::cerr, .in = &std::cin};
   ctx.interactive = ::isatty(STDERR_FILENO) == 1;
   ctx.stop = &stopRequested;
   ctx.checksStop = &checksStop;
+  ctx.processEndsAfter = true;
   int status = tool(Argv(argv, argv + argc), ctx);
   std::cout.flush();
   return status;

@@ -88,12 +88,20 @@ TEST_CASE("eventToJson renders each event type in API.md's shape", "[event_json]
     const std::string system = R"({"userId":"system","role":"system"})";
     auto reason = GENERATE(std::make_pair(ExpiryReason::manual, "manual"),
                            std::make_pair(ExpiryReason::windowElapsed, "window_elapsed"),
-                           std::make_pair(ExpiryReason::rotatedNow, "rotated_now"));
-    auto e = makeEvent(body::Expired{digestOf(0x40), reason.first}, Actor::system());
+                           std::make_pair(ExpiryReason::rotatedNow, "rotated_now"),
+                           std::make_pair(ExpiryReason::revoked, "revoked"));
+    auto e = makeEvent(body::Expired{digestOf(0x40), reason.first, std::nullopt}, Actor::system());
     CHECK(eventToJson(e) ==
           expected(e, system, "Expired",
                    std::string(R"({"tokenId":"4041424344454647","reason":")") + reason.second +
                        "\"}"));
+  }
+  SECTION("Expired by revocation carries its source and the revocation actor") {
+    auto e = makeEvent(body::Expired{digestOf(0x40), ExpiryReason::revoked, "a \"paste\""},
+                       Actor{"", "revocation", Role::system});
+    CHECK(eventToJson(e) ==
+          expected(e, R"({"userId":"revocation","role":"system"})", "Expired",
+                   R"({"tokenId":"4041424344454647","reason":"revoked","source":"a \"paste\""})"));
   }
   SECTION("Deleted has an empty data object") {
     auto e = makeEvent(body::Deleted{});

@@ -269,7 +269,7 @@ TEST_CASE("pit-dump --stats counts what the filters select", "[pit-dump]") {
   CHECK(stats.get("matched").getNumber() == 2);
   CHECK(stats.get("firstSeq").getNumber() == 4);
   CHECK(stats.get("lastAt").getString() == "2026-11-12T10:00:00.000Z");
-  CHECK(stats.get("byType").getArray().size() == 7);
+  CHECK(stats.get("byType").getArray().size() == 9);  // every event type, the webhook ones too
   CHECK(stats.get("chainHead").getObject()[0].getValue().getNumber() == 9);
 }
 
@@ -376,6 +376,41 @@ TEST_CASE("pit-dump --follow outlives a restart of the server", "[pit-dump][live
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   CHECK(lines.size() == 11);  // each event once
+}
+
+}  // namespace pitlog::tools::testing
+
+namespace pitlog::tools::testing {
+
+TEST_CASE("pit-dump shows a revocation's reason, source and actor, and pit-replay verify and "
+          "trail take it like any other event",
+          "[pit-dump]") {
+  HistoryDb db;
+  {
+    auto engine = db.openEngine(kT0 + 20 * kDay);
+    commands::Command c;
+    c.actor = commands::revocationActor();
+    c.action = commands::RevokeTokens{{events::sha256(db.t3)}, "a \"paste\"\u202e"};
+    REQUIRE(engine->execute(c).ok());
+  }
+  auto run = dump({"--data", db.dir(), "--type", "Expired"});
+  INFO(run.err);
+  REQUIRE(run.code == kExitOk);
+  const auto lines = run.lines();
+  REQUIRE_FALSE(lines.empty());
+  CHECK_THAT(lines.back(), Catch::Contains("revocation:system") &&
+                               Catch::Contains("token=" + HistoryDb::tokenId(db.t3)) &&
+                               Catch::Contains("reason=revoked") &&
+                               Catch::Contains("source=\"a \\\"paste\\\"\\u202e\""));
+  CHECK(run.out.find(db.t3) == std::string::npos);
+  auto json = dump({"--data", db.dir(), "--type", "Expired", "--format", "json"});
+  CHECK_THAT(json.lines().back(), Catch::Contains(R"("reason":"revoked")") &&
+                                      Catch::Contains(R"("userId":"revocation")"));
+  auto verify = replay({"--data", db.dir(), "verify"});
+  INFO(verify.out << verify.err);
+  CHECK(verify.code == kExitOk);
+  auto trail = replay({"--data", db.dir(), "trail", "--account", "acct-1"});
+  CHECK_THAT(trail.out, Catch::Contains("revoked by value"));
 }
 
 }  // namespace pitlog::tools::testing

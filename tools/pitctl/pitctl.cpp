@@ -30,7 +30,8 @@ constexpr char kUsage[] = R"(usage: pitctl [options] COMMAND [ARGS]
 Commands (one per route of the API):
   scopes                                   the scope catalogue
   create --name N [--description D] --scope S [--scope S ...]
-  list [--include-deleted] [--stale-after-days N]
+  list [--include-deleted] [--stale-after-days N] [--unused-for-days N]
+                                           LAST USED: the current token's last introspection
   get ID [--as-of TIME]
   edit ID [--name N] [--description D] [--scope S ...]
   rotate ID --expire later|now
@@ -42,6 +43,16 @@ Commands (one per route of the API):
   permission get USER
   permission set USER --allowed true|false
   introspect TOKEN|- [--scope S]            '-' reads the token from standard input
+  revoke TOKEN...|- [--source S]           revoke by value, any account's token (RFC 7009);
+                                           '-' reads one token a line from standard input;
+                                           the answer never says whether a token existed
+  webhooks add ID --target URL --event TYPE [--event TYPE ...]
+                                           create or replace a webhook subscription; its
+                                           signing secret (whsec_...) is printed once, on
+                                           creation
+  webhooks list
+  webhooks remove ID
+  webhooks deliveries ID                   its last 100 delivery attempts
   console                                  a sign-in link to the admin console for the
                                            actor (--account, --user, --role): open it in a
                                            browser within 2 minutes; it works once
@@ -53,6 +64,9 @@ Examples:
   pitctl rotate int_0123abcd --expire later
   pitctl --json list | jq '.integrations[].id'
   echo "$TOKEN" | pitctl introspect - --scope contacts.write
+  pitctl revoke - --source "https://example.com/leak" < leaked-tokens.txt
+  pitctl webhooks add ops --target https://hooks.example.com/pitlog --event token.rotated \
+      --event rotation.window_ending
   pitctl --url https://localhost:8443 --tls-ca /etc/pitlog/tls/cert.pem scopes
 
 Options)";
@@ -65,7 +79,9 @@ struct Options {
   // command options
   std::optional<std::string> name, description, expire, asOf, since, until, allowed, scope1;
   std::vector<std::string> scopes;
-  std::optional<uint64_t> after, limit, staleAfterDays;
+  std::optional<uint64_t> after, limit, staleAfterDays, unusedForDays;
+  std::optional<std::string> source, webhookUrl;
+  std::vector<std::string> webhookEvents;
   bool includeDeleted = false;
 };
 
@@ -255,6 +271,8 @@ void printIntegration(std::ostream& out, JsonReader v) {
           << "  id " << text(field(t, "tokenId")) << "  issued " << text(field(t, "issuedAt"));
       auto expires = field(t, "expiresAt");
       if (expires && !expires->isNull()) out << "  expires " << text(expires);
+      auto used = field(t, "lastUsedAt");
+      out << "  last used " << (used && !used->isNull() ? text(used) : std::string("never"));
       out << "\n";
     }
   }
@@ -360,25 +378,29 @@ const std::map<std::string, Handler>& handlers() {
          std::string query;
          if (o.includeDeleted) query += "&includeDeleted=true";
          if (o.staleAfterDays) query += "&staleAfterDays=" + std::to_string(*o.staleAfterDays);
+         if (o.unusedForDays) query += "&unusedForDays=" + std::to_string(*o.unusedForDays);
          if (!query.empty()) query[0] = '?';
          auto r = c.call("GET", c.accountPath() + "/integrations" + query);
          emit(out, o, c, r, [&](JsonReader v) {
            std::vector<std::vector<std::string>> rows = {
-               {"ID", "NAME", "STATUS", "VERSION", "TOKEN", "ISSUED", "ROTATION", "SCOPES"}};
+               {"ID", "NAME", "STATUS", "VERSION", "TOKEN", "ISSUED", "LAST USED", "ROTATION",
+                "SCOPES"}};
            if (auto list = field(v, "integrations"); list && list->isArray()) {
              for (auto i : list->getArray()) {
-               std::string hint, issued;
+               std::string hint = "-", issued = "-", used = "-";  // "-": no valid token (revoked)
                if (auto tokens = field(i, "tokens"); tokens && tokens->isArray()) {
                  for (auto t : tokens->getArray()) {
                    if (text(field(t, "state")) == "current") {
                      hint = text(field(t, "hint"));
                      issued = text(field(t, "issuedAt"));
+                     auto last = field(t, "lastUsedAt");
+                     used = last && !last->isNull() ? text(last) : "never";
                    }
                  }
                }
                auto rotation = field(i, "rotation");
                rows.push_back({text(field(i, "id")), text(field(i, "name")), text(field(i, "status")),
-                               text(field(i, "version")), hint, issued,
+                               text(field(i, "version")), hint, issued, used,
                                rotation && !rotation->isNull() ? "pending" : "-",
                                joined(field(i, "scopes"), ",")});
              }
@@ -493,6 +515,97 @@ const std::map<std::string, Handler>& handlers() {
                << "; it signs in once)\n";
          });
        }},
+      {"revoke",
+       [](Client& c, const Options& o, std::ostream& out) {
+         std::vector<std::string> tokens;
+         if (o.args.size() == 1 && o.args[0] == "-") {
+           for (std::string line; std::getline(std::cin, line);) {
+             while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+             if (!line.empty()) tokens.push_back(line);
+           }
+         } else {
+           tokens = o.args;
+         }
+         if (tokens.empty()) throw UsageError("missing token(s) (or - for standard input)");
+         BodyBuilder b;
+         if (o.source) b.str("source", *o.source);
+         std::unique_ptr<ParsedJson> r;
+         if (tokens.size() == 1) {
+           b.str("token", tokens[0]);
+           r = c.call("POST", "/v1/revoke", b.encode(), false);
+         } else {
+           b.list("tokens", tokens);
+           r = c.call("POST", "/v1/revoke/batch", b.encode(), false);
+         }
+         emit(out, o, c, r, [&](JsonReader) {
+           out << "revoked " << tokens.size() << (tokens.size() == 1 ? " token" : " tokens")
+               << " (each that was valid is now expired; pitd never says which were)\n";
+         });
+       }},
+      {"webhooks",
+       [](Client& c, const Options& o, std::ostream& out) {
+         const std::string verb = positional(o, 0, "add, list, remove or deliveries");
+         const std::string base = c.accountPath() + "/webhooks";
+         std::unique_ptr<ParsedJson> r;
+         if (verb == "list") {
+           r = c.call("GET", base);
+           emit(out, o, c, r, [&](JsonReader v) {
+             std::vector<std::vector<std::string>> rows = {{"ID", "URL", "EVENTS", "VERSION"}};
+             if (auto list = field(v, "webhooks"); list && list->isArray()) {
+               for (auto w : list->getArray()) {
+                 rows.push_back({text(field(w, "id")), text(field(w, "url")),
+                                 joined(field(w, "events"), ","), text(field(w, "version"))});
+               }
+             }
+             printTable(out, rows);
+           });
+           return;
+         }
+         const std::string path = base + "/" + uriComponent(positional(o, 1, "webhook id"));
+         if (verb == "add") {
+           BodyBuilder b;
+           b.str("url", Client::require(o.webhookUrl.value_or(""), "--target URL"));
+           if (o.webhookEvents.empty()) throw UsageError("missing --event (at least one)");
+           b.list("events", o.webhookEvents);
+           r = c.call("PUT", path, b.encode());
+           emit(out, o, c, r, [&](JsonReader v) {
+             if (auto w = field(v, "webhook")) {
+               out << "id:      " << text(field(*w, "id")) << "\nurl:     " << text(field(*w, "url"))
+                   << "\nevents:  " << joined(field(*w, "events"), ", ") << "\n";
+             }
+             if (auto secret = field(v, "secret")) {
+               out << "secret:  " << text(secret)
+                   << "\n(shown once: store it now; pitd keeps only the key it is derived from)\n";
+             }
+           });
+         } else if (verb == "remove") {
+           c.call("DELETE", path);
+           if (!o.json) out << "removed webhook " << o.args[1] << "\n";
+         } else if (verb == "deliveries") {
+           r = c.call("GET", path + "/deliveries");
+           emit(out, o, c, r, [&](JsonReader v) {
+             out << "state: " << text(field(v, "state")) << " (" << text(field(v, "message")) << ")\n";
+             std::vector<std::vector<std::string>> rows = {
+                 {"AT", "TYPE", "WEBHOOK-ID", "SEQ", "OUTCOME", "NEXT RETRY"}};
+             if (auto list = field(v, "deliveries"); list && list->isArray()) {
+               for (auto d : list->getArray()) {
+                 auto status = field(d, "status");
+                 auto next = field(d, "nextRetryAt");
+                 std::string outcome = status && !status->isNull() ? text(status) : text(field(d, "error"));
+                 if (auto gaveUp = field(d, "gaveUp"); gaveUp && gaveUp->isBoolean() && gaveUp->getBoolean()) {
+                   outcome += " (given up)";
+                 }
+                 rows.push_back({text(field(d, "at")), text(field(d, "type")),
+                                 text(field(d, "webhookId")), text(field(d, "seq")), outcome,
+                                 next && !next->isNull() ? text(next) : "-"});
+               }
+             }
+             printTable(out, rows);
+           });
+         } else {
+           throw UsageError("webhooks takes add, list, remove or deliveries");
+         }
+       }},
       {"introspect",
        [](Client& c, const Options& o, std::ostream& out) {
          std::string token = positional(o, 0, "token (or - for standard input)");
@@ -539,11 +652,15 @@ int runPitctl(int argc, const char* const* argv, std::ostream& out, std::ostream
       ("as-of", po::value<std::string>(), "get: the view as it was at this RFC 3339 time")
       ("include-deleted", po::bool_switch(&o.includeDeleted), "list: deleted integrations too")
       ("stale-after-days", po::value<uint64_t>(), "list: only those whose current token is older")
+      ("unused-for-days", po::value<uint64_t>(), "list: only those none of whose valid tokens was used for N days (never used: since issued)")
+      ("source", po::value<std::string>(), "revoke: where the token(s) were found (up to 500 characters)")
       ("after", po::value<uint64_t>(), "audit: the page after this sequence")
       ("limit", po::value<uint64_t>(), "audit: page size, 1-1000")
       ("since", po::value<std::string>(), "audit: from this time")
       ("until", po::value<std::string>(), "audit: up to this time")
-      ("allowed", po::value<std::string>(), "permission set: true or false");
+      ("allowed", po::value<std::string>(), "permission set: true or false")
+      ("target", po::value<std::string>(), "webhooks add: the receiver's URL (https)")
+      ("event", po::value<std::vector<std::string>>(), "webhooks add: an event type (repeat for several)");
   po::options_description hidden;
   hidden.add_options()("command", po::value(&o.command))("args", po::value(&o.args));
   po::positional_options_description positionalSpec;
@@ -591,6 +708,10 @@ int runPitctl(int argc, const char* const* argv, std::ostream& out, std::ostream
     o.after = num("after");
     o.limit = num("limit");
     o.staleAfterDays = num("stale-after-days");
+    o.unusedForDays = num("unused-for-days");
+    o.source = str("source");
+    o.webhookUrl = str("target");
+    if (vm.count("event")) o.webhookEvents = vm["event"].as<std::vector<std::string>>();
 
     auto handler = handlers().find(o.command);
     if (handler == handlers().end()) throw UsageError("unknown command '" + o.command + "' (see --help)");
