@@ -1,4 +1,5 @@
-// replay + startup-and-memory, on one log built here through the real Engine:
+// replay + startup-and-memory, on one log built here through the real Engine (N creates, and a
+// rotation with `expire: later` of every tenth integration: 1.1M events for N = 1M):
 //   replay:   projections::replay (hash chain verified + every view rebuilt) vs a raw RocksDB
 //             scan reading every value of the events family, same database, same run.
 //   startup:  time for Engine::open on N active integrations to be ready to verify, and the
@@ -47,12 +48,11 @@ void build(const std::string& dir, size_t integrations) {
                                                {"contacts.readonly", "contacts.write"}};
         auto r = engine->execute(std::move(c));
         if (!r.ok()) std::abort();
-        if (i % 10 == 0) {  // some history beyond creates: edits
+        if (i % 10 == 0) {  // history beyond creates: a rotation (later) of every tenth
           commands::Command e;
           e.accountId = r.integration->accountId;
           e.actor = {e.accountId, "admin", events::Role::admin};
-          e.action = commands::EditIntegration{r.integration->id, std::nullopt,
-                                               std::string("edited"), std::nullopt};
+          e.action = commands::RotateToken{r.integration->id, commands::ExpireMode::later};
           if (!engine->execute(std::move(e)).ok()) std::abort();
         }
       }
@@ -66,17 +66,22 @@ void build(const std::string& dir, size_t integrations) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: log_bench DIR [integrations=100000] [keep]\n"
-                         "  keep: reuse DIR/log when it exists, and leave it (for profiling)\n");
+                         "  keep: reuse DIR/log when a complete build of the same size is there,\n"
+                         "        and leave it (for pit-replay's row and for profiling)\n");
     return 2;
   }
   const std::string dir = std::string(argv[1]) + "/log";
   const size_t integrations = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 100'000;
   const bool keep = argc > 3 && std::string(argv[3]) == "keep";
+  // Written once the build finished: a build cut short, or of another size, is never reused.
+  const std::string built = dir + ".built-" + std::to_string(integrations);
   auto start = bench::Clock::now();
-  if (!keep || !fs::exists(dir)) {
+  if (!keep || !fs::exists(built)) {
     fs::remove_all(dir);
+    fs::remove(built);
     fs::create_directories(dir);
     build(dir, integrations);
+    std::ofstream(built) << "complete\n";
     std::fprintf(stderr, "built %zu integrations in %.1f s\n", integrations,
                  bench::secondsSince(start));
   }
@@ -129,6 +134,9 @@ int main(int argc, char** argv) {
               bench::median(ratios), *std::min_element(ratios.begin(), ratios.end()),
               *std::max_element(ratios.begin(), ratios.end()), ok ? "yes" : "NO");
   store.reset();
-  if (!keep) fs::remove_all(dir);
+  if (!keep) {
+    fs::remove_all(dir);
+    fs::remove(built);
+  }
   return ok ? 0 : 1;
 }

@@ -5,9 +5,12 @@
 #   bench/run.sh            full sizes, 3 runs each, writes bench/RESULTS.md
 #   bench/run.sh --smoke    tiny sizes, 1 run, writes bench/out/RESULTS-smoke.md (CI uses it)
 #
+# `BENCH_ONLY=replay bench/run.sh` runs only the replay, verify and startup rows (and prints them).
+#
 # Installs wrk and redis-server (and, for the full run, PostgreSQL) from Debian when missing;
-# starts pitd, redis-server and a throwaway PostgreSQL cluster (bench/postgres.sh) on free
-# loopback ports and stops them by PID; sends traffic to 127.0.0.1 only. The smoke form runs the
+# starts pitd, redis-server, a throwaway PostgreSQL cluster (bench/postgres.sh) and, for the
+# cluster rows (bench/cluster_bench.sh), three nats-servers and pitd nodes on free loopback ports
+# and stops them by PID; sends traffic to 127.0.0.1 only. The smoke form runs the
 # PostgreSQL baselines only where PostgreSQL is installed (installing it would cost CI a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,7 @@ fi
 need=()
 wanted=(wrk redis-server redis-tools python3)
 [ "$mode" = full ] && wanted+=(postgresql)
+[ "${BENCH_ONLY:-}" = replay ] && wanted=(python3)
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
@@ -41,27 +45,12 @@ pids=()
 cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }   # field NAME LINE
-median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else print v[int((NR+1)/2)]}'; }
-minmax() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s–%s", lo, hi}'; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-start_pitd() {  # start_pitd DATA_DIR -> sets pitd_pid, pitd_port
-  local log="$1.log"
-  "$bin/src/server/pitd" --data "$1" --http 127.0.0.1:0 --rpc off >"$log" 2>&1 &
-  pitd_pid=$!; pids+=("$pitd_pid")
-  for _ in $(seq 1 300); do
-    pitd_port=$(sed -n 's/.*listening http 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-    if [ -n "$pitd_port" ] && curl -fsS "http://127.0.0.1:$pitd_port/healthz" >/dev/null 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  echo "pitd did not start; its log:" >&2; cat "$log" >&2; exit 1
-}
-stop_pitd() { kill -TERM "$pitd_pid"; wait "$pitd_pid" || true; }
+source bench/bench_lib.sh
 
 declare -A row
 echo "bench: mode=$mode runs=$runs"
 
+if [ "${BENCH_ONLY:-}" != replay ]; then
 # 1. verify-inproc ------------------------------------------------------------------------------
 line=$("$bin/bench/verify_inproc" "$tokens" "$queries" "$runs")
 echo "$line"
@@ -157,14 +146,61 @@ for c in 1 8 32; do
 done
 stop_pitd
 
+fi  # BENCH_ONLY
+
 # 4 + 5. replay, startup and memory -------------------------------------------------------------
-lines=$("$bin/bench/log_bench" "$work/log" "$integrations" 2>/dev/null)
+# The log: N creates and a rotation of every tenth integration (1.1M events at N = 1M), kept
+# for the pit-replay row below.
+lines=$("$bin/bench/log_bench" "$work/log" "$integrations" keep 2>/dev/null)
 echo "$lines"
 rl=$(grep bench=replay <<<"$lines"); sl=$(grep bench=startup <<<"$lines")
-row[replay]="| replay: chain verified + every view rebuilt ($(field events "$rl") events) | $(field pitlog_events_s "$rl") events/s | raw RocksDB scan of the events family: $(field raw_scan_events_s "$rl") events/s | **$(field ratio_median "$rl")×** ($(field ratio_min "$rl")–$(field ratio_max "$rl")) | ≥ 0.3× and ≥ 1M events/s | chain ok: $(field chain_ok "$rl") |"
+row[replay]="| replay in-process: chain verified + every view rebuilt ($(field events "$rl") events) | $(field pitlog_events_s "$rl") events/s | raw RocksDB scan of the events family: $(field raw_scan_events_s "$rl") events/s | **$(field ratio_median "$rl")×** ($(field ratio_min "$rl")–$(field ratio_max "$rl")) | — | chain ok: $(field chain_ok "$rl") |"
 row[startup]="| startup + memory ($(field integrations "$sl") integrations) | open to ready $(field open_s "$sl") s; $(field bytes_per_token "$sl") B RSS per live token | — | — | ≤ 3 s; ≤ 300 B/token | RSS delta $(field rss_delta_mib "$sl") MiB |"
 
+# 6. log proofs ---------------------------------------------------------------------------------
+proof_leaves=$([ "$mode" = smoke ] && echo 2000 || echo 1000000)
+lines=$("$bin/bench/proofs_bench" "$work/proofs" "$proof_leaves" "$runs" \
+        "$([ "$mode" = smoke ] && echo 50 || echo 2000)" "$([ "$mode" = smoke ] && echo 500 || echo 20000)")
+echo "$lines"
+pl=$(grep bench=proof_gen <<<"$lines"); zl=$(grep bench=proof_size <<<"$lines")
+row[proofs]="| log proofs from the stored tree ($(field leaves "$pl") events) | inclusion $(field inclusion_proofs_s "$pl") proofs/s, consistency $(field consistency_proofs_s "$pl") proofs/s | raw RocksDB Gets of as many random stored nodes ($(field hashes_per_proof "$pl") per proof): $(field raw_gets_proofs_s "$pl") proofs' worth/s | **$(field ratio_median "$pl")×** ($(field ratio_min "$pl")–$(field ratio_max "$pl")) | — | — |"
+row[proofsize]="| log proof size ($(field leaves "$zl") events) | inclusion $(field inclusion_hashes "$zl") hashes, $(field inclusion_json_bytes "$zl") B JSON; consistency $(field consistency_hashes "$zl") hashes, $(field consistency_json_bytes "$zl") B JSON | — | — | O(log n) | |"
+for b in 1 32; do
+  tl=$(grep "bench=tree_cost events_per_batch=$b " <<<"$lines")
+  row[tree$b]="| the tree's cost to the commit path, $b event(s) per synced batch | $(field with_batches_s "$tl") batches/s with the tree | the same batches without the merkle entries or the tree's CPU: $(field without_batches_s "$tl") batches/s | **$(field slowdown_pct_median "$tl")% slower** ($(field slowdown_pct_min "$tl")–$(field slowdown_pct_max "$tl")) | ≤ 5% slower | the tree's CPU: $(field tree_cpu_pct "$tl")% of the path |"
+done
+
+# 6. pit-replay verify as the auditor runs it: a process that opens the data dir, checks meta
+# and the chain, rebuilds every view and compares it with the stored views; its baseline is a
+# process reading every value of the events family with plain RocksDB (bench/raw_scan.cpp),
+# timed in the same run, alternating.
+logdir="$work/log/log"
+events=$(field events "$rl")
+now() { date +%s.%N; }
+vsec=(); rsec=(); vratio=(); verified=yes
+for r in $(seq 1 "$runs"); do
+  t0=$(now); "$bin/bench/raw_scan" "$logdir" >/dev/null; t1=$(now)
+  "$bin/tools/pit-replay" --data "$logdir" verify >"$work/verify.out" 2>&1 || verified=NO
+  t2=$(now)
+  grep -qx verified "$work/verify.out" || verified=NO
+  vsec+=("$(python3 -c "print($t2 - $t1)")"); rsec+=("$(python3 -c "print($t1 - $t0)")")
+  vratio+=("$(python3 -c "print(f'{($t1 - $t0) / ($t2 - $t1):.3f}')")")
+  echo "pit-replay verify run $r: $(python3 -c "print(f'{$t2 - $t1:.2f}')") s; raw scan $(python3 -c "print(f'{$t1 - $t0:.2f}')") s"
+done
+m_v=$(printf '%s\n' "${vsec[@]}" | median); m_r=$(printf '%s\n' "${rsec[@]}" | median)
+row[verify_process]="| pit-replay verify, a process ($events events: chain, meta, every view rebuilt and compared) | $(python3 -c "print(f'{$m_v:.2f} s, {$events / $m_v:.0f} events/s')") | raw RocksDB scan of the events family, a process: $(python3 -c "print(f'{$m_r:.2f} s, {$events / $m_r:.0f} events/s')") | **$(printf '%s\n' "${vratio[@]}" | median)×** ($(printf '%s\n' "${vratio[@]}" | minmax)) | ≥ 0.3× and ≥ 1M events/s | verified: $verified |"
+rm -rf "$work/log"
+
+# 7. cluster mode (bench/cluster_bench.sh: its own NATS servers and pitd nodes) ------------------
+if [ "${BENCH_ONLY:-}" != replay ]; then
+  bench/cluster_bench.sh "$mode" "$work/cluster-bench" "$work/cluster-rows.md"
+fi
+
 # Report ---------------------------------------------------------------------------------------
+if [ "${BENCH_ONLY:-}" = replay ]; then
+  for k in verify_process replay startup; do echo "${row[$k]}"; done
+  exit 0
+fi
 {
   echo "# pitlog benchmark results"
   echo
@@ -174,6 +210,15 @@ row[startup]="| startup + memory ($(field integrations "$sl") integrations) | op
   echo
   echo "| path | pitlog | baseline (same run) | ratio | target | check |"
   echo "|---|---|---|---|---|---|"
-  for k in verify introspect durable1 durable8 durable32 http1 http8 http32 replay startup; do echo "${row[$k]}"; done
+  for k in verify introspect durable1 durable8 durable32 http1 http8 http32 verify_process replay \
+           startup proofs proofsize tree1 tree32; do echo "${row[$k]}"; done
+  echo
+  echo "## Cluster mode"
+  echo
+  echo "Three nats-servers (JetStream, stream R3) and three pitd nodes on loopback, all on this machine."
+  echo
+  echo "| path | pitlog | baseline (same run) | ratio | target | check |"
+  echo "|---|---|---|---|---|---|"
+  cat "$work/cluster-rows.md"
 } >"$results"
 echo "bench: wrote $results"

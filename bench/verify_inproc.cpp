@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/query_mix.h"
 #include "commands/token.h"
 #include "commands/verify.h"
 
@@ -55,20 +56,7 @@ int main(int argc, char** argv) {
   }
   index.apply(changes);
 
-  std::vector<std::string> stream;
-  stream.reserve(queries);
-  for (size_t i = 0; i < queries; ++i) {
-    auto dice = rng() % 10;
-    if (dice < 7) {
-      stream.push_back(live[rng() % live.size()]);
-    } else if (dice < 9) {
-      stream.push_back(commands::generateToken().plaintext);
-    } else {
-      std::string bad = live[rng() % live.size()];
-      bad[10] = bad[10] == 'a' ? 'b' : 'a';
-      stream.push_back(bad);
-    }
-  }
+  const std::vector<std::string> stream = bench::introspectionQueryMix(live, queries, rng);
 
   const int64_t now = 1'900'000'000'000;
   std::vector<double> ours, theirs, ratios;
