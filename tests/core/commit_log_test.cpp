@@ -5,10 +5,13 @@
 // exactly one of two conflicting commands wins, a key replays across nodes, and both logs are one.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "commands/commit_log.h"
 #include "core_support.h"
+#include "events/merkle_store.h"
 #include "support/temp_dir.h"
 
 using namespace pitlog;
@@ -183,4 +186,103 @@ TEST_CASE("fake log: an unreachable log answers unavailable and writes nothing",
   REQUIRE(ok.ok());
   CHECK(ok.firstSeq == 1);
   CHECK(a.engine->appliedPosition() == 1);
+}
+
+namespace {
+
+// A fake log that also follows: the test hands commits to the engine's follower callback, as the
+// JetStream follower does from its own thread.
+class FollowedFakeLog : public FakeLog {
+ public:
+  FollowedFakeLog(std::shared_ptr<FakeLogState> state, commands::CommitLog::Deliver* deliver)
+      : FakeLog(std::move(state)), deliver_(deliver) {}
+  void follow(uint64_t, Deliver deliver) override { *deliver_ = std::move(deliver); }
+  void stopFollowing() override { *deliver_ = nullptr; }
+
+ private:
+  commands::CommitLog::Deliver* deliver_;
+};
+
+// Every complete node of the first `size` leaves, and every tree head up to `size`, from two
+// stores' merkle families: equal, and equal to the tree rebuilt from the first store's events.
+void requireSameTree(const ev::Store& a, const ev::Store& b, uint64_t size) {
+  namespace merkle = ev::merkle;
+  merkle::MemoryTree rebuilt;
+  for (const auto& e : allEvents(a)) {
+    if (rebuilt.size() == size) break;
+    rebuilt.append(merkle::eventLeafHash(e.hash()));
+  }
+  REQUIRE(rebuilt.size() == size);
+  ev::StoreNodeSource nodesA(a), nodesB(b);
+  for (uint32_t level = 0; (size >> level) > 0; ++level) {
+    for (uint64_t index = 0; index < (size >> level); ++index) {
+      INFO("node " << level << "/" << index);
+      REQUIRE(nodesA.node(level, index) == rebuilt.node(level, index));
+      REQUIRE(nodesB.node(level, index) == rebuilt.node(level, index));
+    }
+  }
+  for (uint64_t n = 1; n <= size; ++n) {
+    REQUIRE(merkle::treeHead(nodesB, n) == merkle::treeHead(rebuilt, n));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fake log: commits applied from the log extend the Merkle tree as the writer's own do",
+          "[commit_log][merkle]") {
+  TempDir dir("pitlog-core-commit-log-merkle");
+  FakeClock clock;
+  auto log = std::make_shared<FakeLogState>();
+  commands::CommitLog::Deliver deliverToC;
+  Node a(dir.sub("a"), clock, log, "a"), b(dir.sub("b"), clock, log, "b");
+  // C only follows: every event it holds came through applyCommit.
+  auto optionsC = engineOptions(dir.sub("c"), clock);
+  optionsC.nodeName = "c";
+  optionsC.log = [log, &deliverToC](const events::Store&) {
+    return std::make_unique<FollowedFakeLog>(log, &deliverToC);
+  };
+  auto c = commands::Engine::open(std::move(optionsC));
+
+  // A writes commits of one and of several events (a rotation with expire now writes two or more).
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    auto r = a.engine->execute(command(kAcct, adminActor(kAcct), createAction("app " + std::to_string(i))));
+    REQUIRE(r.ok());
+    ids.push_back(r.integration->id);
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto r = a.engine->execute(
+        command(kAcct, adminActor(kAcct), commands::RotateToken{ids[i], commands::ExpireMode::later}));
+    REQUIRE(r.ok());
+    r = a.engine->execute(
+        command(kAcct, adminActor(kAcct), commands::RotateToken{ids[i], commands::ExpireMode::now}));
+    REQUIRE(r.ok());
+  }
+  const uint64_t writtenByA = a.engine->lastSeq();
+  REQUIRE(writtenByA > log->commits.size());  // some commits hold several events
+
+  // B, behind, loses the race: it applies A's commits through applyCommit, then writes its own.
+  REQUIRE(b.engine->execute(command(kAcct, adminActor(kAcct), createAction("on b"))).ok());
+  CHECK(log->conflicts >= 1);
+  REQUIRE(b.engine->lastSeq() > writtenByA);
+  // A applies B's commit the same way, then writes on top of it.
+  REQUIRE(a.engine->execute(command(kAcct, adminActor(kAcct), createAction("on a again"))).ok());
+
+  // C is handed every commit by its follower, in two deliveries.
+  REQUIRE(deliverToC);
+  std::vector<commands::PositionedCommit> all = FakeLog(log).readAfter(0, 1000);
+  deliverToC({all.begin(), all.begin() + 3});
+  deliverToC({all.begin() + 3, all.end()});
+  for (int i = 0; i < 500 && c->appliedPosition() < all.size(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(c->appliedPosition() == all.size());
+
+  a.engine->stop();
+  b.engine->stop();
+  c->stop();
+  REQUIRE(c->lastSeq() == a.engine->lastSeq());
+  requireSameTree(a.engine->store(), b.engine->store(), b.engine->lastSeq());
+  requireSameTree(a.engine->store(), c->store(), c->lastSeq());
+  CHECK(storeProblem(c->store()) == std::nullopt);
 }

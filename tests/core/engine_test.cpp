@@ -126,9 +126,9 @@ TEST_CASE("engine create: token shown once, verify answers with the grant", "[en
   auto ok = f.engine->verify(t1);
   CHECK(ok.active);
   REQUIRE(ok.grant);
-  CHECK(ok.grant->accountId == kAcct);
-  CHECK(ok.grant->integrationId == v.id);
-  CHECK(ok.grant->scopeText == "contacts.readonly contacts.write");
+  CHECK(ok.grant->accountId() == kAcct);
+  CHECK(ok.grant->integrationId() == v.id);
+  CHECK(ok.grant->scopeText() == "contacts.readonly contacts.write");
   CHECK(ok.issuedAt == kT0);
   CHECK_FALSE(ok.expiresAt);
   CHECK(f.engine->verify(t1, std::string_view("contacts.write")).allowed == true);
@@ -168,7 +168,7 @@ TEST_CASE("engine edit changes scopes for verification and never issues a token"
   CHECK(f.active(t1));
   CHECK(f.engine->verify(t1, std::string_view("contacts.write")).allowed == true);
   CHECK(f.engine->verify(t1, std::string_view("contacts.readonly")).allowed == false);
-  CHECK(f.engine->verify(t1).grant->scopeText == "calendars.write contacts.write");
+  CHECK(f.engine->verify(t1).grant->scopeText() == "calendars.write contacts.write");
   CHECK(f.issued.size() == 1);
 }
 

@@ -56,8 +56,8 @@ inline std::optional<std::string> memoryDiffersFromLog(const cmd::Engine& engine
              " in memory, " + (activeInLog ? "active" : "inactive") + " after a replay";
     }
     if (activeInLog && (inMemory.expiresAt != entry->expiresAt ||
-                        inMemory.grant->integrationId != entry->integrationId ||
-                        inMemory.grant->scopes != entry->scopes)) {
+                        inMemory.grant->integrationId() != entry->integrationId ||
+                        inMemory.grant->scopes() != entry->scopes)) {
       return "token " + hintOf(token) + " grants otherwise in memory than after a replay";
     }
   }

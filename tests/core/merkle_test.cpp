@@ -304,3 +304,138 @@ TEST_CASE("Property: every proof in random trees verifies, and every one-bit cha
     }
   }
 }
+
+namespace {
+
+// transparency-dev/merkle proof/verify_test.go (Apache-2.0): sha256SomeHash, and the probes of
+// corruptInclusionProof and corruptConsistencyProof, which every published vector must fail.
+// Go's probes use byte strings of other lengths ("WrongLeaf", []byte{}); a Hash is 32 bytes, so
+// those become kSomeHash and the zero hash.
+const Hash kSomeHash = h("abacaba000000000000000000000000000000000000000000060061e00123456");
+const Hash kZero{};
+
+std::vector<Hash> extend(std::vector<Hash> proof, const Hash& x) {
+  proof.push_back(x);
+  return proof;
+}
+std::vector<Hash> prepend(std::vector<Hash> proof, const Hash& x) {
+  proof.insert(proof.begin(), x);
+  return proof;
+}
+
+}  // namespace
+
+TEST_CASE("The reference implementation's corrupted inclusion proofs all fail", "[merkle]") {
+  for (const auto& v : kInclusion) {
+    if (v.proof.empty()) continue;
+    const uint64_t i = v.leafIndex, n = v.treeSize;
+    const Hash leaf = mk::leafHash(bytes(kLeafInputs[i]));
+    const Hash& root = kRoots[n];
+    INFO("leaf " << i << " of " << n);
+    REQUIRE(mk::verifyInclusion(i, n, leaf, v.proof, root).ok());
+    struct Probe {
+      const char* what;
+      uint64_t index, size;
+      Hash leaf, root;
+      std::vector<Hash> proof;
+    };
+    std::vector<Probe> probes = {
+        {"leafIndex - 1", i - 1, n, leaf, root, v.proof},
+        {"leafIndex + 1", i + 1, n, leaf, root, v.proof},
+        {"leafIndex ^ 2", i ^ 2, n, leaf, root, v.proof},
+        {"treeSize * 2", i, n * 2, leaf, root, v.proof},
+        {"treeSize / 2", i, n / 2, leaf, root, v.proof},
+        {"wrong leaf", i, n, kSomeHash, root, v.proof},
+        {"empty root", i, n, leaf, kRoots[0], v.proof},
+        {"random root", i, n, leaf, kSomeHash, v.proof},
+        {"trailing garbage", i, n, leaf, root, extend(v.proof, kZero)},
+        {"trailing root", i, n, leaf, root, extend(v.proof, root)},
+        {"preceding garbage", i, n, leaf, root, prepend(v.proof, kZero)},
+        {"preceding root", i, n, leaf, root, prepend(v.proof, root)},
+        {"removed component", i, n, leaf, root, {v.proof.begin(), v.proof.end() - 1}},
+    };
+    if (v.proof.size() > 1) {
+      auto inserted = v.proof;
+      inserted.insert(inserted.begin() + 1, kSomeHash);
+      probes.push_back({"inserted component", i, n, leaf, root, inserted});
+    }
+    for (size_t p = 0; p < v.proof.size(); ++p) {
+      auto bad = v.proof;
+      bad[p][0] ^= 8;  // "modified proof[p] bit 3"
+      probes.push_back({"modified component", i, n, leaf, root, bad});
+    }
+    for (const auto& p : probes) {
+      INFO(p.what);
+      CHECK_FALSE(mk::verifyInclusion(p.index, p.size, p.leaf, p.proof, p.root));
+    }
+  }
+  // TestVerifyInclusionSingleEntry: the root of one leaf is its leaf hash; the proof is empty.
+  const Hash one = mk::leafHash("data");
+  CHECK(mk::verifyInclusion(0, 1, one, {}, one).ok());
+  CHECK_FALSE(mk::verifyInclusion(0, 1, one, {}, kZero));
+  CHECK_FALSE(mk::verifyInclusion(0, 1, kZero, {}, one));
+  // TestVerifyInclusion's probes of impossible positions.
+  for (auto [index, size] : {std::pair<uint64_t, uint64_t>{0, 0}, {1, 0}, {2, 1}}) {
+    CHECK_FALSE(mk::verifyInclusion(index, size, kSomeHash, {}, kRoots[0]));
+  }
+}
+
+TEST_CASE("The reference implementation's corrupted consistency proofs all fail", "[merkle]") {
+  for (const auto& v : kConsistency) {
+    if (v.proof.empty()) continue;
+    const uint64_t m = v.from, n = v.to;
+    const Hash &r1 = kRoots[m], &r2 = kRoots[n];
+    INFO("from " << m << " to " << n);
+    REQUIRE(mk::verifyConsistency(m, n, r1, r2, v.proof).ok());
+    struct Probe {
+      const char* what;
+      uint64_t from, to;
+      Hash root1, root2;
+      std::vector<Hash> proof;
+    };
+    std::vector<Probe> probes = {
+        {"size1 - 1", m - 1, n, r1, r2, v.proof},
+        {"size1 + 1", m + 1, n, r1, r2, v.proof},
+        {"size1 ^ 2", m ^ 2, n, r1, r2, v.proof},
+        {"size2 * 2", m, n * 2, r1, r2, v.proof},
+        {"size2 / 2", m, n / 2, r1, r2, v.proof},
+        {"wrong root1", m, n, kSomeHash, r2, v.proof},
+        {"wrong root2", m, n, r1, kSomeHash, v.proof},
+        {"swapped roots", m, n, r2, r1, v.proof},
+        {"empty proof", m, n, r1, r2, {}},
+        {"trailing garbage", m, n, r1, r2, extend(v.proof, kZero)},
+        {"trailing root1", m, n, r1, r2, extend(v.proof, r1)},
+        {"trailing root2", m, n, r1, r2, extend(v.proof, r2)},
+        {"preceding garbage", m, n, r1, r2, prepend(v.proof, kZero)},
+        {"preceding root1", m, n, r1, r2, prepend(v.proof, r1)},
+        {"preceding root2", m, n, r1, r2, prepend(v.proof, r2)},
+        {"preceding proof[0]", m, n, r1, r2, prepend(v.proof, v.proof[0])},
+        {"truncated proof", m, n, r1, r2, {v.proof.begin(), v.proof.end() - 1}},
+    };
+    for (size_t p = 0; p < v.proof.size(); ++p) {
+      auto bad = v.proof;
+      bad[p][0] ^= 16;  // "modified proof[p] bit 4"
+      probes.push_back({"modified component", m, n, r1, r2, bad});
+    }
+    for (const auto& p : probes) {
+      INFO(p.what);
+      CHECK_FALSE(mk::verifyConsistency(p.from, p.to, p.root1, p.root2, p.proof));
+    }
+  }
+  // TestVerifyConsistency's table. pitlog is stricter than Go for an empty old tree: its root must
+  // be SHA-256("") (Go takes any), so {0, 1, "don't care"} is refused here.
+  const Hash empty = mk::emptyTreeHash(), root1 = kSomeHash, root2 = kRoots[8];
+  CHECK_FALSE(mk::verifyConsistency(0, 0, root1, root2, {}));
+  CHECK_FALSE(mk::verifyConsistency(1, 1, root1, root2, {}));
+  CHECK(mk::verifyConsistency(0, 0, empty, empty, {}).ok());
+  CHECK(mk::verifyConsistency(0, 1, empty, root2, {}).ok());
+  CHECK(mk::verifyConsistency(1, 1, root2, root2, {}).ok());
+  CHECK_FALSE(mk::verifyConsistency(1, 0, root1, root2, {}));
+  CHECK_FALSE(mk::verifyConsistency(2, 1, root1, root2, {}));
+  CHECK_FALSE(mk::verifyConsistency(1, 2, root1, root2, {}));
+  CHECK_FALSE(mk::verifyConsistency(0, 0, empty, root2, {}));
+  CHECK_FALSE(mk::verifyConsistency(1, 1, empty, root2, {}));
+  CHECK_FALSE(mk::verifyConsistency(0, 0, empty, empty, {empty}));
+  CHECK_FALSE(mk::verifyConsistency(0, 1, empty, empty, {empty}));
+  CHECK_FALSE(mk::verifyConsistency(1, 1, empty, empty, {empty}));
+}

@@ -546,9 +546,9 @@ class ModelRun {
     REQUIRE(v.active == valid);
     if (!valid) return;
     const auto& i = model_.integrations.at(token.integration);
-    REQUIRE(v.grant->integrationId == i.id);
-    REQUIRE(v.grant->accountId == i.account);
-    REQUIRE(v.grant->scopes == i.scopes);
+    REQUIRE(v.grant->integrationId() == i.id);
+    REQUIRE(v.grant->accountId() == i.account);
+    REQUIRE(v.grant->scopes() == i.scopes);
     REQUIRE(v.expiresAt == deadline);
     const auto& scope = scopes_[pick(scopes_.size())];
     auto withScope = engine_->verify(token.plaintext, std::string_view(scope));

@@ -689,3 +689,40 @@ TEST_CASE("pipeline: a retry in the same batch as its first request and a later 
   CHECK(later.integration->version == 2);
   CHECK(later.integration->name == "keyed");
 }
+
+// Revocation by value must not tell a known token from an unknown one, during a fault either: a
+// revocation that appends nothing still needs its synced write (Engine::Decided::revocation), so
+// both are answered unavailable, whichever meets the fault first, and both work once it is gone.
+TEST_CASE("storage fault: revoking an unknown token is unavailable as revoking a valid one is") {
+  const bool unknownFirst = GENERATE(true, false);
+  Fixture f;
+  f.open();
+  auto a = f.create("leaky");
+  REQUIRE(a.ok());
+  const std::string token = *a.token;
+  const std::string unknown = cmd::generateToken().plaintext;
+  auto revoke = [&](const std::string& t) {
+    cmd::Command c;
+    c.actor = cmd::revocationActor();
+    c.action = cmd::RevokeTokens{{ev::sha256(t)}, std::nullopt};
+    return f.engine->execute(std::move(c));
+  };
+  const uint64_t seqBefore = f.engine->lastSeq();
+
+  f.fs->fault = Fault::noSpace;
+  INFO((unknownFirst ? "the unknown token meets the fault first" : "the valid token first"));
+  auto first = revoke(unknownFirst ? unknown : token);
+  auto second = revoke(unknownFirst ? token : unknown);
+  CHECK(first.code == Code::unavailable);
+  CHECK(second.code == Code::unavailable);
+  CHECK(f.engine->lastSeq() == seqBefore);
+  CHECK(f.engine->verify(token).active);
+
+  f.fs->fault = Fault::none;
+  REQUIRE(f.waitWritable());
+  CHECK(revoke(unknown).ok());
+  CHECK(f.engine->lastSeq() == seqBefore);
+  CHECK(revoke(token).ok());
+  CHECK(f.engine->lastSeq() == seqBefore + 1);
+  CHECK_FALSE(f.engine->verify(token).active);
+}

@@ -86,9 +86,9 @@ TEST_CASE("token index agrees with a map under random puts and erases", "[token_
                        << ev::toHex(u).substr(0, 24));
         }
         if (!found) continue;
-        const bool same = found->grant->integrationId == it->second.integrationId &&
-                          found->grant->accountId == "acct" &&
-                          found->grant->scopes == it->second.scopes &&
+        const bool same = found->grant->integrationId() == it->second.integrationId &&
+                          found->grant->accountId() == "acct" &&
+                          found->grant->scopes() == it->second.scopes &&
                           found->state == it->second.state &&
                           found->expiresAt == it->second.expiresAt;
         if (!same) FAIL("step " << step << ": wrong entry for digest " << ev::toHex(u).substr(0, 24));
@@ -142,9 +142,33 @@ TEST_CASE("token index holds thousands of integrations with distinct live scope 
   for (size_t i = 0; i < n; i += 97) {
     auto slot = index.find(digests[i]);
     REQUIRE(slot);
-    CHECK(slot->grant->integrationId == "int_" + std::to_string(i));
+    CHECK(slot->grant->integrationId() == "int_" + std::to_string(i));
     CHECK(slot->grant->hasScope(all[12 + (i >> 12) % (all.size() - 12)]));
   }
+}
+
+TEST_CASE("token index: a grant keeps short and long integration ids whole, and the grants of one "
+          "account share its id's one copy", "[token_index]") {
+  proj::TokenIndex index;
+  const std::string longId = "int_" + std::string(60, 'x');  // 64: past the inline room
+  auto t1 = ev::sha256("t1"), t2 = ev::sha256("t2"), t3 = ev::sha256("t3");
+  index.apply({{t1, entryFor("int_0123456789abcdef01234567", proj::TokenState::current, {})}});
+  index.apply({{t2, entryFor(longId, proj::TokenState::current, {})}});
+  auto other = entryFor("int_3", proj::TokenState::current, {});
+  other.accountId = "another-account";
+  index.apply({{t3, other}});
+  auto s1 = index.find(t1), s2 = index.find(t2), s3 = index.find(t3);
+  REQUIRE(s1);
+  REQUIRE(s2);
+  REQUIRE(s3);
+  CHECK(s1->grant->integrationId() == "int_0123456789abcdef01234567");
+  CHECK(s2->grant->integrationId() == longId);
+  // NUL-terminated, as kj::StringPtr (capnp::Text::Reader) requires of what the answers render.
+  CHECK(s1->grant->integrationId().data()[s1->grant->integrationId().size()] == '\0');
+  CHECK(s2->grant->integrationId().data()[s2->grant->integrationId().size()] == '\0');
+  CHECK(s1->grant->accountId() == "acct");
+  CHECK(&s1->grant->accountId() == &s2->grant->accountId());  // interned
+  CHECK(s3->grant->accountId() == "another-account");
 }
 
 TEST_CASE("token index: grants carry scope text, a scope change is seen by every token",
@@ -157,7 +181,7 @@ TEST_CASE("token index: grants carry scope text, a scope change is seen by every
                              {"calendars.readonly", "contacts.readonly"})}});
   auto s1 = index.find(t1);
   REQUIRE(s1);
-  CHECK(s1->grant->scopeText == "calendars.readonly contacts.readonly");
+  CHECK(s1->grant->scopeText() == "calendars.readonly contacts.readonly");
   CHECK(s1->grant->hasScope("contacts.readonly"));
   CHECK_FALSE(s1->grant->hasScope("contacts.write"));
   CHECK(index.nextDeadline() == kT0 + 10);
@@ -166,11 +190,11 @@ TEST_CASE("token index: grants carry scope text, a scope change is seen by every
 
   index.apply({{t1, entryFor("int_1", proj::TokenState::previous, kT0 + 10, {"contacts.write"})},
                {t2, entryFor("int_1", proj::TokenState::current, std::nullopt, {"contacts.write"})}});
-  CHECK(index.find(t1)->grant->scopeText == "contacts.write");
+  CHECK(index.find(t1)->grant->scopeText() == "contacts.write");
   CHECK(index.find(t2)->grant->hasScope("contacts.write"));
   CHECK_FALSE(index.find(t2)->grant->hasScope("contacts.readonly"));
   // The old grant a reader may still hold stays intact.
-  CHECK(s1->grant->scopeText == "calendars.readonly contacts.readonly");
+  CHECK(s1->grant->scopeText() == "calendars.readonly contacts.readonly");
 
   // Restored to current (a cancel): the deadline goes away.
   index.apply({{t1, entryFor("int_1", proj::TokenState::current, std::nullopt, {"contacts.write"})},

@@ -183,6 +183,16 @@ TEST_CASE("ids match ^[A-Za-z0-9._:-]{1,64}$", "[validate]") {
   CHECK_FALSE(check(goodPermUser));
 }
 
+TEST_CASE("request ids are 1-128 printable ASCII characters", "[validate]") {
+  using commands::isValidRequestId;
+  CHECK(isValidRequestId("req-1"));
+  CHECK(isValidRequestId(std::string(128, 'a')));
+  CHECK_FALSE(isValidRequestId(std::string(129, 'a')));
+  CHECK_FALSE(isValidRequestId(""));
+  CHECK_FALSE(isValidRequestId("a\x01" "b"));
+  CHECK_FALSE(isValidRequestId("caf\xc3\xa9"));
+}
+
 TEST_CASE("idempotency keys are 1-128 printable ASCII characters", "[validate]") {
   using commands::isValidIdempotencyKey;
   CHECK(isValidIdempotencyKey("k"));
@@ -301,9 +311,14 @@ TEST_CASE("If-Match lists at most 100 versions, over either protocol", "[validat
 
 TEST_CASE("query ranges: staleAfterDays 0-36500 and audit after and limit and since before until",
           "[validate]") {
-  CHECK_FALSE(commands::validate(commands::ListQuery{false, 36500}));
-  CHECK_FALSE(commands::validate(commands::ListQuery{true, 0}));
-  requireInvalid(commands::validate(commands::ListQuery{false, 36501}), "staleAfterDays");
+  CHECK_FALSE(commands::validate(commands::ListQuery{false, 36500, std::nullopt}));
+  CHECK_FALSE(commands::validate(commands::ListQuery{true, 0, std::nullopt}));
+  requireInvalid(commands::validate(commands::ListQuery{false, 36501, std::nullopt}),
+                 "staleAfterDays");
+  CHECK_FALSE(commands::validate(commands::ListQuery{false, std::nullopt, 36500}));
+  CHECK_FALSE(commands::validate(commands::ListQuery{false, std::nullopt, 0}));
+  requireInvalid(commands::validate(commands::ListQuery{false, std::nullopt, 36501}),
+                 "unusedForDays");
 
   commands::AuditQuery q;
   CHECK_FALSE(commands::validate(q));
@@ -359,4 +374,52 @@ TEST_CASE("the idempotency fingerprint is the command's: equivalent requests sha
   c.idempotency = commands::IdempotencyKey{"k", events::sha256("other")};
   REQUIRE_FALSE(check(c));
   CHECK(c.idempotency->fingerprint == events::sha256("other"));
+}
+
+TEST_CASE("unusedForDays keeps the live integrations none of whose valid tokens was used in the "
+          "last N days, and a never-used token counts from its issue time",
+          "[validate]") {
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  const int64_t now = 1'900'000'000'000;
+  auto view = [&](const std::string& id, std::vector<pitlog::projections::TokenRecord> tokens,
+                  bool deleted = false) {
+    pitlog::projections::IntegrationView v;
+    v.id = id;
+    v.version = 1;
+    v.deleted = deleted;
+    v.tokens = std::move(tokens);
+    return v;
+  };
+  auto token = [](uint8_t n, int64_t issuedAt, std::optional<int64_t> expiresAt = std::nullopt) {
+    pitlog::projections::TokenRecord t;
+    t.digest[0] = n;
+    t.issuedAt = issuedAt;
+    t.expiresAt = expiresAt;
+    t.state = expiresAt ? pitlog::projections::TokenState::previous
+                        : pitlog::projections::TokenState::current;
+    return t;
+  };
+  // Token n's last use, by its first byte: 1 used 40 days ago, 2 used an hour ago, others never.
+  auto lastUsed = [&](const pitlog::events::Digest& d) -> std::optional<int64_t> {
+    if (d[0] == 1) return now - 40 * kDay;
+    if (d[0] == 2) return now - 3'600'000;
+    return std::nullopt;
+  };
+  std::vector<pitlog::projections::IntegrationView> views = {
+      view("used-long-ago", {token(1, now - 100 * kDay)}),
+      view("used-lately", {token(2, now - 100 * kDay)}),
+      view("never-used-old", {token(3, now - 31 * kDay)}),
+      view("never-used-new", {token(4, now - 29 * kDay)}),
+      // An old current token, and a previous one used lately that is still valid: used lately.
+      view("previous-used-lately", {token(3, now - 50 * kDay), token(2, now - 60 * kDay, now + kDay)}),
+      // The previous one used lately has expired: only the old current one counts.
+      view("previous-expired", {token(3, now - 50 * kDay), token(2, now - 60 * kDay, now - 1)}),
+      view("no-valid-token", {}),
+      view("deleted", {token(3, now - 100 * kDay)}, true),
+  };
+  commands::keepUnused(views, now, 30, lastUsed);
+  std::vector<std::string> ids;
+  for (const auto& v : views) ids.push_back(v.id);
+  CHECK(ids == std::vector<std::string>{"used-long-ago", "never-used-old", "previous-expired",
+                                        "no-valid-token"});
 }
