@@ -7,14 +7,15 @@
 # fuzz_introspect_fast holds introspection's hand-written fast path to the JSON codec's answers;
 # fuzz_rpc sends hostile parameter structs to pitd's RPC port (tests/server/rpc/hostile_call.h);
 # fuzz_verify_open writes arbitrary meta values and keys to a scratch database per input and runs
-# pit-replay verify's open path on it.
+# pit-replay verify's open path on it; fuzz_verify_proof runs verify-proof's parsing and checking
+# on inputs one mutation from a valid set and aborts when a "yes" comes from changed covered bytes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"; shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_token fuzz_time fuzz_validate fuzz_view_decode fuzz_event_decode
                                      fuzz_http fuzz_introspect_fast fuzz_config fuzz_rpc
-                                     fuzz_verify_open)
+                                     fuzz_verify_open fuzz_verify_proof)
 
 for p in clang libclang-rt-14-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,8 +9,9 @@ packages=(build-essential cmake ninja-build pkg-config capnproto libcapnp-dev li
           libboost-program-options-dev libspdlog-dev catch2 libssl-dev zlib1g-dev curl
           apache2 libapache2-mod-auth-openidc  # the gateway test
           nats-server libnats-dev              # cluster mode
-          python3-cryptography                 # the independent verifier of log proofs
-          chromium)                            # the console's browser tests (Playwright)
+          python3-cryptography jq              # the independent verifier, the auditor how-to test
+          chromium                             # the console's browser tests (Playwright)
+          faketime)                            # ... and pitd's wall clock moved in some of them
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
