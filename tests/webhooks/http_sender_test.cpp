@@ -71,14 +71,17 @@ std::string certNaming(const pitlog::testing::TestCert& cert, const std::string&
       PEM_read_bio_PrivateKey(keyBio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
   REQUIRE(x509);
   REQUIRE(key);
-  X509_delete_ext(x509.get(), X509_get_ext_by_NID(x509.get(), NID_subject_alt_name, -1));
+  // Both deletions hand the removed entry back to the caller, who frees it.
+  X509_EXTENSION_free(
+      X509_delete_ext(x509.get(), X509_get_ext_by_NID(x509.get(), NID_subject_alt_name, -1)));
   X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name,
                                             ("DNS:" + host).c_str());
   REQUIRE(san != nullptr);
   X509_add_ext(x509.get(), san, -1);
   X509_EXTENSION_free(san);
   X509_NAME* subject = X509_get_subject_name(x509.get());
-  X509_NAME_delete_entry(subject, X509_NAME_get_index_by_NID(subject, NID_commonName, -1));
+  X509_NAME_ENTRY_free(
+      X509_NAME_delete_entry(subject, X509_NAME_get_index_by_NID(subject, NID_commonName, -1)));
   X509_set_issuer_name(x509.get(), subject);
   REQUIRE(X509_sign(x509.get(), key.get(), EVP_sha256()) > 0);
   std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), &BIO_free);
