@@ -62,7 +62,7 @@ Store& scratchStore() {
     std::filesystem::remove_all(scratchDir());
     Store::Options o;
     o.path = scratchDir();
-    o.blockCacheBytes = 1 << 20;
+    o.memoryBudgetBytes = 1 << 20;
     return Store::open(o);
   }();
   return *store;

@@ -46,7 +46,7 @@ std::unique_ptr<ReadingDatabase> ReadingDatabase::open(const std::string& dataDi
   std::unique_ptr<ReadingDatabase> db(new ReadingDatabase());
   events::Store::Options options;
   options.path = dataDir;
-  options.blockCacheBytes = 16 << 20;
+  options.memoryBudgetBytes = 16 << 20;
   if (want == Want::follow || databaseIsLive(dataDir)) {
     std::string pattern = (fs::temp_directory_path() / "pitlog-tool-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) {

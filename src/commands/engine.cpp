@@ -46,6 +46,7 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
   events::Store::Options so;
   so.path = engine->options_.dataDir;
   so.env = engine->options_.env;
+  so.memoryBudgetBytes = engine->options_.storageMemoryBytes;
   engine->store_ = events::Store::open(so);
   auto& store = *engine->store_;
 

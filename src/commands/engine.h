@@ -102,6 +102,7 @@ struct EngineOptions {
   int64_t storageRetryMs = 500;
   uint64_t storageMinFreeBytes = 1 << 20;
   rocksdb::Env* env = nullptr;  // events::Store::Options::env (tests inject faults through it)
+  size_t storageMemoryBytes = events::Store::Options::kDefaultMemoryBudgetBytes;
   // Where the log lives (commit_log.h), made once the store is open; unset: the local log.
   // The store is writable: a replicated log records there where the data dir joined it.
   std::function<std::unique_ptr<CommitLog>(events::Store&)> log;

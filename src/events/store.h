@@ -53,7 +53,11 @@ class Store {
     std::string path;
     Mode mode = Mode::readWrite;
     std::string secondaryPath;  // for Mode::secondary: a private directory for its own logs
-    size_t blockCacheBytes = 64 << 20;
+    // RocksDB's memory, all of it in one budget: the block cache, with the memtables charged to
+    // it (a WriteBufferManager holding them to half of it). pitd answers introspection from its
+    // own tables, so RocksDB's reads are the write path's and the queries' few point reads.
+    static constexpr size_t kDefaultMemoryBudgetBytes = 32 << 20;
+    size_t memoryBudgetBytes = kDefaultMemoryBudgetBytes;
     // Not owned; must outlive the store. Tests pass one whose file system injects write errors.
     rocksdb::Env* env = nullptr;
   };
@@ -134,6 +138,15 @@ class Store {
   // RocksDB's estimate of the number of keys in a family (cheap; for presizing).
   uint64_t estimateKeys(keys::Family f) const;
 
+  // What RocksDB holds in memory now, for the metrics page.
+  struct MemoryUsage {
+    uint64_t budget = 0;        // Options::memoryBudgetBytes
+    uint64_t cache = 0;         // the block cache's charge, the memtables' reservations included
+    uint64_t memtables = 0;     // every family's memtables, mutable and immutable
+    uint64_t tableReaders = 0;  // index and filter blocks held outside the cache
+  };
+  MemoryUsage memoryUsage() const;
+
  private:
   class FaultListener;
   Store() = default;
@@ -148,6 +161,7 @@ class Store {
   rocksdb::DBOptions dbOptions_;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors_;
   std::shared_ptr<FaultListener> listener_;
+  std::shared_ptr<rocksdb::Cache> cache_;  // the memory budget (Options::memoryBudgetBytes)
   // Shared by every use of db_ and handles_, exclusive in reopen(). Scans that read inside their
   // visitor take it twice on one thread: glibc's rwlock (libstdc++'s shared_mutex) prefers
   // readers, so a nested shared lock never waits behind a queued reopen().

@@ -26,7 +26,7 @@ constexpr const char* kEnvPrefix = "PITLOG_";
 const std::vector<std::string>& settableOptions() {
   static const std::vector<std::string> kNames = {
       "data", "http", "rpc", "service-keys", "log-signing-key", "scopes", "rotation-window", "sync",
-      "log-level", "log-format", "tls-cert", "tls-key", "max-connections",
+      "storage-memory", "log-level", "log-format", "tls-cert", "tls-key", "max-connections",
       "idle-timeout", "write-timeout", "cluster", "cluster-stream", "cluster-replicas",
       "node-name", "max-staleness", "webhook-key", "webhooks-allow-private", "rotation-due",
       "webhook-retry-scale-for-tests", "config"};
@@ -78,6 +78,9 @@ po::options_description describeOptions() {
       ("tls-key", po::value<std::string>()->value_name("FILE"),
        "the certificate's unencrypted PEM private key (keep it mode 0600); needs --tls-cert, "
        "e.g. --tls-key /etc/pitlog/tls/key.pem")
+      ("storage-memory", po::value<std::string>()->value_name("MIB"),
+       "RocksDB's memory in MiB, block cache and memtables together (default 32; 8 to 65536). "
+       "Introspection is answered from pitd's own tables, not from this cache")
       ("max-connections", po::value<std::string>()->value_name("N"),
        "connections open at once on each port (default 1000); beyond it a new connection is "
        "closed at once")
@@ -204,6 +207,14 @@ bool allOf(std::string_view text, bool (*ok)(char)) {
 }
 
 bool isDigit(char ch) { return ch >= '0' && ch <= '9'; }
+
+// A whole number from `low` to `high` written in decimal digits only (no sign, no spaces).
+std::optional<unsigned long> parseCount(const std::string& text, unsigned long low, unsigned long high) {
+  if (!allOf(text, isDigit) || text.size() > 9) return std::nullopt;
+  const unsigned long n = std::stoul(text);
+  if (n < low || n > high) return std::nullopt;
+  return n;
+}
 bool isStreamChar(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_'; }
 bool isNodeNameChar(char ch) { return isStreamChar(ch) || ch == '.'; }
 
@@ -368,14 +379,15 @@ Config interpret(const po::variables_map& vm) {
     if (!b) throw BadOption{"--sync: expected true or false, got '" + *v + "'"};
     c.sync = *b;
   }
+  if (auto v = get("storage-memory")) {
+    const auto mib = parseCount(*v, 8, 65536);
+    if (!mib) throw BadOption{"--storage-memory: expected a number of MiB from 8 to 65536, got '" + *v + "'"};
+    c.storageMemoryBytes = static_cast<size_t>(*mib) << 20;
+  }
   if (auto v = get("max-connections")) {
-    const bool digits = !v->empty() && v->size() <= 7 &&
-                        std::all_of(v->begin(), v->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-    const unsigned long n = digits ? std::stoul(*v) : 0;
-    if (n < 1 || n > 1'000'000) {
-      throw BadOption{"--max-connections: expected a number from 1 to 1000000, got '" + *v + "'"};
-    }
-    c.maxConnections = n;
+    const auto n = parseCount(*v, 1, 1'000'000);
+    if (!n) throw BadOption{"--max-connections: expected a number from 1 to 1000000, got '" + *v + "'"};
+    c.maxConnections = *n;
   }
   auto timeout = [&](const char* name, int64_t* ms) {
     auto v = get(name);

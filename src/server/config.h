@@ -44,6 +44,8 @@ struct Config {
   std::optional<std::string> tlsKeyFile;
   int64_t rotationWindowMs = 7LL * 24 * 3600 * 1000;
   bool sync = true;
+  // RocksDB's memory budget: block cache and memtables together (events::Store::Options).
+  size_t storageMemoryBytes = 32 << 20;
   // Connection limits, per port (connection_limits.h).
   size_t maxConnections = 1000;
   int64_t idleTimeoutMs = 60'000;   // an RPC session with no message either way

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "server/log.h"
 
@@ -183,6 +184,18 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
   header(out, "pitlog_storage_failures_total", "counter",
          "Storage fault episodes (writes stopped until pitd recovered by itself) since start.");
   sample(out, "pitlog_storage_failures_total", "", static_cast<double>(gauges.storageFailures));
+  header(out, "pitlog_storage_memory_bytes", "gauge",
+         "RocksDB's memory by part: budget (--storage-memory), cache (the block cache's charge, "
+         "the memtables' reservations included), memtables, table_readers (outside the cache).");
+  const std::pair<const char*, uint64_t> parts[] = {
+      {"budget", gauges.storageMemory.budget},
+      {"cache", gauges.storageMemory.cache},
+      {"memtables", gauges.storageMemory.memtables},
+      {"table_readers", gauges.storageMemory.tableReaders}};
+  for (const auto& [part, bytes] : parts) {
+    sample(out, "pitlog_storage_memory_bytes", std::string("part=\"") + part + "\"",
+           static_cast<double>(bytes));
+  }
   if (const auto& c = gauges.cluster) {
     // Node names are 1-64 of [A-Za-z0-9._-] (config.cpp): nothing to escape in a label value.
     const std::string node = "node=\"" + c->node + "\"";

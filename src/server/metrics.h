@@ -51,6 +51,14 @@ struct WebhookAttemptCounts {
   uint64_t gaveUp = 0;     // failures after which the message was given up
 };
 
+// RocksDB's memory against its budget (events::Store::MemoryUsage), in bytes.
+struct StorageMemoryGauges {
+  uint64_t budget = 0;
+  uint64_t cache = 0;         // the block cache's charge, the memtables' reservations included
+  uint64_t memtables = 0;
+  uint64_t tableReaders = 0;  // index and filter blocks outside the cache
+};
+
 // Values read at scrape time rather than pushed.
 struct MetricsGauges {
   size_t tokensInMemory = 0;
@@ -59,6 +67,7 @@ struct MetricsGauges {
   uint64_t storageFailures = 0;  // fault episodes since start
   std::optional<ClusterGauges> cluster = std::nullopt;  // cluster mode only
   std::optional<WebhookAttemptCounts> webhooks = std::nullopt;  // while a worker delivers
+  StorageMemoryGauges storageMemory = {};
 };
 
 class Metrics {

@@ -259,6 +259,7 @@ int serve(const Config& config) {
   commands::EngineOptions options;
   options.dataDir = config.dataDir;
   options.sync = config.sync;
+  options.storageMemoryBytes = config.storageMemoryBytes;
   options.rotationWindowMs = config.rotationWindowMs;
   options.catalogue = std::move(catalogue);
   options.onBatch = [&metrics](const commands::BatchStats& stats) { metrics.recordBatch(stats); };

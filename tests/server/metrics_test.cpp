@@ -122,3 +122,16 @@ TEST_CASE("metrics: a cluster node shows its position, lag, conflicts and connec
   // A lost race is decided again, not a failed commit.
   CHECK(has("pitlog_commit_failures_total 0"));
 }
+
+TEST_CASE("metrics: RocksDB's memory is shown by part against its budget") {
+  Metrics metrics;
+  pitlog::server::MetricsGauges gauges;
+  gauges.storageMemory = {32 << 20, 9 << 20, 6 << 20, 4096};
+  const std::string page = metrics.render(gauges);
+  checkExposition(page);
+  auto has = [&](const std::string& line) { return page.find(line + "\n") != std::string::npos; };
+  CHECK(has(R"(pitlog_storage_memory_bytes{part="budget"} 33554432)"));
+  CHECK(has(R"(pitlog_storage_memory_bytes{part="cache"} 9437184)"));
+  CHECK(has(R"(pitlog_storage_memory_bytes{part="memtables"} 6291456)"));
+  CHECK(has(R"(pitlog_storage_memory_bytes{part="table_readers"} 4096)"));
+}

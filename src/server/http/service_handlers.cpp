@@ -129,6 +129,8 @@ Reply Handlers::metricsPage(Call&) {
                                    static_cast<double>(status.lagMs) / 1000, status.connected};
   }
   if (webhooks_.attempts) gauges.webhooks = webhooks_.attempts();
+  const auto memory = engine_.store().memoryUsage();
+  gauges.storageMemory = {memory.budget, memory.cache, memory.memtables, memory.tableReaders};
   reply.body = metrics_.render(gauges);
   return reply;
 }

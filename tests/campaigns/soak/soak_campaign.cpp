@@ -8,7 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "campaign_api.h"
@@ -17,6 +19,7 @@
 #include "fleet.h"
 #include "keepalive_client.h"
 #include "rss_sampler.h"
+#include "support/http_client.h"
 #include "support/pitd_process.h"
 #include "support/temp_dir.h"
 #include "token_book.h"
@@ -120,6 +123,27 @@ ReaderTally readLoop(int port, const std::string& key, const TokenBook& book,
   return t;
 }
 
+// RocksDB's share of pitd's memory (pitlog_storage_memory_bytes on /metrics), in KiB by part,
+// so that a memory problem can be told apart from RocksDB filling its budget.
+std::map<std::string, int64_t> storageMemoryKib(int port) {
+  std::map<std::string, int64_t> parts;
+  const std::string prefix = "pitlog_storage_memory_bytes{part=\"";
+  try {
+    std::istringstream page(testing::httpRequest(port, "GET", "/metrics", {}, "").body);
+    for (std::string line; std::getline(page, line);) {
+      if (line.rfind(prefix, 0) != 0) continue;
+      const size_t quote = line.find('"', prefix.size());
+      const size_t space = line.rfind(' ');
+      if (quote == std::string::npos || space == std::string::npos) continue;
+      parts[line.substr(prefix.size(), quote - prefix.size())] =
+          static_cast<int64_t>(std::stod(line.substr(space + 1)) / 1024);
+    }
+  } catch (const std::exception&) {
+    // Missing figures are reported as such; the campaign's verdict does not depend on them.
+  }
+  return parts;
+}
+
 int run(const Options& o) {
   testing::TempDir data("soak-data");
   testing::TempDir logs("soak-logs");
@@ -160,6 +184,7 @@ int run(const Options& o) {
   for (auto& t : readers) t.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   sampler.stop();
+  const auto storageMemory = storageMemoryKib(pitd.port());
   const bool aliveAtEnd = residentKib(pitd.pid()) >= 0;
   const int exitStatus = pitd.stop();
 
@@ -201,6 +226,9 @@ int run(const Options& o) {
             << " dropped: a command on the token was in flight), " << fleet.commands() - setupCommands
             << " commands, " << total.reconnects << " reconnects; RSS " << rssStart << " -> "
             << rssEnd << " KiB (peak " << rssPeak << ", bound " << rssBound << ")" << std::endl;
+  std::cout << "soak: RocksDB at the end (KiB):";
+  for (const auto& [part, kib] : storageMemory) std::cout << " " << part << " " << kib;
+  std::cout << std::endl;
   Figures f("soak");
   f.set("seconds", seconds);
   f.set("tokens_initial", static_cast<int64_t>(initialTokens));
@@ -217,6 +245,7 @@ int run(const Options& o) {
   f.set("rss_end_kib", rssEnd);
   f.set("rss_peak_kib", rssPeak);
   f.set("rss_bound_kib", rssBound);
+  for (const auto& [part, kib] : storageMemory) f.set("rocksdb_" + part + "_kib", kib);
   f.set("failures", static_cast<int64_t>(problems.size()));
   bool written = f.publish();
   return problems.empty() && written ? 0 : 1;
