@@ -296,6 +296,27 @@ TEST_CASE("config: connection limits from a flag or PITLOG_star or the file - ba
   }
 }
 
+TEST_CASE("config: --storage-memory sets RocksDB's budget in MiB, 32 unless given, 8 to 65536") {
+  {
+    auto p = parse({"--data", "d"});
+    REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
+    CHECK(p.outcome.config.storageMemoryBytes == size_t{32} << 20);
+  }
+  {
+    EnvVar memory("PITLOG_STORAGE_MEMORY", "256");
+    auto p = parse({"--data", "d"});
+    REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
+    CHECK(p.outcome.config.storageMemoryBytes == size_t{256} << 20);
+  }
+  for (const char* bad : {"7", "65537", "-8", "32MiB", "", "99999999999"}) {
+    auto p = parse({"--data", "d", "--storage-memory", bad});
+    INFO(bad << ": " << p.err);
+    CHECK(p.outcome.action == ConfigOutcome::Action::exit);
+    CHECK(p.outcome.exitCode == 2);
+    CHECK(p.err.find("--storage-memory") != std::string::npos);
+  }
+}
+
 TEST_CASE("config: no --cluster is a single node with no cluster options") {
   auto p = parse({"--data", "d"});
   REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
