@@ -74,6 +74,10 @@ class EngineSide {
     o.dataDir = dir;
     // PITLOG_BENCH_NOSYNC=1 measures the writer's CPU cost alone (not a durable configuration).
     o.sync = std::getenv("PITLOG_BENCH_NOSYNC") == nullptr;
+    // PITLOG_BENCH_STORAGE_MEMORY_MIB=N runs the engine with pitd's --storage-memory N.
+    if (const char* mib = std::getenv("PITLOG_BENCH_STORAGE_MEMORY_MIB")) {
+      o.storageMemoryBytes = static_cast<size_t>(std::atoi(mib)) << 20;
+    }
     o.onBatch = [this](const commands::BatchStats& s) {
       batches_++;
       batchedCommands_ += s.commands;

@@ -69,9 +69,10 @@ cleanup() {
 trap cleanup EXIT
 
 if (( long )); then episodes=51 workers=4; else episodes=6 workers=2; fi
-# Smaller than the ~70 MB RocksDB preallocates for a WAL: the preallocation then fails (a tmpfs
+# Smaller than the ~140 MB RocksDB preallocates for a WAL at the campaign's --storage-memory 1024
+# (1.1 write buffers of 128 MiB; faults_campaign.cpp): the preallocation then fails (a tmpfs
 # gives all or nothing), so the WAL meets the full disk at once instead of writing into pages it
-# had reserved, which would hide the fault for the next 70 MB of commands.
+# had reserved, which would hide the fault for the next 140 MB of commands.
 mount -t tmpfs -o size=64m tmpfs "$mnt"
 
 args=(--pit-replay "$build/tools/pit-replay" --mount "$mnt" --work "$work"

@@ -612,7 +612,13 @@ int run(const Args& args) {
     ::setenv("PITLOG_FAULTS_RO_FLAG", roFlag.flag().c_str(), 1);
     ::setenv("PITLOG_FAULTS_EIO_FLAG", eioFlag.flag().c_str(), 1);
   }
-  const std::vector<std::string> pitdArgs = {"--data", data, "--http", "127.0.0.1:0", "--rpc", "off"};
+  // RocksDB preallocates each WAL file for 1.1 write buffers, and the WAL then writes into pages
+  // it had reserved: at pitd's default --storage-memory (4 MiB write buffers) a 4.4 MB reserve
+  // would hide a full disk from the next few thousand commands. With 1024 MiB (128 MiB write
+  // buffers) the preallocation is larger than the 64 MiB tmpfs and fails, so the WAL meets the
+  // full disk at once (faults.sh).
+  const std::vector<std::string> pitdArgs = {"--data", data, "--http", "127.0.0.1:0", "--rpc", "off",
+                                             "--storage-memory", "1024"};
   auto pitd = std::make_unique<PitdProcess>(log, pitdArgs);
   ::unsetenv("LD_PRELOAD");
   const std::string key = readFile(data + "/service.key").substr(0, readFile(data + "/service.key").find('\n'));
