@@ -12,14 +12,14 @@ constexpr kj::Duration kMaxBackoff = 1 * kj::SECONDS;
 
 // Lives as long as the connection's stream: counts it out when it goes.
 struct Slot {
-  Slot(std::shared_ptr<size_t> o, Metrics* m, std::string p)
+  Slot(AcceptLoop::OpenCount o, Metrics* m, std::string p)
       : open(std::move(o)), metrics(m), protocol(std::move(p)) {}
   KJ_DISALLOW_COPY(Slot);
-  std::shared_ptr<size_t> open;
+  AcceptLoop::OpenCount open;
   Metrics* metrics;
   std::string protocol;
   ~Slot() {
-    --*open;
+    open->fetch_sub(1);
     if (metrics != nullptr) metrics->setOpenConnections(protocol, *open);
   }
 };
@@ -27,14 +27,15 @@ struct Slot {
 }  // namespace
 
 AcceptLoop::AcceptLoop(kj::ConnectionReceiver& receiver, kj::Timer& timer, std::string protocol,
-                       size_t maxConnections, Serve serve, Metrics* metrics)
+                       size_t maxConnections, Serve serve, Metrics* metrics, OpenCount open)
     : receiver_(receiver),
       timer_(timer),
       protocol_(std::move(protocol)),
       maxConnections_(maxConnections),
       serve_(std::move(serve)),
-      metrics_(metrics) {
-  if (metrics_ != nullptr) metrics_->setListenerAccepting(protocol_, true);
+      metrics_(metrics),
+      open_(open ? std::move(open) : std::make_shared<std::atomic<size_t>>(0)) {
+  if (metrics_ != nullptr) metrics_->setOpenConnections(protocol_, *open_);  // the port's row
 }
 
 kj::Promise<void> AcceptLoop::run() {
@@ -67,7 +68,7 @@ kj::Promise<void> AcceptLoop::retryAfterFailure(kj::Exception&& e) {
     log::warn("accepting a connection failed; retrying (connections already open are served)",
               {{"protocol", protocol_},
                {"error", e.getDescription().cStr()},
-               {"open", std::to_string(*open_)}});
+               {"open", std::to_string(open_->load())}});
     if (metrics_ != nullptr) metrics_->setListenerAccepting(protocol_, false);
     backoff_ = kFirstBackoff;
   } else {
@@ -78,7 +79,10 @@ kj::Promise<void> AcceptLoop::retryAfterFailure(kj::Exception&& e) {
 }
 
 void AcceptLoop::take(kj::Own<kj::AsyncIoStream> connection) {
-  if (*open_ >= maxConnections_) {
+  // Counted in before the check, so that two loops of the port cannot both take the last place.
+  const size_t open = open_->fetch_add(1) + 1;
+  if (open > maxConnections_) {
+    open_->fetch_sub(1);
     if (!atLimit_) {
       atLimit_ = true;
       log::warn("connection limit reached; new connections are closed until one ends",
@@ -91,7 +95,6 @@ void AcceptLoop::take(kj::Own<kj::AsyncIoStream> connection) {
     atLimit_ = false;
     log::info("below the connection limit again", {{"protocol", protocol_}});
   }
-  ++*open_;
   if (metrics_ != nullptr) metrics_->setOpenConnections(protocol_, *open_);
   serve_(connection.attach(kj::heap<Slot>(open_, metrics_, protocol_)));
 }

@@ -14,6 +14,7 @@
 #include <kj/async-io.h>
 #include <kj/timer.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,15 +28,21 @@ class AcceptLoop {
   // Takes a connection; the connection counts as open until the stream it was given is destroyed.
   using Serve = std::function<void(kj::Own<kj::AsyncIoStream>)>;
 
+  // The connections open on a port, counted by every accept loop of that port (one per event
+  // loop), so that maxConnections bounds the port, not each loop.
+  using OpenCount = std::shared_ptr<std::atomic<size_t>>;
+
   // `receiver`, `timer` and `metrics` must outlive the loop's promise; `protocol` labels logs and
-  // metrics ("http", "rpc", "tls-http"...).
+  // metrics ("http", "rpc", "tls-http"...). `open`: the port's count, shared with the port's other
+  // loops; null: this loop is the port's only one.
   AcceptLoop(kj::ConnectionReceiver& receiver, kj::Timer& timer, std::string protocol,
-             size_t maxConnections, Serve serve, Metrics* metrics = nullptr);
+             size_t maxConnections, Serve serve, Metrics* metrics = nullptr,
+             OpenCount open = nullptr);
 
   // Accepts until dropped; never resolves and never rejects.
   kj::Promise<void> run();
 
-  size_t open() const { return *open_; }
+  size_t open() const { return open_->load(); }
 
  private:
   kj::Promise<void> acceptOne();
@@ -48,8 +55,9 @@ class AcceptLoop {
   size_t maxConnections_;
   Serve serve_;
   Metrics* metrics_;
-  // Shared with every open connection's slot, which may outlive the loop (during a drain).
-  std::shared_ptr<size_t> open_ = std::make_shared<size_t>(0);
+  // Shared with every open connection's slot, which may outlive the loop (during a drain), and
+  // with the port's other loops.
+  OpenCount open_;
   kj::Duration backoff_ = 0 * kj::SECONDS;  // 0 while accepting works
   bool atLimit_ = false;
 };

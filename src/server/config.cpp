@@ -26,7 +26,7 @@ constexpr const char* kEnvPrefix = "PITLOG_";
 const std::vector<std::string>& settableOptions() {
   static const std::vector<std::string> kNames = {
       "data", "http", "rpc", "service-keys", "log-signing-key", "scopes", "rotation-window", "sync",
-      "storage-memory", "log-level", "log-format", "tls-cert", "tls-key", "max-connections",
+      "storage-memory", "http-threads", "log-level", "log-format", "tls-cert", "tls-key", "max-connections",
       "idle-timeout", "write-timeout", "cluster", "cluster-stream", "cluster-replicas",
       "node-name", "max-staleness", "webhook-key", "webhooks-allow-private", "rotation-due",
       "webhook-retry-scale-for-tests", "config"};
@@ -81,6 +81,9 @@ po::options_description describeOptions() {
       ("storage-memory", po::value<std::string>()->value_name("MIB"),
        "RocksDB's memory in MiB, block cache and memtables together (default 32; 8 to 65536). "
        "Introspection is answered from pitd's own tables, not from this cache")
+      ("http-threads", po::value<std::string>()->value_name("N"),
+       "event loops serving the HTTP port, each on its own thread with its own connections "
+       "(default: one per core; 1 to 64)")
       ("max-connections", po::value<std::string>()->value_name("N"),
        "connections open at once on each port (default 1000); beyond it a new connection is "
        "closed at once")
@@ -383,6 +386,11 @@ Config interpret(const po::variables_map& vm) {
     const auto mib = parseCount(*v, 8, 65536);
     if (!mib) throw BadOption{"--storage-memory: expected a number of MiB from 8 to 65536, got '" + *v + "'"};
     c.storageMemoryBytes = static_cast<size_t>(*mib) << 20;
+  }
+  if (auto v = get("http-threads")) {
+    const auto n = parseCount(*v, 1, 64);
+    if (!n) throw BadOption{"--http-threads: expected a number from 1 to 64, got '" + *v + "'"};
+    c.httpThreads = *n;
   }
   if (auto v = get("max-connections")) {
     const auto n = parseCount(*v, 1, 1'000'000);

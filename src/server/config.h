@@ -46,6 +46,8 @@ struct Config {
   bool sync = true;
   // RocksDB's memory budget: block cache and memtables together (events::Store::Options).
   size_t storageMemoryBytes = 32 << 20;
+  // Event loops serving the HTTP port (each its own thread and connections); 0: one per core.
+  size_t httpThreads = 0;
   // Connection limits, per port (connection_limits.h).
   size_t maxConnections = 1000;
   int64_t idleTimeoutMs = 60'000;   // an RPC session with no message either way

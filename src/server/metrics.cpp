@@ -244,13 +244,13 @@ std::string Metrics::render(const MetricsGauges& gauges) const {
           [](const Port& p) { return p.acceptFailures; });
   perPort("pitlog_listener_accepting", "gauge",
           "1 while the port accepts connections; 0 while its accepts fail.",
-          [](const Port& p) { return p.accepting ? 1 : 0; });
+          [](const Port& p) { return p.loopsFailing == 0 ? 1 : 0; });
   return out;
 }
 
-void Metrics::setOpenConnections(const std::string& protocol, size_t open) {
+void Metrics::setOpenConnections(const std::string& protocol, const std::atomic<size_t>& open) {
   std::lock_guard lock(mu_);
-  ports_[protocol].open = open;
+  ports_[protocol].open = open.load();
 }
 
 void Metrics::recordConnectionRefused(const std::string& protocol) {
@@ -265,14 +265,19 @@ void Metrics::recordAcceptFailure(const std::string& protocol) {
 
 void Metrics::setListenerAccepting(const std::string& protocol, bool accepting) {
   std::lock_guard lock(mu_);
-  ports_[protocol].accepting = accepting;
+  size_t& failing = ports_[protocol].loopsFailing;
+  if (!accepting) {
+    ++failing;
+  } else if (failing > 0) {
+    --failing;
+  }
 }
 
 std::vector<std::string> Metrics::listenersNotAccepting() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
   for (const auto& [protocol, port] : ports_) {
-    if (!port.accepting) out.push_back(protocol);
+    if (port.loopsFailing > 0) out.push_back(protocol);
   }
   return out;
 }

@@ -6,6 +6,7 @@
 // Thread-safety: every method may be called from any thread (the HTTP loop records requests,
 // the engine's writer thread records batches); one mutex guards the numbers.
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -90,9 +91,13 @@ class Metrics {
   void recordClientAuthentication(const std::string& form, const std::string& clientId);
 
   // The connections of one port ("http", "rpc"), from its accept loop (accept_loop.h).
-  void setOpenConnections(const std::string& protocol, size_t open);
+  // `open`: the port's count, shared by its accept loops; read here, under the lock, after each
+  // change, so that the gauge ends at the latest value whichever loop changed it last.
+  void setOpenConnections(const std::string& protocol, const std::atomic<size_t>& open);
   void recordConnectionRefused(const std::string& protocol);
   void recordAcceptFailure(const std::string& protocol);
+  // One accept loop of the port starts (false) or stops (true) failing to accept; the port
+  // accepts while none of its loops fails.
   void setListenerAccepting(const std::string& protocol, bool accepting);
   // The ports whose accepts are failing at this moment (descriptors exhausted...), for /healthz.
   std::vector<std::string> listenersNotAccepting() const;
@@ -114,7 +119,7 @@ class Metrics {
   struct Port {
     size_t open = 0;
     uint64_t refused = 0, acceptFailures = 0;
-    bool accepting = true;
+    size_t loopsFailing = 0;  // accept loops of the port whose accepts fail now
   };
   std::map<std::string, Port> ports_;                                        // GUARDED_BY(mu_)
 };

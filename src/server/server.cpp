@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "cluster/cluster_node.h"
 #include "server/webhooks/kv_delivery_state.h"
@@ -24,11 +25,14 @@
 #include "server/cluster_view.h"
 #include "server/connection_limits.h"
 #include "server/expiry_scheduler.h"
-#include "server/http_connections.h"
-#include "server/http/api_service.h"
+#include "server/http/memory_console_session_store.h"
+#include "server/http/shared_console_session_store.h"
+#include "server/http_loop.h"
+#include "server/http_loop_threads.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/service_keys.h"
+#include "server/shared_listener.h"
 #include "server/tls.h"
 #include "server/tls_receiver.h"
 
@@ -95,16 +99,17 @@ ServiceKeys loadKeys(const Config& config) {
 }
 
 // SIGHUP: read the service keys again and use them from the next request on, without a drain or
-// a restart. A file that cannot be used changes nothing: the keys in use stay.
+// a restart. A file that cannot be used changes nothing: the keys in use stay. `use` hands the new
+// keys to everything that authenticates (the HTTP loops and the RPC port).
 kj::Promise<void> reloadKeysOnHangup(kj::UnixEventPort& signals, const Config& config,
-                                     ServiceKeys& keys) {
-  return signals.onSignal(SIGHUP).then([&signals, &config, &keys](siginfo_t) {
+                                     std::function<void(const ServiceKeys&)> use) {
+  return signals.onSignal(SIGHUP).then([&signals, &config, use = std::move(use)](siginfo_t) mutable {
     try {
-      keys = readKeys(config, "reloaded");
+      use(readKeys(config, "reloaded"));
     } catch (const std::exception& e) {
       log::error("service keys not reloaded; the previous keys stay in use", {{"error", e.what()}});
     }
-    return reloadKeysOnHangup(signals, config, keys);
+    return reloadKeysOnHangup(signals, config, std::move(use));
   });
 }
 
@@ -200,6 +205,32 @@ kj::Maybe<ServerTls> loadTls(const Config& config) {
   } catch (const TlsFileError& e) {
     throw StartupError{2, e.what()};
   }
+}
+
+// The HTTP port's socket, which every HTTP loop accepts from (shared_listener.h).
+SharedListener listenHttp(kj::AsyncIoContext& io, const Endpoint& endpoint, bool tls,
+                          size_t loops) {
+  try {
+    auto listener = SharedListener::open(io.provider->getNetwork(), io.waitScope, endpoint);
+    // Tests and operators read the chosen port from this line when the configured one is 0; its
+    // text stays "listening http <host>:<port>" with or without TLS.
+    const std::string where = endpoint.host + ":" + std::to_string(listener.port());
+    log::info("listening http " + where, {{"protocol", "http"}, {"address", where},
+                                          {"tls", tls ? "true" : "false"},
+                                          {"loops", std::to_string(loops)}});
+    return listener;
+  } catch (const std::exception& e) {
+    throw StartupError{1, "cannot listen for http on " + endpoint.text() + ": " + e.what()};
+  } catch (const kj::Exception& e) {
+    throw StartupError{1, "cannot listen for http on " + endpoint.text() + ": " +
+                              e.getDescription().cStr()};
+  }
+}
+
+// How many event loops serve HTTP: --http-threads, or one per core.
+size_t httpLoopCount(const Config& config) {
+  if (config.httpThreads > 0) return config.httpThreads;
+  return std::max<size_t>(1, std::thread::hardware_concurrency());
 }
 
 // With TLS, the listener hands out only connections whose handshake succeeded (tls_receiver.h).
@@ -302,13 +333,7 @@ int serve(const Config& config) {
   const ConnectionLimits limits = limitsOf(config);
   kj::Timer& timer = io.provider->getTimer();
 
-  // With the timer, a body announced and never sent in full is answered 400 in bounded time.
-  http::ApiService api(*engine, keys, metrics, timer);
-  api.setSecureCookies(tls != nullptr);  // console session cookies: Secure under TLS
-  if (cluster) api.setCluster(&*cluster);
-  if (node) api.setConsoleSessionStore(node->consoleSessionStore());  // shared by the nodes
   auto logSigner = loadLogSigner(config);
-  api.setLogSigner(logSigner.get(), events::logOrigin(events::kLogId));
   std::unique_ptr<webhooks::WebhookService> hooks;
   try {
     webhooks::SharedDeliveryState shared;
@@ -331,19 +356,35 @@ int serve(const Config& config) {
       return WebhookAttemptCounts{worker->delivered(), worker->failed(), worker->gaveUp()};
     };
   }
-  api.setWebhooks({hooks->key.get(), config.webhooksAllowPrivate, hooks->state.get(),
-                   hooks->notDelivering, std::move(attempts)});
-  kj::HttpServerSettings settings;
-  settings.errorHandler = api;
-  settings.headerTimeout = limits.firstRequestTimeout;
-  HttpConnections httpConnections(timer, api.headerTable(), api, settings, limits.writeTimeout);
-  auto httpListener = listen(io, config.http, "http", tls, metrics);
-  AcceptLoop httpAccepts(*httpListener, timer, "http", limits.maxConnections,
-                         [&httpConnections](kj::Own<kj::AsyncIoStream> c) {
-                           httpConnections.add(kj::mv(c));
-                         },
-                         &metrics);
-  kj::Promise<void> httpAccepting = httpAccepts.run();
+
+  // HTTP: one event loop per core (http_loop.h), the main one among them, all accepting from one
+  // socket. Console sign-in links and sessions are shared by the loops (and, in a cluster, by the
+  // nodes: the bucket beside the stream).
+  const size_t httpLoops = httpLoopCount(config);
+  SharedListener httpListener = listenHttp(io, config.http, tls != nullptr, httpLoops);
+  auto consoleSessions = std::make_unique<http::SharedConsoleSessionStore>(
+      node ? node->consoleSessionStore() : std::make_unique<http::MemoryConsoleSessionStore>());
+  HttpLoopShared httpShared{
+      .config = config,
+      .engine = *engine,
+      .metrics = metrics,
+      .listener = httpListener,
+      .consoleSessions = *consoleSessions,
+      .logSigner = logSigner.get(),
+      .cluster = cluster ? &*cluster : nullptr,
+      .webhooks = {hooks->key.get(), config.webhooksAllowPrivate, hooks->state.get(),
+                   hooks->notDelivering, std::move(attempts)}};
+  std::optional<HttpLoop> mainHttp;
+  std::optional<HttpLoopThreads> moreHttp;
+  try {
+    std::optional<ServerTls> mainTls;
+    if (config.tlsCertFile) mainTls = loadServerTls(*config.tlsCertFile, *config.tlsKeyFile);
+    mainHttp.emplace(io, httpShared, keys, std::move(mainTls));
+    mainHttp->start();
+    moreHttp.emplace(httpLoops - 1, httpShared, keys);
+  } catch (const std::exception& e) {
+    throw StartupError{1, std::string("cannot serve http: ") + e.what()};
+  }
 
   std::unique_ptr<rpc::RpcServer> rpcServer;
   kj::Maybe<kj::Own<kj::ConnectionReceiver>> rpcListener;
@@ -366,7 +407,14 @@ int serve(const Config& config) {
 
   ExpiryScheduler scheduler(*engine, timer);
   auto expiries = logFailure(scheduler.run(), "expiry scheduler");
-  auto reloading = logFailure(reloadKeysOnHangup(io.unixEventPort, config, keys), "key reloading");
+  auto reloading = logFailure(
+      reloadKeysOnHangup(io.unixEventPort, config,
+                         [&keys, &mainHttp, &moreHttp](const ServiceKeys& reloaded) {
+                           keys = reloaded;  // the RPC port's
+                           mainHttp->setKeys(reloaded);
+                           moreHttp->setKeys(reloaded);
+                         }),
+      "key reloading");
 
   // Runs until a signal. (Accepting never ends by itself: a failed accept is retried.)
   const int signo = io.unixEventPort.onSignal(SIGTERM)
@@ -377,26 +425,30 @@ int serve(const Config& config) {
 
   // Stop accepting on both ports, stop the background work, then let the requests and RPC calls
   // in flight finish: each command is answered once durable, on either port.
-  httpAccepting = nullptr;
+  mainHttp->stopAccepting();
+  kj::Promise<void> moreHttpDrained = moreHttp->drain();  // they stop accepting first
   rpcAccepting = nullptr;
-  httpListener = nullptr;  // closed: new connections are refused rather than left queued
+  httpListener.close();  // closed: new connections are refused rather than left queued
   rpcListener = nullptr;
   expiries = nullptr;
   reloading = nullptr;
   watchingCluster = nullptr;
-  auto drains = kj::heapArrayBuilder<kj::Promise<void>>(2);
-  drains.add(httpConnections.drain());
+  auto drains = kj::heapArrayBuilder<kj::Promise<void>>(3);
+  drains.add(mainHttp->drain());
+  drains.add(kj::mv(moreHttpDrained));
   drains.add(rpcServer ? rpcServer->drain() : kj::Promise<void>(kj::READY_NOW));
   kj::joinPromises(drains.finish())
       .exclusiveJoin(timer.afterDelay(kDrainTimeout).then([]() {
         log::warn("requests still in flight after the drain timeout; closing their connections");
       }))
       .wait(io.waitScope);
+  moreHttp.reset();   // ends the other HTTP loops, closing what the timeout left
+  mainHttp.reset();
   rpcServer.reset();  // closes what the timeout left; its sessions refer to the engine
   hooks.reset();      // stops delivery (an attempt in flight is sent again after a restart)
   engine->stop();  // finishes every queued command (including scheduler expiries), then stops
   engine.reset();  // closes the database (and stops following the stream)
-  api.setConsoleSessionStore(nullptr);  // drops the shared store before its connection
+  consoleSessions.reset();  // drops the cluster's bucket before its connection
   node.reset();    // then the connection the log used
   log::info("stopped");
   return 0;

@@ -1,7 +1,7 @@
 #pragma once
 // The pitd process once its configuration is parsed: builds each component and passes it its
-// dependencies (no singletons), serves HTTP (and RPC, when built in) on one kj event loop, runs
-// the expiry scheduler, and shuts down cleanly on SIGTERM or SIGINT: stop accepting on both ports,
+// dependencies (no singletons), serves HTTP on one kj event loop per core (http_loop.h) and RPC
+// on the main one, runs the expiry scheduler, and shuts down cleanly on SIGTERM or SIGINT: stop accepting on both ports,
 // finish the HTTP requests and RPC calls in flight (their commands become durable before they are
 // answered), stop the engine, close the database. SIGHUP reloads the service keys.
 #include "server/config.h"

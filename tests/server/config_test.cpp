@@ -317,6 +317,27 @@ TEST_CASE("config: --storage-memory sets RocksDB's budget in MiB, 32 unless give
   }
 }
 
+TEST_CASE("config: --http-threads sets the HTTP event loops, one per core unless given, 1 to 64") {
+  {
+    auto p = parse({"--data", "d"});
+    REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
+    CHECK(p.outcome.config.httpThreads == 0);  // one per core, decided at start
+  }
+  {
+    EnvVar threads("PITLOG_HTTP_THREADS", "3");
+    auto p = parse({"--data", "d"});
+    REQUIRE(p.outcome.action == ConfigOutcome::Action::run);
+    CHECK(p.outcome.config.httpThreads == 3);
+  }
+  for (const char* bad : {"0", "65", "-1", "two", ""}) {
+    auto p = parse({"--data", "d", "--http-threads", bad});
+    INFO(bad << ": " << p.err);
+    CHECK(p.outcome.action == ConfigOutcome::Action::exit);
+    CHECK(p.outcome.exitCode == 2);
+    CHECK(p.err.find("--http-threads") != std::string::npos);
+  }
+}
+
 TEST_CASE("config: no --cluster is a single node with no cluster options") {
   auto p = parse({"--data", "d"});
   REQUIRE(p.outcome.action == ConfigOutcome::Action::run);

@@ -15,8 +15,8 @@ TEST_CASE("pitd --help lists every option and exits 0 - bad options exit 2") {
   CHECK(runPitd({"--help"}, &out) == 0);
   for (const char* option : {"--data", "--http", "--rpc", "--service-keys", "--scopes",
                              "--rotation-window", "--sync", "--log-level", "--log-format",
-                             "--max-connections", "--idle-timeout", "--write-timeout", "SIGHUP",
-                             "--config"}) {
+                             "--http-threads", "--max-connections", "--idle-timeout",
+                             "--write-timeout", "SIGHUP", "--config"}) {
     INFO(option);
     CHECK(out.find(option) != std::string::npos);
   }
