@@ -83,6 +83,8 @@ void AcceptLoop::take(kj::Own<kj::AsyncIoStream> connection) {
   const size_t open = open_->fetch_add(1) + 1;
   if (open > maxConnections_) {
     open_->fetch_sub(1);
+    // Another loop may have shown the count while this one was in it.
+    if (metrics_ != nullptr) metrics_->setOpenConnections(protocol_, *open_);
     if (!atLimit_) {
       atLimit_ = true;
       log::warn("connection limit reached; new connections are closed until one ends",
