@@ -5,7 +5,8 @@
 #   bench/run.sh            full sizes, 3 runs each, writes bench/RESULTS.md
 #   bench/run.sh --smoke    tiny sizes, 1 run, writes bench/out/RESULTS-smoke.md (CI uses it)
 #
-# `BENCH_ONLY=replay bench/run.sh` runs only the replay, verify and startup rows (and prints them).
+# `BENCH_ONLY=replay bench/run.sh` runs only the replay, verify and startup rows (and prints them);
+# `BENCH_ONLY=http` only the verification, introspection and durable-command rows (1 to 3).
 #
 # Installs wrk and redis-server (and, for the full run, PostgreSQL) from Debian when missing;
 # starts pitd, redis-server, a throwaway PostgreSQL cluster (bench/postgres.sh) and, for the
@@ -147,6 +148,10 @@ done
 stop_pitd
 
 fi  # BENCH_ONLY
+if [ "${BENCH_ONLY:-}" = http ]; then
+  for k in verify introspect durable1 durable8 durable32 http1 http8 http32; do echo "${row[$k]}"; done
+  exit 0
+fi
 
 # 4 + 5. replay, startup and memory -------------------------------------------------------------
 # The log: N creates and a rotation of every tenth integration (1.1M events at N = 1M), kept

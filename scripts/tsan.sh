@@ -19,4 +19,4 @@ cmake --build "$build" -j "$(nproc)" --target pitd pitlog_core_engine_tests pitl
 # scripts/tsan.supp says which reports are out of reach (inside uninstrumented Debian libraries).
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=66 suppressions=$PWD/scripts/tsan.supp"
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" --timeout 600 \
-  -R 'group commit|storage fault|SIGTERM|restart:|lifecycle|expir|as-of|rebuilt at open|fake log|pipeline'
+  -R 'group commit|storage fault|SIGTERM|restart:|lifecycle|expir|as-of|rebuilt at open|fake log|pipeline|event loops|SIGHUP'
