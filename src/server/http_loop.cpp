@@ -8,7 +8,6 @@ namespace pitlog::server {
 HttpLoop::HttpLoop(kj::AsyncIoContext& io, const HttpLoopShared& shared, ServiceKeys keys,
                    std::optional<ServerTls> tls)
     : keys_(std::move(keys)), tls_(std::move(tls)) {
-  const Config& config = shared.config;
   kj::Timer& timer = io.provider->getTimer();
   // With the timer, a body announced and never sent in full is answered 400 in bounded time.
   api_ = std::make_unique<http::ApiService>(shared.engine, keys_, shared.metrics, timer);
@@ -18,10 +17,7 @@ HttpLoop::HttpLoop(kj::AsyncIoContext& io, const HttpLoopShared& shared, Service
   api_->setLogSigner(shared.logSigner, events::logOrigin(events::kLogId));
   api_->setWebhooks(shared.webhooks);
 
-  ConnectionLimits limits;
-  limits.maxConnections = config.maxConnections;
-  limits.idleTimeout = config.idleTimeoutMs * kj::MILLISECONDS;
-  limits.writeTimeout = config.writeTimeoutMs * kj::MILLISECONDS;
+  const ConnectionLimits& limits = shared.limits;
   kj::HttpServerSettings settings;
   settings.errorHandler = *api_;
   settings.headerTimeout = limits.firstRequestTimeout;

@@ -33,6 +33,7 @@ namespace pitlog::server {
 // What every loop of the port shares; outlives the loops.
 struct HttpLoopShared {
   const Config& config;
+  ConnectionLimits limits;  // the same as the RPC port's (connection_limits.h)
   commands::Engine& engine;
   Metrics& metrics;
   const SharedListener& listener;

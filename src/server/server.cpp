@@ -366,6 +366,7 @@ int serve(const Config& config) {
       node ? node->consoleSessionStore() : std::make_unique<http::MemoryConsoleSessionStore>());
   HttpLoopShared httpShared{
       .config = config,
+      .limits = limits,
       .engine = *engine,
       .metrics = metrics,
       .listener = httpListener,
