@@ -88,7 +88,7 @@ class AccessRecords : public spdlog::sinks::base_sink<std::mutex> {
 
 struct Harness {
   kj::AsyncIoContext io = kj::setupAsyncIo();
-  server::ServiceKeys keys = server::ServiceKeys::parse(kServiceKey);
+  server::SharedServiceKeys keys{server::ServiceKeys::parse(kServiceKey)};
   server::Metrics metrics;
   fuzz::ScratchEngine scratch{"pitlog-fuzz-http",
                               [this](const commands::BatchStats& s) { metrics.recordBatch(s); }};

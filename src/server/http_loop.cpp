@@ -5,12 +5,12 @@
 
 namespace pitlog::server {
 
-HttpLoop::HttpLoop(kj::AsyncIoContext& io, const HttpLoopShared& shared, ServiceKeys keys,
+HttpLoop::HttpLoop(kj::AsyncIoContext& io, const HttpLoopShared& shared,
                    std::optional<ServerTls> tls)
-    : keys_(std::move(keys)), tls_(std::move(tls)) {
+    : tls_(std::move(tls)) {
   kj::Timer& timer = io.provider->getTimer();
   // With the timer, a body announced and never sent in full is answered 400 in bounded time.
-  api_ = std::make_unique<http::ApiService>(shared.engine, keys_, shared.metrics, timer);
+  api_ = std::make_unique<http::ApiService>(shared.engine, shared.keys, shared.metrics, timer);
   api_->setSecureCookies(tls_.has_value());  // console session cookies: Secure under TLS
   if (shared.cluster != nullptr) api_->setCluster(shared.cluster);
   api_->setConsoleSessionStore(shared.consoleSessions.handle());

@@ -33,6 +33,7 @@ namespace pitlog::server {
 // What every loop of the port shares; outlives the loops.
 struct HttpLoopShared {
   const Config& config;
+  const SharedServiceKeys& keys;  // replaced for every loop at once on SIGHUP
   ConnectionLimits limits;  // the same as the RPC port's (connection_limits.h)
   commands::Engine& engine;
   Metrics& metrics;
@@ -48,8 +49,7 @@ struct HttpLoopShared {
 class HttpLoop {
  public:
   // `tls`: this loop's context (a kj::TlsContext belongs to one loop), when pitd serves TLS.
-  HttpLoop(kj::AsyncIoContext& io, const HttpLoopShared& shared, ServiceKeys keys,
-           std::optional<ServerTls> tls);
+  HttpLoop(kj::AsyncIoContext& io, const HttpLoopShared& shared, std::optional<ServerTls> tls);
   ~HttpLoop();
 
   // Accepts from now until stopAccepting().
@@ -59,11 +59,8 @@ class HttpLoop {
   void stopAccepting();
   // Finishes the requests in flight (HttpConnections::drain()).
   kj::Promise<void> drain();
-  // The service keys from the next request on (SIGHUP).
-  void setKeys(ServiceKeys keys) { keys_ = std::move(keys); }
 
  private:
-  ServiceKeys keys_;  // this loop's copy: a reload replaces it here, on the loop's own thread
   std::optional<ServerTls> tls_;
   std::unique_ptr<http::ApiService> api_;
   std::unique_ptr<HttpConnections> connections_;

@@ -4,11 +4,10 @@
 
 namespace pitlog::server {
 
-HttpLoopThreads::HttpLoopThreads(size_t count, const HttpLoopShared& shared,
-                                 const ServiceKeys& keys) {
+HttpLoopThreads::HttpLoopThreads(size_t count, const HttpLoopShared& shared) {
   for (size_t i = 0; i < count; ++i) {
     auto& loop = *loops_.emplace_back(std::make_unique<Loop>());
-    loop.thread = std::thread([this, &loop, &shared, keys] { run(loop, shared, keys); });
+    loop.thread = std::thread([this, &loop, &shared] { run(loop, shared); });
   }
   std::string failure;
   {
@@ -26,14 +25,14 @@ HttpLoopThreads::HttpLoopThreads(size_t count, const HttpLoopShared& shared,
 
 HttpLoopThreads::~HttpLoopThreads() { stop(); }
 
-void HttpLoopThreads::run(Loop& loop, const HttpLoopShared& shared, ServiceKeys keys) {
+void HttpLoopThreads::run(Loop& loop, const HttpLoopShared& shared) {
   try {
     auto io = kj::setupAsyncIo();
     std::optional<ServerTls> tls;
     if (shared.config.tlsCertFile) {
       tls = loadServerTls(*shared.config.tlsCertFile, *shared.config.tlsKeyFile);
     }
-    HttpLoop http(io, shared, std::move(keys), std::move(tls));
+    HttpLoop http(io, shared, std::move(tls));
     auto stopped = kj::newPromiseAndFulfiller<void>();
     http.start();
     {
@@ -61,15 +60,6 @@ void HttpLoopThreads::run(Loop& loop, const HttpLoopShared& shared, ServiceKeys 
     loop.ended = true;
   }
   changed_.notify_all();
-}
-
-void HttpLoopThreads::setKeys(const ServiceKeys& keys) {
-  std::lock_guard lock(mu_);
-  for (auto& loop : loops_) {
-    if (loop->executor == nullptr) continue;
-    HttpLoop* http = loop->http;
-    loop->executor->executeSync([http, &keys] { http->setKeys(keys); });
-  }
 }
 
 kj::Promise<void> HttpLoopThreads::drain() {

@@ -1,7 +1,7 @@
 #pragma once
 // The HTTP event loops beyond the main one (--http-threads - 1), each an HttpLoop on a thread of
 // its own. The main loop keeps everything else (signals, RPC, the expiry scheduler), and tells
-// these loops, through their kj::Executors, when the keys change and when to drain and stop.
+// these loops, through their kj::Executors, when to drain and stop.
 //
 // Signals stay with the main loop: kj delivers a captured signal only to a loop that called
 // onSignal(), and these never do (captureShutdownSignals() blocked them before any thread).
@@ -24,13 +24,11 @@ class HttpLoopThreads {
  public:
   // Starts `count` loops and returns once each accepts. Throws std::runtime_error with the first
   // loop's reason when one cannot start (its TLS files, its descriptors), after stopping the rest.
-  HttpLoopThreads(size_t count, const HttpLoopShared& shared, const ServiceKeys& keys);
+  HttpLoopThreads(size_t count, const HttpLoopShared& shared);
   ~HttpLoopThreads();  // stop()
   HttpLoopThreads(const HttpLoopThreads&) = delete;
   HttpLoopThreads& operator=(const HttpLoopThreads&) = delete;
 
-  // Every loop uses `keys` from its next request on; returns once all have them.
-  void setKeys(const ServiceKeys& keys);
   // Every loop stops accepting (synchronously) and finishes its requests in flight; the promise,
   // on the caller's loop, resolves once all have.
   kj::Promise<void> drain();
@@ -46,7 +44,7 @@ class HttpLoopThreads {
     bool started = false, ended = false;
     std::string failure;  // why it could not start
   };
-  void run(Loop& loop, const HttpLoopShared& shared, ServiceKeys keys);
+  void run(Loop& loop, const HttpLoopShared& shared);
 
   std::mutex mu_;
   std::condition_variable changed_;

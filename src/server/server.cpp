@@ -99,17 +99,16 @@ ServiceKeys loadKeys(const Config& config) {
 }
 
 // SIGHUP: read the service keys again and use them from the next request on, without a drain or
-// a restart. A file that cannot be used changes nothing: the keys in use stay. `use` hands the new
-// keys to everything that authenticates (the HTTP loops and the RPC port).
+// a restart. A file that cannot be used changes nothing: the keys in use stay.
 kj::Promise<void> reloadKeysOnHangup(kj::UnixEventPort& signals, const Config& config,
-                                     std::function<void(const ServiceKeys&)> use) {
-  return signals.onSignal(SIGHUP).then([&signals, &config, use = std::move(use)](siginfo_t) mutable {
+                                     SharedServiceKeys& keys) {
+  return signals.onSignal(SIGHUP).then([&signals, &config, &keys](siginfo_t) {
     try {
-      use(readKeys(config, "reloaded"));
+      keys.replace(readKeys(config, "reloaded"));  // every HTTP loop and the RPC port at once
     } catch (const std::exception& e) {
       log::error("service keys not reloaded; the previous keys stay in use", {{"error", e.what()}});
     }
-    return reloadKeysOnHangup(signals, config, std::move(use));
+    return reloadKeysOnHangup(signals, config, keys);
   });
 }
 
@@ -281,7 +280,7 @@ int serve(const Config& config) {
   auto io = kj::setupAsyncIo();
   Metrics metrics;
   auto catalogue = loadCatalogue(config);
-  auto keys = loadKeys(config);
+  SharedServiceKeys keys(loadKeys(config));
   auto tls = loadTls(config);  // before the database: a bad file should cost nothing to find
   // Declared before the engine, so that it outlives the engine's log on its connection.
   std::unique_ptr<cluster::ClusterNode> node;
@@ -366,6 +365,7 @@ int serve(const Config& config) {
       node ? node->consoleSessionStore() : std::make_unique<http::MemoryConsoleSessionStore>());
   HttpLoopShared httpShared{
       .config = config,
+      .keys = keys,
       .limits = limits,
       .engine = *engine,
       .metrics = metrics,
@@ -380,9 +380,9 @@ int serve(const Config& config) {
   try {
     std::optional<ServerTls> mainTls;
     if (config.tlsCertFile) mainTls = loadServerTls(*config.tlsCertFile, *config.tlsKeyFile);
-    mainHttp.emplace(io, httpShared, keys, std::move(mainTls));
+    mainHttp.emplace(io, httpShared, std::move(mainTls));
     mainHttp->start();
-    moreHttp.emplace(httpLoops - 1, httpShared, keys);
+    moreHttp.emplace(httpLoops - 1, httpShared);
   } catch (const std::exception& e) {
     throw StartupError{1, std::string("cannot serve http: ") + e.what()};
   }
@@ -393,7 +393,7 @@ int serve(const Config& config) {
   kj::Promise<void> rpcAccepting = kj::NEVER_DONE;
   if (config.rpc) {
     rpcServer = std::make_unique<rpc::RpcServer>(
-        *engine, [&keys](std::string_view key) { return keys.authenticate(key); }, timer, limits,
+        *engine, [&keys](std::string_view key) { return keys.current().authenticate(key); }, timer, limits,
         [](const std::string& what) { log::warn(what); },
         cluster ? rpc::FailClosed([&cluster]() { return cluster->failClosedReason(); })
                 : rpc::FailClosed());
@@ -408,14 +408,7 @@ int serve(const Config& config) {
 
   ExpiryScheduler scheduler(*engine, timer);
   auto expiries = logFailure(scheduler.run(), "expiry scheduler");
-  auto reloading = logFailure(
-      reloadKeysOnHangup(io.unixEventPort, config,
-                         [&keys, &mainHttp, &moreHttp](const ServiceKeys& reloaded) {
-                           keys = reloaded;  // the RPC port's
-                           mainHttp->setKeys(reloaded);
-                           moreHttp->setKeys(reloaded);
-                         }),
-      "key reloading");
+  auto reloading = logFailure(reloadKeysOnHangup(io.unixEventPort, config, keys), "key reloading");
 
   // Runs until a signal. (Accepting never ends by itself: a failed accept is retried.)
   const int signo = io.unixEventPort.onSignal(SIGTERM)

@@ -143,4 +143,30 @@ bool ServiceKeys::authenticate(std::string_view presented) const {
   return matches != 0;
 }
 
+namespace {
+std::atomic<uint64_t> nextVersion{1};
+}  // namespace
+
+SharedServiceKeys::SharedServiceKeys(ServiceKeys keys)
+    : keys_(std::make_shared<const ServiceKeys>(std::move(keys))), version_(nextVersion++) {}
+
+void SharedServiceKeys::replace(ServiceKeys keys) {
+  auto replacement = std::make_shared<const ServiceKeys>(std::move(keys));
+  std::lock_guard lock(mu_);
+  keys_ = std::move(replacement);
+  version_.store(nextVersion++, std::memory_order_release);
+}
+
+const ServiceKeys& SharedServiceKeys::current() const {
+  // This thread's view: the keys of the version it saw last (versions are unique to an object).
+  thread_local uint64_t version = 0;
+  thread_local std::shared_ptr<const ServiceKeys> keys;
+  if (version != version_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(mu_);
+    keys = keys_;
+    version = version_.load(std::memory_order_relaxed);
+  }
+  return *keys;
+}
+
 }  // namespace pitlog::server

@@ -3,8 +3,11 @@
 // Only SHA-256 digests of the keys are held in memory, and a presented key is compared against
 // each of them in constant time, so neither the keys nor timing reveal anything.
 //
-// Thread-safety: immutable after construction; authenticate() may run on any thread. (pitd
-// replaces its keys on SIGHUP by assigning a new object, on the event loop that alone uses them.)
+// Thread-safety: immutable after construction; authenticate() may run on any thread. pitd
+// replaces its keys on SIGHUP through SharedServiceKeys, below.
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +48,29 @@ class ServiceKeys {
  private:
   std::vector<events::Digest> digests_;
   size_t shortKeys_ = 0;
+};
+
+// The keys every HTTP loop and the RPC port authenticate with. replace() (SIGHUP) switches all of
+// them at one instant: a request that starts after it returns sees the new keys, on any thread -
+// never the old keys on one loop and the new on another. Each thread keeps its own pointer to the
+// current keys and looks again only when a reload moved the version, so a request costs one
+// atomic load and no shared write.
+//
+// Thread-safety: every method on any thread.
+class SharedServiceKeys {
+ public:
+  explicit SharedServiceKeys(ServiceKeys keys);
+
+  void replace(ServiceKeys keys);
+  // The keys in use, valid until this thread's next call.
+  const ServiceKeys& current() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const ServiceKeys> keys_;  // GUARDED_BY(mu_)
+  // Moved by each replace(), after keys_; unique across the process's objects, so that a thread's
+  // cached view never mistakes a new object for one destroyed at the same address.
+  std::atomic<uint64_t> version_;
 };
 
 }  // namespace pitlog::server

@@ -2,13 +2,19 @@
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "server/service_keys.h"
 #include "support/temp_dir.h"
 
 using pitlog::server::ServiceKeys;
+using pitlog::server::SharedServiceKeys;
 using pitlog::testing::TempDir;
 
 TEST_CASE("ServiceKeys::parse: one key a line / comments and blanks ignored") {
@@ -76,4 +82,47 @@ TEST_CASE("ServiceKeys: short keys are counted / a keys file others may read is 
   ::chmod(file.c_str(), 0604);
   CHECK(ServiceKeys::openToOthers(file) == std::optional<unsigned>(0604));
   CHECK_FALSE(ServiceKeys::openToOthers(dir.sub("missing")).has_value());
+}
+
+TEST_CASE("shared service keys: after replace() returns, every thread authenticates with the new "
+          "keys and none with the old") {
+  const std::string oldKey = "svc-old-0123456789abcdef0123456789ab";
+  const std::string newKey = "svc-new-0123456789abcdef0123456789ab";
+  SharedServiceKeys keys(ServiceKeys::parse(oldKey + "\n"));
+  std::atomic<bool> replaced{false}, stop{false};
+  std::atomic<int> wrong{0}, checkedAfter{0};
+  std::vector<std::thread> loops;
+  for (int i = 0; i < 4; ++i) {
+    loops.emplace_back([&] {
+      while (!stop.load()) {
+        const bool after = replaced.load();  // read before the keys: a later replace is allowed
+        const ServiceKeys& now = keys.current();
+        if (after) {
+          if (now.authenticate(oldKey) || !now.authenticate(newKey)) ++wrong;
+          ++checkedAfter;
+        } else if (!now.authenticate(oldKey) && !now.authenticate(newKey)) {
+          ++wrong;  // neither: a torn read
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  keys.replace(ServiceKeys::parse(newKey + "\n"));
+  replaced = true;
+  while (checkedAfter.load() < 1000) std::this_thread::yield();
+  stop = true;
+  for (auto& t : loops) t.join();
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("shared service keys: a new object at a destroyed one's address is not mistaken for it") {
+  const std::string first = "svc-first-0123456789abcdef0123456789";
+  const std::string second = "svc-second-0123456789abcdef01234567";
+  std::optional<SharedServiceKeys> keys;
+  keys.emplace(ServiceKeys::parse(first + "\n"));
+  CHECK(keys->current().authenticate(first));
+  keys.reset();
+  keys.emplace(ServiceKeys::parse(second + "\n"));  // the same storage
+  CHECK(keys->current().authenticate(second));
+  CHECK_FALSE(keys->current().authenticate(first));
 }

@@ -88,7 +88,7 @@ kj::Promise<std::string> readLimited(kj::AsyncInputStream& in, size_t limit) {
 
 }  // namespace
 
-ApiService::ApiService(commands::Engine& engine, const ServiceKeys& keys, Metrics& metrics,
+ApiService::ApiService(commands::Engine& engine, const SharedServiceKeys& keys, Metrics& metrics,
                        kj::Maybe<kj::Timer&> timer)
     : engine_(engine),
       keys_(keys),
@@ -251,7 +251,7 @@ kj::Promise<Reply> ApiService::process(Exchange& x, kj::AsyncInputStream& body) 
   }
 
   const bool clientSecret = acceptsClientSecret(match);
-  Authentication auth = authenticateHeader(req.authorization, clientSecret, keys_);
+  Authentication auth = authenticateHeader(req.authorization, clientSecret, keys_.current());
   if (auth.outcome == Authentication::missing && clientSecret && mayCarryFormCredentials(req)) {
     return authenticateByBody(x, std::move(match), body);
   }
@@ -269,7 +269,7 @@ kj::Promise<Reply> ApiService::authenticateByBody(Exchange& x, std::optional<Rou
             -> kj::Promise<Reply> {
         Authentication auth;
         if (read.bytes && read.bytes->size() <= kMaxBodyBytes) {
-          auth = authenticateFormBody(*read.bytes, keys_);
+          auth = authenticateFormBody(*read.bytes, keys_.current());
         }
         if (auth.outcome != Authentication::authenticated) return refuse(auth, true);
         noteClient(x, auth);

@@ -40,7 +40,7 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
 
   // `timer` bounds body reads (kBodyTimeout); without one they are unbounded, so pitd's wiring
   // passes the event loop's timer.
-  ApiService(commands::Engine& engine, const ServiceKeys& keys, Metrics& metrics,
+  ApiService(commands::Engine& engine, const SharedServiceKeys& keys, Metrics& metrics,
              kj::Maybe<kj::Timer&> timer = nullptr);
 
   const kj::HttpHeaderTable& headerTable() const { return *table_; }
@@ -126,7 +126,7 @@ class ApiService final : public kj::HttpService, public kj::HttpServerErrorHandl
   kj::Own<kj::HttpHeaderTable> table_;
   HeaderIds ids_;
   commands::Engine& engine_;
-  const ServiceKeys& keys_;
+  const SharedServiceKeys& keys_;
   Metrics& metrics_;
   kj::Maybe<kj::Timer&> timer_;
   Renderer renderer_;
