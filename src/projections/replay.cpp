@@ -180,11 +180,12 @@ std::optional<ViewDifference> compareFamily(const events::Store& store,
   events::Store::Cursor stored(store, f);
   rebuilt.forEachSorted(f, [&](std::string_view key, std::string_view value) {
     if (diff) return;
-    if (stored.valid() && stored.key() < key) {
+    const int order = stored.valid() ? stored.key().compare(key) : 1;
+    if (order < 0) {
       differ(stored.key(), stored.value(), "stored but absent from the rebuild");
       return;
     }
-    if (!stored.valid() || stored.key() > key) {
+    if (order > 0) {
       differ(key, value, "in the rebuild but not stored");
       return;
     }
