@@ -76,6 +76,7 @@ class SortedFamily {
   // order, and marks runs of the same key.
   struct Item;
   void sortItems(Item* first, Item* last, size_t depth) const;
+  static void radixSortItems(Item* first, Item* last);
 
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t blockUsed_ = 0;
