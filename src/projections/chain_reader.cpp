@@ -36,7 +36,7 @@ void ChainReader::read(const events::Store& store, uint64_t toSeq) {
     events::ChainVerifier chain;
     events::merkle::TreeAppender tree;
     std::vector<events::merkle::Node> created;
-    ChainRun run;
+    ChainRun run = emptyRun();
     std::optional<events::DecodedEvent> event;
     bool handed = true;
     bool endedAtBound = false;  // read event toSeq+1: the log goes on, meta is not its end
@@ -72,8 +72,7 @@ void ChainReader::read(const events::Store& store, uint64_t toSeq) {
       if (toSeq != 0 && *seq > toSeq) endedAtBound = true;
       if (run.events.size() < kRunLength) return true;
       handed = hand(std::exchange(run, {}));
-      run.events.reserve(kRunLength);
-      run.nodes.reserve(2 * kRunLength);
+      if (handed) run = emptyRun();
       return handed;
     }, unreadable);
     if (!handed) return;
@@ -93,6 +92,32 @@ void ChainReader::read(const events::Store& store, uint64_t toSeq) {
     }
     changed_.notify_all();
   }
+}
+
+void ChainReader::recycle(ChainRun run) {
+  std::lock_guard lock(mu_);
+  // Bounded: the reader takes one back per run it fills; beyond that the consumer frees them.
+  if (spent_.size() < kRunsAhead) spent_.push_back(std::move(run));
+}
+
+ChainRun ChainReader::emptyRun() {
+  ChainRun run;
+  {
+    std::lock_guard lock(mu_);
+    if (!spent_.empty()) {
+      run = std::move(spent_.back());
+      spent_.pop_back();
+    }
+  }
+  // Outside the lock: this frees the events the run held, on the thread that allocated them.
+  run.events.clear();
+  run.nodes.clear();
+  run.last = false;
+  run.chainError.reset();
+  run.named.reset();
+  run.events.reserve(kRunLength);
+  run.nodes.reserve(2 * kRunLength);
+  return run;
 }
 
 ChainRun ChainReader::next() {

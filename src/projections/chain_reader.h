@@ -51,14 +51,21 @@ class ChainReader {
 
   // The next run, waiting for it; rethrows what the reading thread threw (a StoreError).
   ChainRun next();
+  // Gives back a run the consumer is done with. The reading thread frees its events there, where
+  // they were allocated (a thread freeing another's allocations defeats the allocator's
+  // per-thread caches and contends for the other's arena, event after event), and refills the
+  // run's buffers. Optional: a run not given back is simply freed where it dies.
+  void recycle(ChainRun run);
 
  private:
   void read(const events::Store& store, uint64_t toSeq);
   bool hand(ChainRun run);  // false once the consumer has gone
+  ChainRun emptyRun();      // a recycled run, cleared here, or a new one
 
   std::mutex mu_;
   std::condition_variable changed_;
   std::deque<ChainRun> runs_;
+  std::vector<ChainRun> spent_;  // given back by the consumer, not yet cleared
   std::exception_ptr failure_;
   bool stopping_ = false;
   std::thread thread_;

@@ -157,16 +157,16 @@ void applyInPlace(IntegrationView& v, const Event::Reader& e) {
 
 std::string encodeIntegration(const IntegrationView& v) {
   return events::encodeStoredValue<views::IntegrationView>([&](views::IntegrationView::Builder b) {
-    b.setId(v.id);
-    b.setAccountId(v.accountId);
-    b.setName(v.name);
-    b.setDescription(v.description);
+    b.setId(asText(v.id));
+    b.setAccountId(asText(v.accountId));
+    b.setName(asText(v.name));
+    b.setDescription(asText(v.description));
     auto scopes = b.initScopes(static_cast<unsigned>(v.scopes.size()));
-    for (unsigned i = 0; i < v.scopes.size(); ++i) scopes.set(i, v.scopes[i]);
+    for (unsigned i = 0; i < v.scopes.size(); ++i) scopes.set(i, asText(v.scopes[i]));
     b.setDeleted(v.deleted);
     b.setVersion(v.version);
     b.setCreatedAt(v.createdAt);
-    b.setCreatedBy(v.createdBy);
+    b.setCreatedBy(asText(v.createdBy));
     b.setCreatedSeq(v.createdSeq);
     b.setUpdatedAt(v.updatedAt);
     b.setDeletedAt(v.deletedAt);
@@ -181,7 +181,7 @@ std::string encodeIntegration(const IntegrationView& v) {
       tb.setIssuedAt(t.issuedAt);
       tb.setHasDeadline(t.expiresAt.has_value());
       tb.setExpiresAt(t.expiresAt.value_or(0));
-      tb.setHint(t.hint);
+      tb.setHint(asText(t.hint));
     }
     b.setRotationPending(v.rotation.has_value());
     if (v.rotation) {

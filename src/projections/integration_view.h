@@ -62,6 +62,10 @@ IntegrationView apply(IntegrationView view, const events::schema::Event::Reader&
 // apply() is this on a copy.
 void applyInPlace(IntegrationView& view, const events::schema::Event::Reader& event);
 
+// A std::string as Cap'n Proto text, without the strlen() of kj's conversion from std::string
+// (a std::string keeps the NUL behind its end that Text::Reader requires).
+inline capnp::Text::Reader asText(const std::string& s) { return {s.data(), s.size()}; }
+
 // Storage form (views.capnp, canonical encoding) and back.
 std::string encodeIntegration(const IntegrationView& view);
 std::optional<IntegrationView> decodeIntegration(std::string_view bytes);

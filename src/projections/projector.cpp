@@ -98,11 +98,18 @@ void projectEvent(ViewStore& views, const Event::Reader& event,
 
   const std::string_view id = textView(event.getStreamId());
   thread_local TokenGrantBefore before;
-  views.updateIntegration(id, [&](IntegrationView& view) {
+  // One pointer captured, so that the std::function holds the lambda without an allocation.
+  struct Step {
+    ViewStore& views;
+    const Event::Reader& event;
+    std::vector<TokenChange>* tokenChanges;
+    IntegrationView* after;
+  } step{views, event, tokenChanges, after};
+  views.updateIntegration(id, [s = &step](IntegrationView& view) {
     before.assign(view);
-    applyInPlace(view, event);
-    projectTokens(views, before, view, tokenChanges);
-    if (after) *after = view;
+    applyInPlace(view, s->event);
+    projectTokens(s->views, before, view, s->tokenChanges);
+    if (s->after) *s->after = view;
   });
   if (event.getBody().isCreated()) views.put(Family::byAccount, keys::byAccountKey(account, id), {});
 }

@@ -31,9 +31,10 @@ void indexStream(ViewStore& out, const events::schema::Event::Reader& event) {
 
 // The Merkle nodes the log appender wrote beside the event (events/merkle_store.h): leaf seq-1
 // and the nodes it completes, hashed by the ChainReader.
-void indexTree(ViewStore& out, const std::vector<events::merkle::Node>& created) {
-  for (const auto& n : created) {
-    out.put(Family::merkle, keys::merkleNodeKey(n.level, n.index), events::Sha256::asView(n.hash));
+void indexTree(ViewStore& out, const events::merkle::Node* created, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    out.put(Family::merkle, keys::merkleNodeKey(created[i].level, created[i].index),
+            events::Sha256::asView(created[i].hash));
   }
 }
 
@@ -41,18 +42,21 @@ void indexTree(ViewStore& out, const std::vector<events::merkle::Node>& created)
 
 ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOptions& options) {
   ReplayReport report;
-  std::optional<DecodedEvent> held;  // linked to its predecessor, not yet vouched for
-  std::vector<events::merkle::Node> heldNodes;  // the Merkle nodes it completes
-  events::ChainPosition heldPosition;
+  // The event linked to its predecessor but not yet vouched for, in place in its run: the run
+  // that holds it (`run`, or `heldRun` once the next run came) stays alive until it is applied,
+  // and then goes back to the reader, which frees its events on its own thread.
+  const LinkedEvent* held = nullptr;
+  const events::merkle::Node* heldNodes = nullptr;  // the Merkle nodes it completes
+  ChainRun heldRun;
   auto applyHeld = [&] {
     if (!held) return;
-    projectEvent(out, held->reader());
-    indexStream(out, held->reader());
-    indexTree(out, heldNodes);
+    projectEvent(out, held->event.reader());
+    indexStream(out, held->event.reader());
+    indexTree(out, heldNodes, held->nodeCount);
     report.eventsApplied++;
-    report.position = heldPosition;
-    if (options.progress && heldPosition.lastSeq % 4096 == 0) options.progress(heldPosition.lastSeq);
-    held.reset();
+    report.position = held->position;
+    if (options.progress && held->position.lastSeq % 4096 == 0) options.progress(held->position.lastSeq);
+    held = nullptr;
   };
   // Presized from the last event key actually stored, never from meta/last_seq: a damaged meta
   // value is a finding for the chain check, not a size to allocate.
@@ -63,27 +67,34 @@ ReplayReport replay(const events::Store& store, ViewStore& out, const ReplayOpti
   ChainReader reader(store, options.toSeq);
   for (;;) {
     ChainRun run = reader.next();
-    for (LinkedEvent& linked : run.events) {
+    for (const LinkedEvent& linked : run.events) {
       const bool pastSeq = options.toSeq != 0 && linked.position.lastSeq > options.toSeq;
       if (pastSeq || (options.until && linked.event.reader().getAt() > *options.until)) {
         applyHeld();
         return report;
       }
       applyHeld();
-      held = std::move(linked.event);
-      heldPosition = linked.position;
-      heldNodes.assign(run.nodes.begin() + linked.firstNode,
-                       run.nodes.begin() + linked.firstNode + linked.nodeCount);
+      held = &linked;
+      heldNodes = run.nodes.data() + linked.firstNode;
     }
-    if (!run.last) continue;
-    if (run.named) {
-      report.failedSeq = run.named->seq;
-      report.failure = run.named->reason;
+    if (!run.events.empty()) {
+      // `held` is in this run now (moving a run keeps its events where they are).
+      if (!heldRun.events.empty()) reader.recycle(std::move(heldRun));
+      heldRun = std::move(run);
+      if (!heldRun.last) continue;
+    } else if (!run.last) {
+      continue;
+    }
+    const ChainRun& ended = heldRun.last ? heldRun : run;
+    const uint64_t heldSeq = held ? held->position.lastSeq : report.position.lastSeq;
+    if (ended.named) {
+      report.failedSeq = ended.named->seq;
+      report.failure = ended.named->reason;
       return report;
     }
-    if (run.chainError) {
-      auto diagnosis = events::diagnoseChainBreak(store, heldPosition.lastSeq + 1, *run.chainError);
-      if (held && diagnosis.seq > heldPosition.lastSeq) applyHeld();
+    if (ended.chainError) {
+      auto diagnosis = events::diagnoseChainBreak(store, heldSeq + 1, *ended.chainError);
+      if (held && diagnosis.seq > heldSeq) applyHeld();
       // Bounded by sequence, damage after the bound is not in the answer's past.
       if (options.toSeq != 0 && diagnosis.seq > options.toSeq) return report;
       report.failedSeq = diagnosis.seq;
@@ -180,11 +191,12 @@ std::optional<ViewDifference> compareFamily(const events::Store& store,
   events::Store::Cursor stored(store, f);
   rebuilt.forEachSorted(f, [&](std::string_view key, std::string_view value) {
     if (diff) return;
-    if (stored.valid() && stored.key() < key) {
+    const int order = stored.valid() ? stored.key().compare(key) : 1;
+    if (order < 0) {
       differ(stored.key(), stored.value(), "stored but absent from the rebuild");
       return;
     }
-    if (!stored.valid() || stored.key() > key) {
+    if (order > 0) {
       differ(key, value, "in the rebuild but not stored");
       return;
     }

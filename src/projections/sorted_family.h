@@ -4,9 +4,9 @@
 // family in key order to compare it with the stored one.
 //
 // A hash table costs a cache (and TLB) miss per write at that size; here a write only appends
-// its record to large blocks, and the family is put in key order when it is next read (sorted
-// by a 16-byte key prefix, then merged with what was sorted before, the newest write of a key
-// winning, erasures dropped). Writes cost no random access; reading the family in order is a
+// its record to large blocks, and the family is put in key order when it is next read (a
+// multikey sort on 8-byte words of the keys, then merged with what was sorted before, the newest
+// write of a key winning, erasures dropped). Writes cost no random access; reading the family in order is a
 // sequential walk, which is what comparing it with the stored family (a RocksDB iterator) wants.
 // A point read after writes sorts first (O(n log n) once, then binary searches): meant for the
 // few reads tests and tools make, not for a workload that interleaves reads and writes. The
@@ -72,6 +72,11 @@ class SortedFamily {
   bool erasureAt(uint64_t ref) const;
   // Merges the write log into sorted_.
   void sort() const;
+  // Puts items (writes whose keys agree on their first `depth` bytes) in key order, then write
+  // order, and marks runs of the same key.
+  struct Item;
+  void sortItems(Item* first, Item* last, size_t depth) const;
+  static void radixSortItems(Item* first, Item* last);
 
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t blockUsed_ = 0;

@@ -21,15 +21,15 @@ std::string encodeFields(const std::string& integrationId, const std::string& ac
                          const std::optional<UnixMillis>& expiresAt,
                          const std::vector<std::string>& scopeList) {
   return events::encodeStoredValue<views::TokenEntry>([&](views::TokenEntry::Builder b) {
-    b.setIntegrationId(integrationId);
-    b.setAccountId(accountId);
+    b.setIntegrationId(asText(integrationId));
+    b.setAccountId(asText(accountId));
     b.setState(state == TokenState::current ? views::TokenState::CURRENT
                                             : views::TokenState::PREVIOUS);
     b.setIssuedAt(issuedAt);
     b.setHasDeadline(expiresAt.has_value());
     b.setExpiresAt(expiresAt.value_or(0));
     auto scopes = b.initScopes(static_cast<unsigned>(scopeList.size()));
-    for (unsigned i = 0; i < scopeList.size(); ++i) scopes.set(i, scopeList[i]);
+    for (unsigned i = 0; i < scopeList.size(); ++i) scopes.set(i, asText(scopeList[i]));
   });
 }
 

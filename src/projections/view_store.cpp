@@ -106,7 +106,18 @@ void MemoryViewStore::forEachSorted(
     if (a.prefix != b.prefix) return a.prefix < b.prefix;
     return a.entry->first < b.entry->first;
   });
-  for (const auto& [prefix, entry] : sorted) visit(entry->first, encodeIntegration(entry->second));
+  // The views lie wherever the map put them: fetch ahead of the one encoded, the map's entry
+  // first and, once it has arrived, the id and the tokens it points to.
+  constexpr size_t kAhead = 4;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (i + 2 * kAhead < sorted.size()) __builtin_prefetch(sorted[i + 2 * kAhead].entry);
+    if (i + kAhead < sorted.size()) {
+      const auto& next = sorted[i + kAhead].entry->second;
+      __builtin_prefetch(next.id.data());
+      __builtin_prefetch(next.tokens.data());
+    }
+    visit(sorted[i].entry->first, encodeIntegration(sorted[i].entry->second));
+  }
 }
 
 void MemoryViewStore::forEachIntegration(
