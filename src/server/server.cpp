@@ -207,17 +207,9 @@ kj::Maybe<ServerTls> loadTls(const Config& config) {
 }
 
 // The HTTP port's socket, which every HTTP loop accepts from (shared_listener.h).
-SharedListener listenHttp(kj::AsyncIoContext& io, const Endpoint& endpoint, bool tls,
-                          size_t loops) {
+SharedListener listenHttp(kj::AsyncIoContext& io, const Endpoint& endpoint) {
   try {
-    auto listener = SharedListener::open(io.provider->getNetwork(), io.waitScope, endpoint);
-    // Tests and operators read the chosen port from this line when the configured one is 0; its
-    // text stays "listening http <host>:<port>" with or without TLS.
-    const std::string where = endpoint.host + ":" + std::to_string(listener.port());
-    log::info("listening http " + where, {{"protocol", "http"}, {"address", where},
-                                          {"tls", tls ? "true" : "false"},
-                                          {"loops", std::to_string(loops)}});
-    return listener;
+    return SharedListener::open(io.provider->getNetwork(), io.waitScope, endpoint);
   } catch (const std::exception& e) {
     throw StartupError{1, "cannot listen for http on " + endpoint.text() + ": " + e.what()};
   } catch (const kj::Exception& e) {
@@ -360,7 +352,7 @@ int serve(const Config& config) {
   // socket. Console sign-in links and sessions are shared by the loops (and, in a cluster, by the
   // nodes: the bucket beside the stream).
   const size_t httpLoops = httpLoopCount(config);
-  SharedListener httpListener = listenHttp(io, config.http, tls != nullptr, httpLoops);
+  SharedListener httpListener = listenHttp(io, config.http);
   auto consoleSessions = std::make_unique<http::SharedConsoleSessionStore>(
       node ? node->consoleSessionStore() : std::make_unique<http::MemoryConsoleSessionStore>());
   HttpLoopShared httpShared{
@@ -385,6 +377,15 @@ int serve(const Config& config) {
     moreHttp.emplace(httpLoops - 1, httpShared);
   } catch (const std::exception& e) {
     throw StartupError{1, std::string("cannot serve http: ") + e.what()};
+  }
+  {
+    // Once every loop accepts. Tests and operators read the chosen port from this line when the
+    // configured one is 0, and take it as the sign that HTTP is served (the RPC port's line
+    // follows at once); its text stays "listening http <host>:<port>" with or without TLS.
+    const std::string where = config.http.host + ":" + std::to_string(httpListener.port());
+    log::info("listening http " + where, {{"protocol", "http"}, {"address", where},
+                                          {"tls", tls != nullptr ? "true" : "false"},
+                                          {"loops", std::to_string(httpLoops)}});
   }
 
   std::unique_ptr<rpc::RpcServer> rpcServer;
