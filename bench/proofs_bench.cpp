@@ -1,8 +1,9 @@
 // Log proofs (issue #12), three result lines:
-//   proof_gen:  inclusion and consistency proofs of a tree of N leaves, read from the merkle family
-//               of a real store as pitd's /v1/log/proof routes read it, in proofs/s; beside it, raw
-//               RocksDB Gets of as many random stored nodes as the proofs hold hashes (the floor:
-//               a proof is those reads plus a few hashes), so ratio = proofs/s ÷ that rate.
+//   proof_gen:  inclusion and consistency proofs of a log of N events, read from the merkle family
+//               and the events of a real store as pitd's /v1/log/proof routes read them, in
+//               proofs/s; beside it, the raw RocksDB reads they need (the floor: for each proof a
+//               run of 16 events and a Get of a random stored node for each hash above level 4),
+//               so ratio = proofs/s ÷ that rate.
 //   tree_cost:  the commit path with and without the tree, in the same run, interleaved batch by
 //               batch on two stores: B events through LogAppender (which adds the tree's nodes)
 //               and a synced write. The baseline writes the same batch with the merkle family's
@@ -11,7 +12,7 @@
 //               tree_cpu_pct is that CPU as a share of the commit path's time (no fsync noise).
 //   proof_size: hashes and JSON bytes of an inclusion and a consistency proof at N.
 //
-//   proofs_bench DIR [leaves=1000000] [runs=3] [batches=2000] [proofs=20000]
+//   proofs_bench DIR [leaves=1000000 (≥ 64)] [runs=3] [batches=2000] [proofs=20000]
 #include <rocksdb/write_batch.h>
 
 #include <cstdlib>
@@ -45,21 +46,37 @@ merkle::Hash randomHash(std::mt19937_64& rng) {
   return h;
 }
 
-// The merkle family of a log of `leaves` events, written as the write path does (no events: a
-// proof never reads them).
+std::vector<events::NewEvent> someEvents(size_t count, uint64_t& next, std::mt19937_64& rng) {
+  std::vector<events::NewEvent> out;
+  for (size_t i = 0; i < count; ++i, ++next) {
+    events::NewEvent e;
+    e.streamId = "int_" + std::to_string(next);
+    e.accountId = "acct-" + std::to_string(next % 5000);
+    events::body::Created c;
+    c.name = "app " + std::to_string(next);
+    c.scopes = {"contacts.readonly", "contacts.write"};
+    c.token = randomHash(rng);
+    c.tokenHint = "AbCd";
+    e.body = std::move(c);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// A log of `leaves` events written as the write path writes it (LogAppender: the events and the
+// stored merkle nodes), in unsynced batches: proofs read both.
 void buildTree(events::Store& store, uint64_t leaves) {
   std::mt19937_64 rng(1);
-  merkle::TreeAppender tree;
-  std::vector<merkle::Node> created;
-  rocksdb::WriteBatch batch;
-  for (uint64_t i = 0; i < leaves; ++i) {
-    tree.append(merkle::eventLeafHash(randomHash(rng)), &created);
-    if (created.size() >= 20000 || i + 1 == leaves) {
-      events::putMerkleNodes(store, batch, created);
-      if (!store.write(batch, false).ok) std::abort();
-      batch.Clear();
-      created.clear();
-    }
+  events::LogAppender appender(store);
+  events::EventContext ctx{{"acct-1", "admin", events::Role::admin}, "req-bench", 1795885200000};
+  uint64_t next = 0;
+  while (next < leaves) {
+    auto batchEvents = someEvents(std::min<uint64_t>(1000, leaves - next), next, rng);
+    rocksdb::WriteBatch batch;
+    (void)appender.append(batch, batchEvents, ctx);
+    appender.finishBatch(batch);
+    if (!store.write(batch, false).ok) std::abort();
+    appender.commitBatch();
   }
 }
 
@@ -88,12 +105,24 @@ ProofRates measureProofs(const events::Store& store, uint64_t n, int proofs, uin
   }
   r.consistency = proofs / secondsSince(start);
   r.hashesPerProof = double(hashes) / (2.0 * proofs);
-  // The floor: as many Gets of random stored nodes as the proofs held hashes.
+  // The floor: for each proof, one read of a run of 16 events (its nodes below level 4) and as
+  // many Gets of random stored nodes as it holds hashes above them.
   int levels = 0;
   while ((n >> levels) > 1) ++levels;
+  const size_t storedGets = hashes - std::min<size_t>(hashes, 2 * proofs * events::kFirstStoredLevel);
   start = Clock::now();
-  for (size_t i = 0; i < hashes; ++i) {
-    uint32_t level = static_cast<uint32_t>(rng() % levels);
+  for (int i = 0; i < 2 * proofs; ++i) {
+    size_t bytes = 0;
+    const uint64_t first = 1 + (rng() % (n / 16)) * 16;
+    events::forEachEvent(store, first, first + 15, [&](uint64_t, std::string_view v) {
+      bytes += v.size();
+      return true;
+    });
+    bench::keep(bytes);
+  }
+  for (size_t i = 0; i < storedGets; ++i) {
+    uint32_t level = events::kFirstStoredLevel +
+                     static_cast<uint32_t>(rng() % (levels - events::kFirstStoredLevel));
     auto v = store.get(events::keys::Family::merkle,
                        events::keys::merkleNodeKey(level, rng() % (n >> level)));
     if (!v) std::abort();
@@ -122,23 +151,6 @@ class WithoutMerkle : public rocksdb::WriteBatch::Handler {
   uint32_t merkleId_;
   rocksdb::WriteBatch* out_;
 };
-
-std::vector<events::NewEvent> someEvents(size_t count, uint64_t& next, std::mt19937_64& rng) {
-  std::vector<events::NewEvent> out;
-  for (size_t i = 0; i < count; ++i, ++next) {
-    events::NewEvent e;
-    e.streamId = "int_" + std::to_string(next);
-    e.accountId = "acct-" + std::to_string(next % 5000);
-    events::body::Created c;
-    c.name = "app " + std::to_string(next);
-    c.scopes = {"contacts.readonly", "contacts.write"};
-    c.token = randomHash(rng);
-    c.tokenHint = "AbCd";
-    e.body = std::move(c);
-    out.push_back(std::move(e));
-  }
-  return out;
-}
 
 struct TreeCost {
   double withSeconds = 0, withoutSeconds = 0, treeCpuSeconds = 0;
@@ -200,7 +212,7 @@ TreeCost measureTreeCost(const std::string& dir, size_t perBatch, int batches, u
     rocksdb::WriteBatch scratch;
     for (size_t j = i; j < i + perBatch && j < leaves.size(); ++j) {
       created.clear();
-      tree.append(leaves[j], &created);
+      events::appendLeaf(tree, leaves[j], &created);
       events::putMerkleNodes(*with, scratch, created);
     }
     bench::keep(scratch);
@@ -222,7 +234,7 @@ int main(int argc, char** argv) {
   const int runs = argc > 3 ? std::atoi(argv[3]) : 3;
   const int batches = argc > 4 ? std::atoi(argv[4]) : 2000;
   const int proofs = argc > 5 ? std::atoi(argv[5]) : 20000;
-  if (leaves < 2 || runs < 1 || batches < 1 || proofs < 1) return 2;
+  if (leaves < 64 || runs < 1 || batches < 1 || proofs < 1) return 2;
   fs::remove_all(dir);
   fs::create_directories(dir);
 

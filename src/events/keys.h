@@ -35,10 +35,11 @@
 // is never hash-chained, never rebuilt by replay and never compared by pit-replay verify; a key
 // whose token is no longer valid is deleted by the next flush. Losing it loses no decision.
 //
-// The merkle family holds every complete subtree node of the RFC 9162 tree over the log
-// (events/merkle.h): node (level L, index I) covers leaves [I·2^L, (I+1)·2^L), and leaf n-1 is the
-// event of seq n (its leaf hash is SHA-256(0x00 ‖ the event's hash)). The batch that appends an
-// event writes the nodes it completes, so the family always covers exactly meta/last_seq leaves.
+// The merkle family holds every complete subtree node of level ≥ 4 of the RFC 9162 tree over the
+// log (events/merkle.h; the lower ones are computed from the events, events/merkle_store.h): node
+// (level L, index I) covers leaves [I·2^L, (I+1)·2^L), and leaf n-1 is the event of seq n (its leaf
+// hash is SHA-256(0x00 ‖ the event's hash)). The batch that appends an event writes the stored
+// nodes it completes, so the family always covers the whole blocks of 16 of meta/last_seq leaves.
 // Keys sort by level, then index.
 //
 // Account ids, user ids and integration ids never contain 0x00 (API.md restricts them to

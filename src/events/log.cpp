@@ -80,7 +80,7 @@ void LogAppender::putEvent(rocksdb::WriteBatch& batch, std::string_view bytes,
   batch.Put(store_.family(keys::Family::streams), keys::streamKey(streamId, streamVersion),
             keys::fixed64(seq));
   created_.clear();
-  pendingTree_.append(merkle::eventLeafHash(hash), &created_);
+  appendLeaf(pendingTree_, merkle::eventLeafHash(hash), &created_);
   putMerkleNodes(store_, batch, created_);
   pending_ = {seq, hash};
   pendingVersions_[std::string(streamId)] = streamVersion;

@@ -8,9 +8,9 @@
 //
 // Node addressing: node (level L, index I) is the complete subtree over leaves [I·2^L, (I+1)·2^L);
 // level 0 holds the leaf hashes. A tree of size n is fully described by the complete nodes it
-// holds, so the write path stores each complete node once (TreeAppender emits them, ~2 per leaf)
-// and every tree head or proof for any size ≤ n is then O(log n) node reads (NodeSource), never a
-// read of the log.
+// holds (TreeAppender emits them, ~2 per leaf), and every tree head or proof for any size ≤ n is
+// O(log n) node reads (NodeSource). The store keeps the nodes of level ≥ 4 and computes the lower
+// ones from at most 16 events (events/merkle_store.h).
 //
 // Generation (treeHead, inclusionProof, consistencyProof) takes sizes the caller has checked with
 // inclusionRangeError/consistencyRangeError (their messages are meant for a 400) and throws

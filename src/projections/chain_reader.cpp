@@ -1,5 +1,6 @@
 #include "projections/chain_reader.h"
 
+#include "events/merkle_store.h"
 #include "projections/event_scan.h"
 
 namespace pitlog::projections {
@@ -64,7 +65,7 @@ void ChainReader::read(const events::Store& store, uint64_t toSeq) {
         return false;
       }
       created.clear();
-      tree.append(events::merkle::eventLeafHash(chain.position().head), &created);
+      events::appendLeaf(tree, events::merkle::eventLeafHash(chain.position().head), &created);
       run.events.push_back({std::move(*event), chain.position(),
                             static_cast<uint32_t>(run.nodes.size()),
                             static_cast<uint32_t>(created.size())});

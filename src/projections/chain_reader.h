@@ -22,8 +22,8 @@ namespace pitlog::projections {
 struct LinkedEvent {
   events::DecodedEvent event;
   events::ChainPosition position;  // the chain after this event
-  // The Merkle tree nodes this event completes (leaf seq-1 and those above it), as the log
-  // appender wrote them beside it: run.nodes[firstNode, firstNode + nodeCount).
+  // The stored Merkle tree nodes this event completes (events::appendLeaf), as the log appender
+  // wrote them beside it: run.nodes[firstNode, firstNode + nodeCount).
   uint32_t firstNode = 0;
   uint32_t nodeCount = 0;
 };

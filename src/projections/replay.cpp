@@ -29,8 +29,8 @@ void indexStream(ViewStore& out, const events::schema::Event::Reader& event) {
           keys::fixed64(event.getSeq()));
 }
 
-// The Merkle nodes the log appender wrote beside the event (events/merkle_store.h): leaf seq-1
-// and the nodes it completes, hashed by the ChainReader.
+// The Merkle nodes the log appender wrote beside the event (events/merkle_store.h): the stored
+// nodes leaf seq-1 completes, hashed by the ChainReader.
 void indexTree(ViewStore& out, const events::merkle::Node* created, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     out.put(Family::merkle, keys::merkleNodeKey(created[i].level, created[i].index),

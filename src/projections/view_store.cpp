@@ -59,14 +59,14 @@ void MemoryViewStore::put(Family f, std::string_view key, std::string_view value
 }
 
 void MemoryViewStore::expectEvents(uint64_t events) {
-  // Each event adds an audit entry, a stream index entry and about two Merkle nodes; most
+  // Each event adds an audit entry, a stream index entry and one Merkle node in eight; most
   // create an integration and a token. A hint, bounded: a larger log grows the families as it goes.
   events = std::min<uint64_t>(events, uint64_t{1} << 27);
   families_[static_cast<int>(Family::auditByAccount)].reserve(events);
   families_[static_cast<int>(Family::tokens)].reserve(events);
   families_[static_cast<int>(Family::byAccount)].reserve(events);
   families_[static_cast<int>(Family::streams)].reserve(events);
-  families_[static_cast<int>(Family::merkle)].reserve(2 * events);
+  families_[static_cast<int>(Family::merkle)].reserve(events / 8 + 1);
   integrations_.reserve(events);
 }
 

@@ -71,15 +71,138 @@ TEST_CASE("an engine reopened on a log continues its Merkle tree", "[merkle][log
 
 TEST_CASE("a database without Merkle nodes gets them built from the log at open", "[merkle][log]") {
   TempDir dir;
-  runCommands(dir.path(), 9);
+  runCommands(dir.path(), 40);
   {
     auto store = openStore(dir.path());
     auto* family = store->family(ev::keys::Family::merkle);
     REQUIRE(store->db().DeleteRange(rocksdb::WriteOptions(), family, std::string(1, '\0'),
                                     std::string(9, '\xff')).ok());
-    REQUIRE_THROWS_AS(ev::StoreNodeSource(*store).node(0, 0), ev::StoreError);
+    REQUIRE_THROWS_AS(ev::StoreNodeSource(*store).node(4, 1), ev::StoreError);
   }
   runCommands(dir.path(), 3);  // opens (builds the tree), then appends on top of it
   auto store = openStore(dir.path());
   requireTreeMatchesLog(*store);
+}
+
+namespace {
+
+// Every key of the merkle family, as (level, index).
+std::vector<std::pair<uint32_t, uint64_t>> storedNodes(const ev::Store& store) {
+  std::vector<std::pair<uint32_t, uint64_t>> out;
+  store.scanPrefix(ev::keys::Family::merkle, {}, [&](std::string_view key, std::string_view) {
+    out.emplace_back(static_cast<unsigned char>(key[0]), ev::keys::readFixed64(key.substr(1)).value());
+    return true;
+  });
+  return out;
+}
+
+merkle::MemoryTree treeOfEvents(const ev::Store& store) {
+  merkle::MemoryTree tree;
+  ev::forEachEvent(store, 1, 0, [&](uint64_t, std::string_view bytes) {
+    std::string error;
+    auto event = ev::DecodedEvent::decode(bytes, &error);
+    REQUIRE(event);
+    tree.append(merkle::eventLeafHash(event->hash()));
+    return true;
+  });
+  return tree;
+}
+
+}  // namespace
+
+TEST_CASE("the merkle family stores exactly the nodes of level 4 and up, the lower ones are "
+          "computed from the events",
+          "[merkle][log]") {
+  TempDir dir;
+  runCommands(dir.path(), 53);
+  auto store = openStore(dir.path());
+  const uint64_t n = store->lastSeq();
+  REQUIRE(n >= 53);
+  const auto tree = treeOfEvents(*store);
+  std::vector<std::pair<uint32_t, uint64_t>> expected;
+  for (uint32_t level = ev::kFirstStoredLevel; (n >> level) > 0; ++level) {
+    for (uint64_t index = 0; index < (n >> level); ++index) expected.emplace_back(level, index);
+  }
+  CHECK(storedNodes(*store) == expected);
+  ev::StoreNodeSource source(*store);
+  for (uint32_t level = 0; (n >> level) > 0; ++level) {
+    for (uint64_t index = 0; index < (n >> level); ++index) {
+      INFO("node " << level << "/" << index);
+      REQUIRE(source.node(level, index) == tree.node(level, index));
+    }
+  }
+}
+
+TEST_CASE("a merkle family with every level, as earlier builds stored it, keeps only levels 4 and "
+          "up once pitd opens it",
+          "[merkle][log]") {
+  TempDir dir;
+  runCommands(dir.path(), 20);
+  {
+    auto store = openStore(dir.path());
+    const auto tree = treeOfEvents(*store);
+    rocksdb::WriteBatch batch;
+    std::vector<merkle::Node> every;
+    for (uint32_t level = 0; level < ev::kFirstStoredLevel; ++level) {
+      for (uint64_t index = 0; index < (tree.size() >> level); ++index) {
+        every.push_back({level, index, tree.node(level, index)});
+      }
+    }
+    ev::putMerkleNodes(*store, batch, every);
+    REQUIRE(store->write(batch, true).ok);
+    REQUIRE(storedNodes(*store).front().first == 0);
+  }
+  runCommands(dir.path(), 1);
+  auto store = openStore(dir.path());
+  for (const auto& [level, index] : storedNodes(*store)) CHECK(level >= ev::kFirstStoredLevel);
+  requireTreeMatchesLog(*store);
+}
+
+TEST_CASE("a node computed from the events names the missing event it needs", "[merkle][log]") {
+  TempDir dir;
+  runCommands(dir.path(), 20);
+  auto store = openStore(dir.path());
+  REQUIRE(store->db()
+              .Delete(rocksdb::WriteOptions(), store->family(ev::keys::Family::events),
+                      ev::keys::eventKey(3))
+              .ok());
+  ev::StoreNodeSource source(*store);
+  CHECK_THROWS_WITH(source.node(1, 1), Catch::Contains("needs event 3, which is missing"));
+  CHECK_THROWS_WITH(source.node(0, 2), Catch::Contains("needs event 3, which is missing"));
+  CHECK(source.node(0, 1) == treeOfEvents(*store).node(0, 1));  // events 1 and 2 are there
+}
+
+TEST_CASE("an altered event fails its inclusion proof against the root from before", "[merkle][log]") {
+  TempDir dir;
+  runCommands(dir.path(), 40);
+  auto store = openStore(dir.path());
+  const uint64_t n = store->lastSeq();
+  const auto before = merkle::treeHead(ev::StoreNodeSource(*store), n);
+  auto bytes = ev::readEvent(*store, 5);
+  REQUIRE(bytes);
+  const auto at = bytes->find("App 4");
+  REQUIRE(at != std::string::npos);
+  (*bytes)[at + 4] = '9';
+  REQUIRE(store->db()
+              .Put(rocksdb::WriteOptions(), store->family(ev::keys::Family::events),
+                   ev::keys::eventKey(5), *bytes)
+              .ok());
+  std::string error;
+  auto altered = ev::DecodedEvent::decode(*bytes, &error);
+  REQUIRE(altered);
+  // The proof the store now gives for leaf 4, checked with the altered event's leaf.
+  const auto proof = merkle::inclusionProof(ev::StoreNodeSource(*store), 4, n);
+  CHECK_FALSE(merkle::verifyInclusion(4, n, merkle::eventLeafHash(altered->hash()), proof, before));
+  // Its neighbours' proofs now carry the altered leaf (computed), so they fail too.
+  const auto neighbour = ev::readEvent(*store, 6);
+  auto six = ev::DecodedEvent::decode(*neighbour, &error);
+  REQUIRE(six);
+  CHECK_FALSE(merkle::verifyInclusion(5, n, merkle::eventLeafHash(six->hash()),
+                                      merkle::inclusionProof(ev::StoreNodeSource(*store), 5, n),
+                                      before));
+  // An event of another block keeps its proof: nothing it depends on changed.
+  auto far = ev::DecodedEvent::decode(*ev::readEvent(*store, 30), &error);
+  REQUIRE(far);
+  CHECK(merkle::verifyInclusion(29, n, merkle::eventLeafHash(far->hash()),
+                                merkle::inclusionProof(ev::StoreNodeSource(*store), 29, n), before));
 }

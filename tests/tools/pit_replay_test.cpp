@@ -204,14 +204,27 @@ TEST_CASE("verify names a stored view that differs from its rebuild", "[pit-repl
     CHECK(run.code == kExitFinding);
     CHECK_THAT(run.out, Catch::Contains("stored but absent from the rebuild"));
   }
-  SECTION("a Merkle tree node") {
-    // Leaf 4 is event 5's: an altered node of the log's tree is found like an altered view.
-    putView(db.dir(), Family::merkle, keys::merkleNodeKey(0, 4), std::string(32, 'x'));
+  SECTION("a stored Merkle tree node") {
+    {  // 18 events: the first 16 complete the first stored node, (level 4, index 0)
+      auto engine = db.openEngine(kT0 + 20 * kDay);
+      for (int i = 0; i < 9; ++i) HistoryDb::editA(*engine, db.a, "edit " + std::to_string(i));
+    }
+    putView(db.dir(), Family::merkle, keys::merkleNodeKey(4, 0), std::string(32, 'x'));
     auto run = verify(db);
     INFO(run.out);
     CHECK(run.code == kExitFinding);
     CHECK_THAT(run.out, Catch::Contains("merkle view") &&
                             Catch::Contains("stored value differs from the rebuild"));
+    CHECK(failingSeq(run) == "16");
+  }
+  SECTION("a Merkle tree node below the stored levels") {
+    // Leaf 4 is event 5's; nodes below level 4 are computed from the events, never stored.
+    putView(db.dir(), Family::merkle, keys::merkleNodeKey(0, 4), std::string(32, 'x'));
+    auto run = verify(db);
+    INFO(run.out);
+    CHECK(run.code == kExitFinding);
+    CHECK_THAT(run.out, Catch::Contains("merkle view") &&
+                            Catch::Contains("stored but absent from the rebuild"));
     CHECK(failingSeq(run) == "5");
   }
   SECTION("a permission") {

@@ -124,13 +124,19 @@ TEST_CASE("checkpoint --sign prints the log's tree head as pitd's signed checkpo
     CHECK_THAT(run.err, Catch::Contains("no checkpoint: the chain fails at event 4"));
   }
   SECTION("a stored tree that is not the tree of the events is not signed") {
-    putView(f.db.dir(), events::keys::Family::merkle, events::keys::merkleNodeKey(0, 8),
+    {  // 18 events: the first 16 complete the first stored node, (level 4, index 0)
+      auto engine = f.db.openEngine(kT0 + 20 * kDay);
+      for (int i = 0; i < 9; ++i) HistoryDb::editA(*engine, f.db.a, "edit " + std::to_string(i));
+    }
+    const auto grown = treeFromEvents(f.db.dir());
+    REQUIRE(grown.size() == 18);
+    putView(f.db.dir(), events::keys::Family::merkle, events::keys::merkleNodeKey(4, 0),
             std::string(32, 'x'));
     auto run = replay({"--data", f.db.dir(), "checkpoint", "--sign", f.keyFile});
     CHECK(run.code == kExitFinding);
     CHECK(run.out.empty());
     CHECK_THAT(run.err, Catch::Contains("is not the head of the log's events " +
-                                        events::toHex(tree.root())));
+                                        events::toHex(grown.root())));
   }
   SECTION("--sign and --verify together, or --checkpoint alone, are bad usage") {
     CHECK(replay({"--data", f.db.dir(), "checkpoint", "--sign", f.keyFile, "--verify", f.pubFile})
