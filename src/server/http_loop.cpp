@@ -23,12 +23,9 @@ HttpLoop::HttpLoop(kj::AsyncIoContext& io, const HttpLoopShared& shared,
   settings.headerTimeout = limits.firstRequestTimeout;
   connections_ = std::make_unique<HttpConnections>(timer, api_->headerTable(), *api_, settings,
                                                    limits.writeTimeout);
-  receiver_ = shared.listener.receiver(*io.lowLevelProvider);
-  if (tls_) {
-    // With TLS, the loop hands out only connections whose handshake succeeded.
-    receiver_ = kj::heap<TlsReceiver>(*tls_->context, timer, kj::mv(receiver_), "http",
-                                      &shared.metrics);
-  }
+  // With TLS, the loop hands out only connections whose handshake succeeded.
+  receiver_ = withTls(shared.listener.receiver(*io.lowLevelProvider),
+                      tls_ ? tls_->context.get() : nullptr, timer, "http", &shared.metrics);
   accepts_ = std::make_unique<AcceptLoop>(
       *receiver_, timer, "http", limits.maxConnections,
       [this](kj::Own<kj::AsyncIoStream> c) { connections_->add(kj::mv(c)); }, &shared.metrics,
@@ -41,7 +38,6 @@ HttpLoop::~HttpLoop() {
   accepts_.reset();
   receiver_ = nullptr;
   connections_.reset();
-  api_->setConsoleSessionStore(nullptr);
 }
 
 void HttpLoop::stopAccepting() {

@@ -224,6 +224,21 @@ size_t httpLoopCount(const Config& config) {
   return std::max<size_t>(1, std::thread::hardware_concurrency());
 }
 
+// Tests and operators read the chosen port from this line when the configured one is 0, and take
+// it as the sign that the port is served; its text stays "listening <protocol> <host>:<port>"
+// with or without TLS. `loops`: the event loops serving it, when more than the main one can.
+void logListening(const std::string& protocol, const std::string& where, bool tls,
+                  std::optional<size_t> loops = std::nullopt) {
+  const std::string tlsText = tls ? "true" : "false";
+  const std::string text = "listening " + protocol + " " + where;
+  if (loops) {
+    log::info(text, {{"protocol", protocol}, {"address", where}, {"tls", tlsText},
+                     {"loops", std::to_string(*loops)}});
+  } else {
+    log::info(text, {{"protocol", protocol}, {"address", where}, {"tls", tlsText}});
+  }
+}
+
 // With TLS, the listener hands out only connections whose handshake succeeded (tls_receiver.h).
 kj::Own<kj::ConnectionReceiver> listen(kj::AsyncIoContext& io, const Endpoint& endpoint,
                                        const char* protocol, kj::Maybe<ServerTls&> tls,
@@ -238,16 +253,10 @@ kj::Own<kj::ConnectionReceiver> listen(kj::AsyncIoContext& io, const Endpoint& e
     throw StartupError{1, std::string("cannot listen for ") + protocol + " on " + endpoint.text() +
                               ": " + e->getDescription().cStr()};
   }
-  // Tests and operators read the chosen port from this line when the configured one is 0; its
-  // text stays "listening <protocol> <host>:<port>" with or without TLS.
-  const std::string where = endpoint.host + ":" + std::to_string(listener->getPort());
-  log::info(std::string("listening ") + protocol + " " + where,
-            {{"protocol", protocol}, {"address", where}, {"tls", tls != nullptr ? "true" : "false"}});
-  KJ_IF_MAYBE(t, tls) {
-    return kj::heap<TlsReceiver>(*t->context, io.provider->getTimer(), kj::mv(listener), protocol,
-                                 &metrics);
-  }
-  return listener;
+  logListening(protocol, endpoint.host + ":" + std::to_string(listener->getPort()), tls != nullptr);
+  kj::TlsContext* context = nullptr;
+  KJ_IF_MAYBE(t, tls) { context = t->context.get(); }
+  return withTls(kj::mv(listener), context, io.provider->getTimer(), protocol, &metrics);
 }
 
 ConnectionLimits limitsOf(const Config& config) {
@@ -378,15 +387,9 @@ int serve(const Config& config) {
   } catch (const std::exception& e) {
     throw StartupError{1, std::string("cannot serve http: ") + e.what()};
   }
-  {
-    // Once every loop accepts. Tests and operators read the chosen port from this line when the
-    // configured one is 0, and take it as the sign that HTTP is served (the RPC port's line
-    // follows at once); its text stays "listening http <host>:<port>" with or without TLS.
-    const std::string where = config.http.host + ":" + std::to_string(httpListener.port());
-    log::info("listening http " + where, {{"protocol", "http"}, {"address", where},
-                                          {"tls", tls != nullptr ? "true" : "false"},
-                                          {"loops", std::to_string(httpLoops)}});
-  }
+  // Once every loop accepts (the RPC port's line follows at once).
+  logListening("http", config.http.host + ":" + std::to_string(httpListener.port()), tls != nullptr,
+               httpLoops);
 
   std::unique_ptr<rpc::RpcServer> rpcServer;
   kj::Maybe<kj::Own<kj::ConnectionReceiver>> rpcListener;

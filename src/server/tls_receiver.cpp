@@ -81,6 +81,13 @@ TlsReceiver::TlsReceiver(kj::TlsContext& tls, kj::Timer& timer,
 
 TlsReceiver::~TlsReceiver() noexcept(false) = default;
 
+kj::Own<kj::ConnectionReceiver> withTls(kj::Own<kj::ConnectionReceiver> inner, kj::TlsContext* tls,
+                                        kj::Timer& timer, std::string protocol,
+                                        Metrics* metrics) {
+  if (tls == nullptr) return inner;
+  return kj::heap<TlsReceiver>(*tls, timer, kj::mv(inner), std::move(protocol), metrics);
+}
+
 kj::Promise<kj::Own<kj::AsyncIoStream>> TlsReceiver::accept() {
   if (!ready_.empty()) {
     auto stream = kj::mv(ready_.front());

@@ -87,4 +87,10 @@ class TlsReceiver final : public kj::ConnectionReceiver, private kj::TaskSet::Er
   kj::Promise<void> accepting_ = nullptr;
 };
 
+// `inner` itself without TLS; with it, a TlsReceiver over `inner` (the arguments as above): what
+// every port hands its accept loop.
+kj::Own<kj::ConnectionReceiver> withTls(kj::Own<kj::ConnectionReceiver> inner, kj::TlsContext* tls,
+                                        kj::Timer& timer, std::string protocol,
+                                        Metrics* metrics);
+
 }  // namespace pitlog::server
