@@ -116,18 +116,34 @@ fi
 row[introspect]="| introspect-http ($tokens tokens, 50 conns, wrk) | $m_rps req/s, p50 $(printf '%s\n' "${p50[@]}" | median) ms, p99 $(printf '%s\n' "${p99[@]}" | median) ms | Redis GET, 50 conns: $m_rrps req/s (p99 $(printf '%s\n' "${rp99[@]}" | median) ms)$pg_select_cell | **${ratio}×** | ≥ 1.0×, p99 ≤ 2 ms | every answer correct: $correct |"
 
 # 3. commands-durable --------------------------------------------------------------------------
-declare -A cratio cours craw cbatch cp99
+# Each run: the Engine and raw RocksDB at 1, 8 and 32 writers (bench/commands_durable.cpp), then
+# creates over HTTP from wrk at 1, 8 and 32 connections against a pitd with sync on, whose ratio
+# is taken against that run's raw RocksDB rate at as many writers.
+declare -A cratio cours craw cbatch cp99 hrps hp99 hratio hfailed
+start_pitd "$work/http-durable"
+PITLOG_BENCH_KEY=$(head -1 "$work/http-durable/service.key")
 for r in $(seq 1 "$runs"); do
+  declare -A raw_now=()
   while read -r line; do
     c=$(field clients "$line")
     cratio[$c]+="$(field ratio "$line") "; cours[$c]+="$(field pitlog_cmds_s "$line") "
     craw[$c]+="$(field rocksdb_writes_s "$line") "; cbatch[$c]+="$(field mean_batch "$line") "
     cp99[$c]+="$(field pitlog_p99_ms "$line") "
+    raw_now[$c]=$(field rocksdb_writes_s "$line")
     echo "$line"
   done < <("$bin/bench/commands_durable" "$work/durable" "$cmd_seconds" 1,8,32)
+  for c in 1 8 32; do
+    wout=$(wrk -t$((c < 2 ? 1 : 2)) -c"$c" -d"${http_seconds}s" --latency -s bench/create.lua "http://127.0.0.1:$pitd_port")
+    v=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$wout")
+    hrps[$c]+="$v "; hp99[$c]+="$(field p99_ms "$wout") "
+    hratio[$c]+="$(python3 -c "print(f'{$v / ${raw_now[$c]}:.2f}')") "
+    [ "$(field failed "$wout")" = 0 ] || hfailed[$c]+="$(field failed "$wout") "
+    echo "commands-durable http c=$c run $r: rps=$v $(grep '^wrk:' <<<"$wout")"
+  done
 done
+stop_pitd
+m() { tr ' ' '\n' <<<"$1" | grep . | median; }
 for c in 1 8 32; do
-  m() { tr ' ' '\n' <<<"$1" | grep . | median; }
   pg_cell="" pg_target=""
   if [ -n "${pgins[$c]:-}" ]; then
     m_pg=$(m "${pgins[$c]}")
@@ -135,17 +151,8 @@ for c in 1 8 32; do
     [ $c = 32 ] && pg_target=", ≥ 2× PostgreSQL"
   fi
   row[durable$c]="| commands-durable, $c clients (Engine, sync) | $(m "${cours[$c]}") cmds/s, p99 $(m "${cp99[$c]}") ms, mean batch $(m "${cbatch[$c]}") | raw RocksDB WriteBatch sync, $c writers: $(m "${craw[$c]}") writes/s$pg_cell | **$(m "${cratio[$c]}")×** ($(tr ' ' '\n' <<<"${cratio[$c]}" | grep . | minmax)) | $([ $c = 32 ] && echo "≥ 1.0×$pg_target" || echo '—') | |"
+  row[http$c]="| commands-durable over HTTP, $c conns (creates, wrk) | $(m "${hrps[$c]}") creates/s, p99 $(m "${hp99[$c]}") ms | raw RocksDB WriteBatch sync, $c writers, same runs: $(m "${craw[$c]}") writes/s | **$(m "${hratio[$c]}")×** ($(tr ' ' '\n' <<<"${hratio[$c]}" | grep . | minmax)) | $([ $c = 32 ] && echo '≥ 0.8×' || echo '—') | failed answers: ${hfailed[$c]:-0} |"
 done
-# The same over HTTP: creates from wrk at 1, 8, 32 connections against a pitd with sync on.
-start_pitd "$work/http-durable"
-PITLOG_BENCH_KEY=$(head -1 "$work/http-durable/service.key")
-for c in 1 8 32; do
-  wout=$(wrk -t$((c < 2 ? 1 : 2)) -c"$c" -d"${http_seconds}s" --latency -s bench/create.lua "http://127.0.0.1:$pitd_port")
-  hrps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$wout")
-  echo "commands-durable http c=$c: rps=$hrps $(grep '^wrk:' <<<"$wout")"
-  row[http$c]="| commands-durable over HTTP, $c conns (creates) | $hrps creates/s, p99 $(field p99_ms "$wout") ms | (see the Engine row) | — | — | failed: $(field failed "$wout") |"
-done
-stop_pitd
 
 fi  # BENCH_ONLY
 if [ "${BENCH_ONLY:-}" = http ]; then
