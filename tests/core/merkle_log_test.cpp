@@ -34,20 +34,38 @@ std::unique_ptr<ev::Store> openStore(const std::string& dir) {
   return ev::Store::open(o);
 }
 
-// Every tree head from the stored nodes equals the head of the tree rebuilt from the events.
-void requireTreeMatchesLog(const ev::Store& store) {
-  merkle::MemoryTree rebuilt;
-  ev::StoreNodeSource stored(store);
+// The tree of the store's events, built in memory (leaf seq-1 is the event of seq).
+merkle::MemoryTree treeOfEvents(const ev::Store& store) {
+  merkle::MemoryTree tree;
   ev::forEachEvent(store, 1, 0, [&](uint64_t seq, std::string_view bytes) {
     std::string error;
     auto event = ev::DecodedEvent::decode(bytes, &error);
     REQUIRE(event);
-    rebuilt.append(merkle::eventLeafHash(event->hash()));
-    REQUIRE(rebuilt.size() == seq);  // leaf seq-1 is the event of seq
-    REQUIRE(merkle::treeHead(stored, seq) == rebuilt.root());
+    REQUIRE(seq == tree.size() + 1);
+    tree.append(merkle::eventLeafHash(event->hash()));
     return true;
   });
+  return tree;
+}
+
+// Every key of the merkle family, as (level, index).
+std::vector<std::pair<uint32_t, uint64_t>> storedNodes(const ev::Store& store) {
+  std::vector<std::pair<uint32_t, uint64_t>> out;
+  store.scanPrefix(ev::keys::Family::merkle, {}, [&](std::string_view key, std::string_view) {
+    out.emplace_back(static_cast<unsigned char>(key[0]), ev::keys::readFixed64(key.substr(1)).value());
+    return true;
+  });
+  return out;
+}
+
+// Every tree head from the stored nodes equals the head of the tree rebuilt from the events.
+void requireTreeMatchesLog(const ev::Store& store) {
+  const auto rebuilt = treeOfEvents(store);
   REQUIRE(rebuilt.size() == store.lastSeq());
+  ev::StoreNodeSource stored(store);
+  for (uint64_t size = 1; size <= rebuilt.size(); ++size) {
+    REQUIRE(merkle::treeHead(stored, size) == merkle::treeHead(rebuilt, size));
+  }
 }
 
 }  // namespace
@@ -83,32 +101,6 @@ TEST_CASE("a database without Merkle nodes gets them built from the log at open"
   auto store = openStore(dir.path());
   requireTreeMatchesLog(*store);
 }
-
-namespace {
-
-// Every key of the merkle family, as (level, index).
-std::vector<std::pair<uint32_t, uint64_t>> storedNodes(const ev::Store& store) {
-  std::vector<std::pair<uint32_t, uint64_t>> out;
-  store.scanPrefix(ev::keys::Family::merkle, {}, [&](std::string_view key, std::string_view) {
-    out.emplace_back(static_cast<unsigned char>(key[0]), ev::keys::readFixed64(key.substr(1)).value());
-    return true;
-  });
-  return out;
-}
-
-merkle::MemoryTree treeOfEvents(const ev::Store& store) {
-  merkle::MemoryTree tree;
-  ev::forEachEvent(store, 1, 0, [&](uint64_t, std::string_view bytes) {
-    std::string error;
-    auto event = ev::DecodedEvent::decode(bytes, &error);
-    REQUIRE(event);
-    tree.append(merkle::eventLeafHash(event->hash()));
-    return true;
-  });
-  return tree;
-}
-
-}  // namespace
 
 TEST_CASE("the merkle family stores exactly the nodes of level 4 and up, the lower ones are "
           "computed from the events",
