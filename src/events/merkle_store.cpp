@@ -32,8 +32,10 @@ merkle::Hash StoreNodeSource::node(uint32_t level, uint64_t index) const {
 merkle::Hash StoreNodeSource::computed(uint32_t level, uint64_t index) const {
   const uint64_t first = index << level;  // leaf first is the event of seq first + 1
   const uint64_t block = first / kLeavesPerStoredBlock;
-  // A block read whole is kept; the log's last, partial block is read again (it may have grown).
-  if (block != block_ || leaves_.size() < kLeavesPerStoredBlock) {
+  const uint64_t offset = first - block * kLeavesPerStoredBlock, width = uint64_t{1} << level;
+  // Leaves never change: the block read last serves until a node needs another block, or more of
+  // the log's last block than was there when it was read.
+  if (block != block_ || offset + width > leaves_.size()) {
     block_ = block;
     leaves_.clear();
     const uint64_t from = block * kLeavesPerStoredBlock + 1;
@@ -46,7 +48,6 @@ merkle::Hash StoreNodeSource::computed(uint32_t level, uint64_t index) const {
                    return true;
                  });
   }
-  const uint64_t offset = first - block * kLeavesPerStoredBlock, width = uint64_t{1} << level;
   if (offset + width > leaves_.size()) {
     throw StoreError("the log's Merkle tree node (level " + std::to_string(level) + ", index " +
                      std::to_string(index) + ") needs event " +

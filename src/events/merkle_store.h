@@ -29,7 +29,8 @@ void appendLeaf(merkle::TreeAppender& tree, const merkle::Hash& leaf,
 // Reads stored nodes from the merkle family and computes the lower ones from the events. A node
 // that is not there (or not 32 bytes), or an event a lower node needs that is missing or does not
 // decode, throws StoreError: the caller asked only for nodes of a tree the log holds, so it is
-// damage. Keeps the last run of 16 events' leaf hashes it read: one object serves one caller.
+// damage. Keeps the leaf hashes of the last run of 16 events it read (the leaves of a proof's low
+// nodes share one): one object serves one caller at a time.
 class StoreNodeSource final : public merkle::NodeSource {
  public:
   explicit StoreNodeSource(const Store& store) : store_(store) {}

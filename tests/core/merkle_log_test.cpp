@@ -198,3 +198,27 @@ TEST_CASE("an altered event fails its inclusion proof against the root from befo
   CHECK(merkle::verifyInclusion(29, n, merkle::eventLeafHash(far->hash()),
                                 merkle::inclusionProof(ev::StoreNodeSource(*store), 29, n), before));
 }
+
+TEST_CASE("one node source keeps answering while the log grows past the block it read",
+          "[merkle][log]") {
+  TempDir dir;
+  FakeClock clock;
+  auto engine = commands::Engine::open(engineOptions(dir.path(), clock, 10'000));
+  auto create = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      REQUIRE(engine->execute(command("acct-1", adminActor("acct-1"),
+                                      createAction("App " + std::to_string(i), {"contacts.readonly"})))
+                  .ok());
+    }
+  };
+  create(20);
+  const ev::StoreNodeSource source(engine->store());
+  const uint64_t before = engine->store().lastSeq();
+  const auto headBefore = merkle::treeHead(source, before);  // reads the partial block 16..
+  create(7);
+  const auto rebuilt = treeOfEvents(engine->store());
+  CHECK(headBefore == merkle::treeHead(rebuilt, before));
+  for (uint64_t size = before; size <= rebuilt.size(); ++size) {
+    CHECK(merkle::treeHead(source, size) == merkle::treeHead(rebuilt, size));
+  }
+}
