@@ -11,10 +11,6 @@ namespace {
 constexpr size_t kMaxNodeNameBytes = 256;
 constexpr size_t kMaxIdempotencyKeyBytes = 1024;
 
-capnp::Data::Reader asData(std::string_view s) {
-  return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
-}
-
 // Copies the commit out of the reader, or says what is wrong with it. Only shapes are checked
 // here; the chain is checked on the copy.
 std::optional<Commit> readCommit(schema::Commit::Reader r, std::string* error) {
@@ -96,13 +92,13 @@ std::string encodeCommit(const Commit& commit) {
     for (size_t i = 0; i < commit.events.size(); ++i) {
       const auto& e = commit.events[i];
       list[i].setSeq(e.seq);
-      list[i].setHash(asData(events::Sha256::asView(e.hash)));
-      list[i].setBytes(asData(e.bytes));
+      list[i].setHash(events::dataReader(events::Sha256::asView(e.hash)));
+      list[i].setBytes(events::dataReader(e.bytes));
     }
     auto idem = b.initIdempotency(commit.idempotency.size());
     for (size_t i = 0; i < commit.idempotency.size(); ++i) {
-      idem[i].setKey(asData(commit.idempotency[i].key));
-      idem[i].setRecord(asData(commit.idempotency[i].record));
+      idem[i].setKey(events::dataReader(commit.idempotency[i].key));
+      idem[i].setRecord(events::dataReader(commit.idempotency[i].record));
     }
     b.setNode(commit.node);
   });

@@ -123,8 +123,7 @@ struct BodyWriter {
     auto list = w.initEvents(static_cast<unsigned>(e.events.size()));
     for (unsigned i = 0; i < e.events.size(); ++i) list.set(i, e.events[i]);
     if (!e.secretEventId.empty()) {
-      w.setSecretEventId(capnp::Data::Reader(
-          reinterpret_cast<const kj::byte*>(e.secretEventId.data()), e.secretEventId.size()));
+      w.setSecretEventId(dataReader(e.secretEventId));
     }
     w.setKeyFingerprint(dataOf(e.keyFingerprint));
   }

@@ -147,6 +147,10 @@ inline std::string_view dataView(capnp::Data::Reader d) {
   return {reinterpret_cast<const char*>(d.begin()), d.size()};
 }
 inline std::string_view textView(capnp::Text::Reader t) { return {t.begin(), t.size()}; }
+// The bytes of `s` as a Data field's value (no copy: `s` must outlive the reader's use).
+inline capnp::Data::Reader dataReader(std::string_view s) {
+  return {reinterpret_cast<const capnp::byte*>(s.data()), s.size()};
+}
 // A stored digest field; a wrong size yields zeros (decode() has rejected such events already).
 Digest digestField(capnp::Data::Reader d);
 

@@ -1,5 +1,6 @@
 #include "projections/webhook_view.h"
 
+#include "events/event.h"
 #include "projections/views.capnp.h"
 
 namespace pitlog::projections {
@@ -38,8 +39,7 @@ std::string encodeWebhookView(const WebhookView& v) {
     b.setUrl(v.url);
     auto list = b.initEvents(static_cast<unsigned>(v.events.size()));
     for (unsigned i = 0; i < v.events.size(); ++i) list.set(i, v.events[i]);
-    b.setSecretEventId(capnp::Data::Reader(
-        reinterpret_cast<const kj::byte*>(v.secretEventId.data()), v.secretEventId.size()));
+    b.setSecretEventId(events::dataReader(v.secretEventId));
     b.setKeyFingerprint(capnp::Data::Reader(v.keyFingerprint.data(), v.keyFingerprint.size()));
     b.setCreatedAt(v.createdAt);
     b.setCreatedSeq(v.createdSeq);

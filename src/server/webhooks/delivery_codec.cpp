@@ -5,8 +5,7 @@
 namespace pitlog::server::webhooks {
 
 void writeCursor(schema::DeliveryCursor::Builder b, const DeliveryCursor& c) {
-  b.setSecretEventId(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(c.secretEventId.data()),
-                                         c.secretEventId.size()));
+  b.setSecretEventId(events::dataReader(c.secretEventId));
   b.setDeliveredSeq(c.deliveredSeq);
   b.setPendingSeq(c.pendingSeq);
   b.setAttempts(c.attempts);
