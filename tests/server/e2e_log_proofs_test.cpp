@@ -61,7 +61,8 @@ TEST_CASE("log proofs from pitd verify independently, and a tampered one does no
   s.create("acme", "Second");
   auto oldCheckpoint = s.get("/v1/log/checkpoint", std::nullopt);
   REQUIRE(oldCheckpoint.status == 200);
-  for (int i = 0; i < 5; ++i) s.create("globex", "App " + std::to_string(i));
+  // Past 32 events: the proofs join nodes computed from the events (levels 0-3) with stored ones.
+  for (int i = 0; i < 40; ++i) s.create("globex", "App " + std::to_string(i));
   const uint64_t last = s.lastSeq();
 
   auto key = s.get("/v1/log/public-key", std::nullopt);
