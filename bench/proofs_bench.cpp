@@ -113,8 +113,9 @@ ProofRates measureProofs(const events::Store& store, uint64_t n, int proofs, uin
   start = Clock::now();
   for (int i = 0; i < 2 * proofs; ++i) {
     size_t bytes = 0;
-    const uint64_t first = 1 + (rng() % (n / 16)) * 16;
-    events::forEachEvent(store, first, first + 15, [&](uint64_t, std::string_view v) {
+    const uint64_t block = events::kLeavesPerStoredBlock;
+    const uint64_t first = 1 + (rng() % (n / block)) * block;
+    events::forEachEvent(store, first, first + block - 1, [&](uint64_t, std::string_view v) {
       bytes += v.size();
       return true;
     });

@@ -1,8 +1,5 @@
 #include "events/merkle_store.h"
 
-#include <algorithm>
-#include <array>
-
 #include "events/event.h"
 #include "events/log.h"
 
@@ -54,12 +51,11 @@ merkle::Hash StoreNodeSource::computed(uint32_t level, uint64_t index) const {
                      std::to_string(block * kLeavesPerStoredBlock + leaves_.size() + 1) +
                      ", which is missing or does not decode: run pit-replay verify");
   }
-  std::array<merkle::Hash, kLeavesPerStoredBlock> hashes;
-  std::copy_n(leaves_.begin() + static_cast<std::ptrdiff_t>(offset), width, hashes.begin());
-  for (uint64_t w = width; w > 1; w /= 2) {
-    for (uint64_t i = 0; i < w / 2; ++i) hashes[i] = merkle::interiorHash(hashes[2 * i], hashes[2 * i + 1]);
-  }
-  return hashes[0];
+  // The node is the head of the tree of its `width` leaves (a power of two: one complete subtree).
+  merkle::TreeAppender subtree;
+  std::vector<merkle::Node> ignored;
+  for (uint64_t i = offset; i < offset + width; ++i) subtree.append(leaves_[i], &ignored);
+  return subtree.root();
 }
 
 void putMerkleNodes(const Store& store, rocksdb::WriteBatch& batch,
